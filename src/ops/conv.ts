@@ -1,0 +1,76 @@
+/**
+ * 2-d convolution over NCHW tensors: stride, zero padding, dilation 1, groups (depthwise when
+ * groups = channels). Binary (spike) inputs use the spike kernels when the measured density pays.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { accumulateOwned, record } from '../tensor/tape.js';
+import { EdgespikeError, fmtShape } from '../util/errors.js';
+import { kernels, preferSpike, spikeDensity } from '../backends/index.js';
+import { outSize, type ConvGeom } from '../kernels/contract.js';
+
+/** Options of conv2d; numbers apply to both axes. */
+export interface Conv2dOptions {
+  readonly stride?: number | readonly [number, number];
+  readonly padding?: number | readonly [number, number];
+  readonly groups?: number;
+}
+
+const pair = (v: number | readonly [number, number] | undefined, d: number): [number, number] =>
+  v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+
+/** Checks shapes and returns the convolution geometry (errors name the argument). */
+export function convGeom(xs: readonly number[], ws: readonly number[], opts: Conv2dOptions = {}): ConvGeom {
+  if (xs.length !== 4) throw new EdgespikeError(`conv2d: input must be [N, C, H, W], got ${fmtShape(xs)}`);
+  if (ws.length !== 4) throw new EdgespikeError(`conv2d: weight must be [Cout, Cin/groups, kH, kW], got ${fmtShape(ws)}`);
+  const [n, cin, h, w] = xs as [number, number, number, number];
+  const [cout, cpg, kh, kw] = ws as [number, number, number, number];
+  const groups = opts.groups ?? 1;
+  const [strideH, strideW] = pair(opts.stride, 1);
+  const [padH, padW] = pair(opts.padding, 0);
+  if (!Number.isInteger(groups) || groups < 1 || cin % groups !== 0 || cout % groups !== 0) {
+    throw new EdgespikeError(`conv2d: groups ${groups} must divide input channels ${cin} and output channels ${cout}`);
+  }
+  if (cpg !== cin / groups) throw new EdgespikeError(`conv2d: weight ${fmtShape(ws)} expects ${cpg * groups} input channels (groups ${groups}), input ${fmtShape(xs)} has ${cin}`);
+  if (strideH < 1 || strideW < 1 || padH < 0 || padW < 0) throw new EdgespikeError(`conv2d: stride must be ≥ 1 and padding ≥ 0, got stride ${strideH}×${strideW}, padding ${padH}×${padW}`);
+  const oh = outSize(h, kh, strideH, padH), ow = outSize(w, kw, strideW, padW);
+  if (oh < 1 || ow < 1) throw new EdgespikeError(`conv2d: kernel ${kh}×${kw} does not fit input ${h}×${w} with padding ${padH}×${padW}`);
+  return { n, cin, h, w, cout, kh, kw, strideH, strideW, padH, padW, groups, oh, ow };
+}
+
+/** y = conv(x, w) + b: x [N, C, H, W], w [Cout, C/groups, kH, kW], b [Cout] → [N, Cout, OH, OW]. */
+export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const g = convGeom(x.shape, w.shape, opts);
+  if (b && (b.rank !== 1 || b.shape[0] !== g.cout)) throw new EdgespikeError(`conv2d: bias must be [${g.cout}], got ${fmtShape(b.shape)}`);
+  const K = kernels();
+  const plane = g.oh * g.ow;
+  const y = new Float32Array(g.n * g.cout * plane);
+  const spikes = x.binary && preferSpike('conv', spikeDensity(x.data));
+  if (spikes) K.spikeConv2dForward(x.data, w.data, y, g);
+  else K.conv2dForward(x.data, w.data, y, g);
+  if (b) {
+    for (let i = 0; i < g.n * g.cout; i++) {
+      const v = b.data[i % g.cout]!, o = i * plane;
+      for (let j = 0; j < plane; j++) y[o + j]! += v;
+    }
+  }
+  const out = new Tensor(y, [g.n, g.cout, g.oh, g.ow]);
+  const inputs = b ? [x, w, b] : [x, w];
+  return record(out, spikes ? 'conv2d(spike)' : 'conv2d', inputs, (gy) => {
+    if (x.requiresGrad) { const gx = new Float32Array(x.size); K.conv2dBackwardInput(gy, w.data, gx, g); accumulateOwned(x, gx); }
+    if (w.requiresGrad) {
+      const gw = new Float32Array(w.size);
+      if (spikes) K.spikeConv2dBackwardWeight(x.data, gy, gw, g, 0);
+      else K.conv2dBackwardWeight(x.data, gy, gw, g, 0);
+      accumulateOwned(w, gw);
+    }
+    if (b && b.requiresGrad) {
+      const gb = new Float32Array(g.cout);
+      for (let i = 0; i < g.n * g.cout; i++) {
+        let s = 0; const o = i * plane;
+        for (let j = 0; j < plane; j++) s += gy[o + j]!;
+        gb[i % g.cout]! += s;
+      }
+      accumulateOwned(b, gb);
+    }
+  });
+}

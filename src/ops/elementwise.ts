@@ -1,0 +1,142 @@
+/**
+ * Elementwise ops with NumPy broadcasting: add, sub, mul, div, pow, maximum, and the unary ops.
+ * Each op computes its output and records its backward right below it.
+ */
+import { Tensor, scalar, type Shape } from '../tensor/tensor.js';
+import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
+import { EdgespikeError } from '../util/errors.js';
+import { broadcastIndex, broadcastShapes, sameShape, sumToShape } from './_broadcast.js';
+
+/** A tensor or a plain number (treated as a scalar constant). */
+export type Operand = Tensor | number;
+
+const asTensor = (x: Operand): Tensor => (typeof x === 'number' ? scalar(x) : x);
+
+interface Aligned { out: number[]; ia: Int32Array | null; ib: Int32Array | null }
+
+/** Index maps for a broadcast binary op (null = identity / same layout). */
+function align(op: string, a: Tensor, b: Tensor): Aligned {
+  if (sameShape(a.shape, b.shape)) return { out: [...a.shape], ia: null, ib: null };
+  const out = broadcastShapes(op, a.shape, b.shape);
+  return {
+    out,
+    ia: sameShape(a.shape, out) ? null : broadcastIndex(a.shape, out),
+    ib: sameShape(b.shape, out) ? null : broadcastIndex(b.shape, out),
+  };
+}
+
+type F2 = (x: number, y: number) => number;
+
+function map2(a: Tensor, b: Tensor, al: Aligned, f: F2): Float32Array {
+  const n = al.out.reduce((p, d) => p * d, 1);
+  const r = new Float32Array(n);
+  const A = a.data, B = b.data, ia = al.ia, ib = al.ib;
+  if (ia === null && ib === null) for (let i = 0; i < n; i++) r[i] = f(A[i]!, B[i]!);
+  else if (ia === null && B.length === 1) { const y = B[0]!; for (let i = 0; i < n; i++) r[i] = f(A[i]!, y); }
+  else if (ib === null && A.length === 1) { const x = A[0]!; for (let i = 0; i < n; i++) r[i] = f(x, B[i]!); }
+  else {
+    for (let i = 0; i < n; i++) r[i] = f(A[ia ? ia[i]! : i]!, B[ib ? ib[i]! : i]!);
+  }
+  return r;
+}
+
+/** Elementwise value of a local derivative at every output position, times g. */
+function grad2(a: Tensor, b: Tensor, al: Aligned, g: Float32Array, d: F2): Float32Array {
+  const r = new Float32Array(g.length);
+  const A = a.data, B = b.data, ia = al.ia, ib = al.ib;
+  for (let i = 0; i < g.length; i++) r[i] = g[i]! * d(A[ia ? ia[i]! : i]!, B[ib ? ib[i]! : i]!);
+  return r;
+}
+
+/** Builds a differentiable broadcast binary op from f and its two partial derivatives. */
+function binary(op: string, f: F2, da: F2 | 'one' | 'minus', db: F2 | 'one' | 'minus') {
+  return (x: Operand, y: Operand): Tensor => {
+    const a = asTensor(x), b = asTensor(y);
+    const al = align(op, a, b);
+    const out = new Tensor(map2(a, b, al, f), al.out);
+    if (!needsGrad(a, b)) return out;
+    return record(out, op, [a, b], (g) => {
+      for (const [t, d] of [[a, da], [b, db]] as const) {
+        if (!t.requiresGrad) continue;
+        let gt: Float32Array;
+        if (d === 'one') gt = new Float32Array(g);
+        else if (d === 'minus') { gt = new Float32Array(g.length); for (let i = 0; i < g.length; i++) gt[i] = -g[i]!; }
+        else gt = grad2(a, b, al, g, d);
+        accumulateOwned(t, sumToShape(gt, al.out, t.shape));
+      }
+    });
+  };
+}
+
+/** a + b (broadcast). */
+export const add = binary('add', (x, y) => x + y, 'one', 'one');
+/** a − b (broadcast). */
+export const sub = binary('sub', (x, y) => x - y, 'one', 'minus');
+/** a · b (broadcast). */
+export const mul = binary('mul', (x, y) => x * y, (_x, y) => y, (x) => x);
+/** a / b (broadcast). */
+export const div = binary('div', (x, y) => x / y, (_x, y) => 1 / y, (x, y) => -x / (y * y));
+/** a ** b (broadcast); the gradient w.r.t. b uses ln a (defined for a > 0). */
+export const pow = binary('pow', (x, y) => Math.pow(x, y), (x, y) => y * Math.pow(x, y - 1),
+  (x, y) => (x > 0 ? Math.pow(x, y) * Math.log(x) : 0));
+/** max(a, b) elementwise; ties send the gradient to a. */
+export const maximum = binary('maximum', (x, y) => (x >= y ? x : y), (x, y) => (x >= y ? 1 : 0), (x, y) => (x >= y ? 0 : 1));
+/** min(a, b) elementwise; ties send the gradient to a. */
+export const minimum = binary('minimum', (x, y) => (x <= y ? x : y), (x, y) => (x <= y ? 1 : 0), (x, y) => (x <= y ? 0 : 1));
+
+/**
+ * Builds a differentiable unary op. `d(x, y)` is the local derivative given input x and output y.
+ */
+export function unary(op: string, f: (x: number) => number, d: (x: number, y: number) => number) {
+  return (a: Tensor): Tensor => {
+    const A = a.data, n = A.length;
+    const r = new Float32Array(n);
+    for (let i = 0; i < n; i++) r[i] = f(A[i]!);
+    const out = new Tensor(r, a.shape);
+    return record(out, op, [a], (g) => {
+      const ga = new Float32Array(n);
+      for (let i = 0; i < n; i++) ga[i] = g[i]! * d(A[i]!, r[i]!);
+      accumulateOwned(a, ga);
+    });
+  };
+}
+
+/** −a. */
+export const neg = unary('neg', (x) => -x, () => -1);
+/** eᵃ. */
+export const exp = unary('exp', Math.exp, (_x, y) => y);
+/** ln a. */
+export const log = unary('log', Math.log, (x) => 1 / x);
+/** √a. */
+export const sqrt = unary('sqrt', Math.sqrt, (_x, y) => 0.5 / y);
+/** |a|; the gradient at 0 is 0. */
+export const abs = unary('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
+/** max(a, 0); the gradient at 0 is 0. */
+export const relu = unary('relu', (x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0));
+/** Logistic sigmoid 1 / (1 + e⁻ᵃ). */
+export const sigmoid = unary('sigmoid', (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  (_x, y) => y * (1 - y));
+/** Hyperbolic tangent. */
+export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
+
+/** Clamps a to [lo, hi] (either bound may be omitted); the gradient passes inside the range only. */
+export function clamp(a: Tensor, lo = -Infinity, hi = Infinity): Tensor {
+  if (lo > hi) throw new EdgespikeError(`clamp: lower bound ${lo} is above upper bound ${hi}`);
+  return unary('clamp', (x) => (x < lo ? lo : x > hi ? hi : x), (x) => (x >= lo && x <= hi ? 1 : 0))(a);
+}
+
+/** a · s + c for plain numbers s and c (one pass; common in neuron updates). */
+export function affine(a: Tensor, s: number, c = 0): Tensor {
+  return unary('affine', (x) => x * s + c, () => s)(a);
+}
+
+/** Throws when a tensor contains NaN or ±Infinity (names `what`). */
+export function assertFinite(a: Tensor, what: string): void {
+  const A = a.data;
+  for (let i = 0; i < A.length; i++) {
+    if (!Number.isFinite(A[i]!)) throw new EdgespikeError(`${what}: value ${A[i]} at index ${i} is not finite`);
+  }
+}
+
+/** Shape helper re-exported for op authors. */
+export type { Shape };
