@@ -84,7 +84,8 @@ const hex = (b: number | undefined): string => (b ?? 0).toString(16).padStart(2,
 export function loadIdx(path: string): IdxFile {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    const buf = readFileSync(path);
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   } catch (e) {
     throw new EdgespikeError(`${path}: cannot read IDX file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }

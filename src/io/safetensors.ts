@@ -123,8 +123,8 @@ function parseHeader(bytes: Uint8Array, file: string): { n: number; header: Reco
   let header: unknown;
   try {
     header = JSON.parse(text);
-  } catch (e) {
-    return fail(`safetensors header at byte offset 8 (${n} bytes) is not parseable JSON: ${(e as Error).message}`);
+  } catch {
+    return fail(`safetensors header at byte offset 8 (${n} bytes) is not parseable JSON`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail(`safetensors header at byte offset 8 must be a JSON object`);
   return { n, header: header as Record<string, unknown> };
