@@ -22,12 +22,20 @@ const DENSE = /^(\d+)(b?)(n?)(l?)$/;
 const POOL = /^(\d+)?(MP|AP|P)(\d+)$/;
 const DROPOUT = /^D(\d*\.?\d+)$/;
 const REPEAT = /^(.*)\*(\d+)$/;
+const MAX_REPEAT = 4096;
 
 type Fail = (why: string) => never;
 
 /**
  * Parses `text` into a ModelSpec. Every conv/dense is spiking except the last weighted layer (the
  * readout) and layers marked "l". Throws EdgespikeError naming the offending token (1-based).
+ *
+ *   spec   = token { "-" token }            (spaces around tokens are ignored)
+ *   token  = layer [ "*" r ] | "BN"         (r ≥ 1 copies; BN sets batch norm on the previous token's layers)
+ *   layer  = n "C" k [ "s" S ] [ "p" P ] [ "g" G ] [ "b" ] [ "n" ] [ "l" ]   conv: stride 1, pad 0, groups 1
+ *          | n [ "b" ] [ "n" ] [ "l" ]                                         dense (input flattened)
+ *          | [ w ] ( "P" | "MP" | "AP" ) s    max / max / avg pool, window w (default s), stride s
+ *          | "D" p | "F" | "GAP"              dropout p ∈ [0, 1), flatten, global average pool
  * @example parseSpec('16C5-P2-16C5-P2-256-10').layers.length === 6
  */
 export function parseSpec(text: string, opts: SpecOptions = {}): ModelSpec {
@@ -48,6 +56,7 @@ export function parseSpec(text: string, opts: SpecOptions = {}): ModelSpec {
     }
     const rep = REPEAT.exec(token);
     const count = rep ? positive(rep[2], 'repeat count', fail) : 1;
+    if (count > MAX_REPEAT) fail(`repeat count must be at most ${MAX_REPEAT}, got ${count}`);
     const layer = parseLayer(rep ? rep[1] : token, opts, fail);
     previous = Array.from({ length: count }, () => layer);
     layers.push(...previous);

@@ -63,6 +63,13 @@ test('LT-SNN VGG-9: 7 071 818 parameters (conv w+b, BN affine, 2 FCs w+b)', () =
   assert.equal(t.params, 7_071_818);
 });
 
+test('LT-SNN VGG-7 = 1 757 514 and VGG-11 = 18 671 882 parameters, written in the notation', () => {
+  const params = (text: string): number => archReport(parseSpec(text, { bn: true, bias: true }), [3, 48, 48]).total.params;
+  // 48 / 2⁴ = 3: VGG-7 flattens 256·3·3 = 2304, VGG-11 flattens 1024·3·3 = 9216
+  assert.equal(params('32C3p1-AP2-64C3p1*2-AP2-128C3p1*2-AP2-256C3p1*2-AP2-256l-D0.5-10'), 1_757_514);
+  assert.equal(params('64C3p1-128C3p1-AP2-256C3p1*2-AP2-512C3p1*4-AP2-1024C3p1-AP2-512l-D0.5-10'), 18_671_882);
+});
+
 describe('Scatter-and-Gather', () => {
   test('LeNet: 26 880 neurons (encoder included), 4 849 664 MACs (no encoder, no readout), 158 352 weights', () => {
     const t = archReport(zoo('sg-lenet').spec, [1, 28, 28], { convention: 'sg-lenet' }).total;

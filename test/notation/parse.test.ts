@@ -98,6 +98,7 @@ describe('malformed specs → one-line error naming the token', () => {
     ['16C3p1s2-10', 'spec "16C3p1s2-10": token 1 "16C3p1s2" is not a layer (expected nCk, P2, AP2, MP2, n, Dp, F, GAP, BN)'],
     ['16C3-P0', 'spec "16C3-P0": token 2 "P0" pool stride must be a positive integer, got 0'],
     ['16C3*0-10', 'spec "16C3*0-10": token 1 "16C3*0" repeat count must be a positive integer, got 0'],
+    ['16C3*5000-10', 'spec "16C3*5000-10": token 1 "16C3*5000" repeat count must be at most 4096, got 5000'],
     ['16C3-D1.5', 'spec "16C3-D1.5": token 2 "D1.5" dropout probability must be in [0, 1), got 1.5'],
     ['BN-10', 'spec "BN-10": token 1 "BN" must follow a conv or dense layer'],
     ['16C3-P2-BN-10', 'spec "16C3-P2-BN-10": token 3 "BN" must follow a conv or dense layer'],
