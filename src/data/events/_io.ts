@@ -1,0 +1,107 @@
+/**
+ * Shared helpers of the event readers: one-line format errors naming the file and byte offset,
+ * and chunked reads from a file descriptor so a large file is never held in memory whole.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import { EdgespikeError } from '../../util/errors.js';
+
+/** `<label> file "<name>": byte <offset>: <what>` as an EdgespikeError. */
+export function formatError(label: string, file: string, offset: number, what: string): EdgespikeError {
+  return new EdgespikeError(`${label} file "${basename(file)}": byte ${offset}: ${what}`);
+}
+
+/** Opens `path` for reading, turning a missing file into an EdgespikeError. */
+export function openForRead(label: string, path: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new EdgespikeError(`${label} file "${path}": cannot open (${code})`);
+  }
+  return { fd, size: fstatSync(fd).size };
+}
+
+/** Reads exactly `len` bytes at `pos` into `buf` (from 0); returns the number actually read. */
+export function readAt(fd: number, buf: Uint8Array, len: number, pos: number): number {
+  let got = 0;
+  while (got < len) {
+    const n = readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
+ * Reads `path` from byte `start` in chunks of at most `chunk` bytes (a multiple of `align`, so
+ * records never straddle chunks) and hands each chunk to `use` with its file offset.
+ */
+export function forEachChunk(
+  fd: number, start: number, end: number, align: number, use: (bytes: Uint8Array, offset: number) => void,
+  chunk = 1 << 20,
+): void {
+  const size = Math.max(align, chunk - (chunk % align));
+  const buf = new Uint8Array(Math.min(size, Math.max(0, end - start)));
+  for (let pos = start; pos < end;) {
+    const len = Math.min(buf.length, end - pos);
+    const got = readAt(fd, buf, len, pos);
+    if (got === 0) break;
+    use(got === buf.length ? buf : buf.subarray(0, got), pos);
+    pos += got;
+  }
+}
+
+/** Runs `body` with an open descriptor and always closes it. */
+export function withFile<T>(label: string, path: string, body: (fd: number, size: number) => T): T {
+  const { fd, size } = openForRead(label, path);
+  try {
+    return body(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The '#' comment header of an AEDAT file: `end` is the offset of the first line that does not start
+ * with '#' (lines end with '\n', usually "\r\n"). `open` is true when a '#' line runs to the end of
+ * `head` without a line end; `complete` when a non-'#' byte was seen after the header.
+ */
+export function scanHashHeader(head: Uint8Array): { end: number; text: string; complete: boolean; open: boolean } {
+  let pos = 0;
+  while (pos < head.length && head[pos] === 0x23) {
+    const nl = head.indexOf(0x0a, pos);
+    if (nl < 0) return { end: pos, text: latin1(head.subarray(0, pos)), complete: false, open: true };
+    pos = nl + 1;
+  }
+  return { end: pos, text: latin1(head.subarray(0, pos)), complete: pos < head.length, open: false };
+}
+
+/** Decodes bytes as Latin-1 (one char per byte). */
+export function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
+  }
+  return s;
+}
+
+/** Reads the '#' header of an AEDAT file by growing reads (capped at `max` bytes). */
+export function readHashHeader(
+  label: string, path: string, fd: number, size: number, max = 1 << 20,
+): { end: number; text: string } {
+  let len = Math.min(size, 4096);
+  for (;;) {
+    const buf = new Uint8Array(len);
+    const got = readAt(fd, buf, len, 0);
+    const h = scanHashHeader(buf.subarray(0, got));
+    if (h.complete) return h;
+    if (got >= size) {
+      if (h.open) throw formatError(label, path, h.end, 'header line without end of line');
+      return h;
+    }
+    if (len >= max) throw formatError(label, path, len, `header longer than ${max} bytes`);
+    len = Math.min(size, len * 4, max);
+  }
+}
