@@ -75,7 +75,8 @@ function loadClip(path: string, filter: ResampleFilterName): Float32Array {
  * GTZAN data set (seeds.md §1.4). Sample s is chunk s mod 8 of clip ⌊s/8⌋, clips ordered by genre folder
  * (sorted) then file name; label = index of the genre folder in sorted order. Split: see
  * {@link seededSplit}, over samples or, with splitBy 'file', over clips. Clips shorter than 660 000
- * samples are zero-padded. Features are computed on first read (all 8 chunks of a clip at once).
+ * samples are zero-padded. Features are computed on first read; with caching, every chunk of that clip
+ * that belongs to the split is computed at once.
  */
 export function gtzan(dir: string, split: SplitName, opts: GtzanOptions = {}): Dataset {
   checkSplit('gtzan', split);
@@ -88,8 +89,10 @@ export function gtzan(dir: string, split: SplitName, opts: GtzanOptions = {}): D
   } else if ((opts.splitBy ?? 'chunk') === 'chunk') {
     indices = seededSplit(total, frac, seed)[split];
   } else {
-    indices = seededSplit(files.length, frac, seed)[split].flatMap((f) => Array.from({ length: GTZAN_CHUNKS }, (_, c) => f * GTZAN_CHUNKS + c));
+    const chunksOf = (f: number) => Array.from({ length: GTZAN_CHUNKS }, (_, c) => f * GTZAN_CHUNKS + c);
+    indices = seededSplit(files.length, frac, seed)[split].flatMap(chunksOf);
   }
+  const inSplit = new Set(indices);
   return lazyDataset({
     name: `gtzan/${split}`, shape: GTZAN_SHAPE, numClasses: genres.length, classNames: genres, indices,
     cache: opts.cache,
@@ -100,7 +103,8 @@ export function gtzan(dir: string, split: SplitName, opts: GtzanOptions = {}): D
       const out = new Map<number, Float32Array>();
       for (let c = 0; c < GTZAN_CHUNKS; c++) {
         const s = f * GTZAN_CHUNKS + c;
-        if (s === g || opts.cache !== false) out.set(s, gtzanChunkImage(clip.subarray(c * GTZAN_CHUNK, (c + 1) * GTZAN_CHUNK)));
+        if (s !== g && (opts.cache === false || !inSplit.has(s))) continue;
+        out.set(s, gtzanChunkImage(clip.subarray(c * GTZAN_CHUNK, (c + 1) * GTZAN_CHUNK)));
       }
       return out;
     },
