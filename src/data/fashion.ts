@@ -22,51 +22,67 @@ export const FASHION_PER_CLASS: Readonly<Record<Split, number>> = { train: 6000,
 
 const PIXELS = 784;
 
+/** A position in a JSON text being scanned byte by byte, with errors naming the byte offset. */
+class Cursor {
+  i = 0;
+  constructor(readonly bytes: Uint8Array, readonly file: string) {}
+  fail(at: number, what: string, got?: string): never {
+    const b = this.bytes;
+    const seen = got ?? (at < b.length ? JSON.stringify(String.fromCharCode(b[at])) : 'end of file');
+    throw new EdgespikeError(`${this.file}: byte offset ${at}: expected ${what}, got ${seen}`);
+  }
+  /** Skips white space and returns the next byte (undefined at the end). */
+  peek(): number | undefined {
+    while (this.i < this.bytes.length && this.bytes[this.i] <= 32) this.i++;
+    return this.bytes[this.i];
+  }
+  expect(byte: number, what: string): void {
+    if (this.peek() !== byte) this.fail(this.i, what);
+    this.i++;
+  }
+}
+
+/** Reads one "[v, v, …]" image at the cursor: PIXELS bytes, or null for an empty array. */
+function readImageArray(cur: Cursor): Uint8Array | null {
+  const start = cur.i, b = cur.bytes;
+  cur.expect(0x5b, '"[" opening an image');
+  if (cur.peek() === 0x5d) { cur.i++; return null; }
+  const img = new Uint8Array(PIXELS);
+  let n = 0;
+  for (;;) {
+    cur.peek();
+    let v = 0, digits = 0;
+    while (b[cur.i] >= 0x30 && b[cur.i] <= 0x39) { v = v * 10 + b[cur.i++] - 0x30; digits++; }
+    if (digits === 0 || v > 255) cur.fail(cur.i - digits, 'a pixel value 0..255');
+    if (n === PIXELS) cur.fail(start, `an image of ${PIXELS} values`, 'more');
+    img[n++] = v;
+    if (cur.peek() !== 0x2c) break;
+    cur.i++;
+  }
+  cur.expect(0x5d, '"," or "]" in an image');
+  if (n !== PIXELS) cur.fail(start, `an image of ${PIXELS} values`, String(n));
+  return img;
+}
+
 /**
  * Decodes one class file of the package: the 784-value arrays inside the top-level "data" array, in
  * file order. Empty arrays (class 0 has two) are skipped; any other length is an error.
  */
 export function parseFashionJson(bytes: Uint8Array, file: string): Uint8Array {
-  const fail = (at: number, what: string): never => {
-    throw new EdgespikeError(`${file}: byte offset ${at}: expected ${what}, got ${at < bytes.length ? JSON.stringify(String.fromCharCode(bytes[at])) : 'end of file'}`);
-  };
+  const cur = new Cursor(bytes, file);
   const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf('"data"');
-  if (key < 0) fail(0, 'a "data" key');
-  let i = key + 6;
-  const skip = (): void => { while (i < bytes.length && (bytes[i] <= 32 || bytes[i] === 0x3a)) i++; };
-  skip();
-  if (bytes[i] !== 0x5b) fail(i, '"[" opening the data array');
-  i++;
-  const chunks: Uint8Array[] = [];
-  for (;;) {
-    skip();
-    if (bytes[i] === 0x5d) break;
-    if (bytes[i] !== 0x5b) fail(i, '"[" opening an image or "]" closing the data array');
-    const start = i;
-    i++;
-    const img = new Uint8Array(PIXELS);
-    let n = 0;
-    for (;;) {
-      skip();
-      if (bytes[i] === 0x5d && n === 0) break;
-      let v = 0, digits = 0;
-      while (bytes[i] >= 0x30 && bytes[i] <= 0x39) { v = v * 10 + bytes[i++] - 0x30; digits++; }
-      if (digits === 0 || v > 255) fail(i, 'a pixel value 0..255');
-      if (n === PIXELS) fail(start, `an image of ${PIXELS} values`);
-      img[n++] = v;
-      skip();
-      if (bytes[i] === 0x5d) break;
-      if (bytes[i] !== 0x2c) fail(i, '"," or "]" in an image');
-      i++;
-    }
-    if (n !== 0 && n !== PIXELS) fail(start, `an image of ${PIXELS} values, this one has ${n}`);
-    if (n === PIXELS) chunks.push(img);
-    i++;
-    skip();
-    if (bytes[i] === 0x2c) i++;
+  if (key < 0) cur.fail(0, 'a "data" key');
+  cur.i = key + 6;
+  cur.expect(0x3a, '":" after "data"');
+  cur.expect(0x5b, '"[" opening the data array');
+  const images: Uint8Array[] = [];
+  for (let first = true; cur.peek() !== 0x5d; first = false) {
+    if (!first) cur.expect(0x2c, '"," between images or "]" closing the data array');
+    const img = readImageArray(cur);
+    if (img) images.push(img);
   }
-  const out = new Uint8Array(chunks.length * PIXELS);
-  chunks.forEach((c, k) => out.set(c, k * PIXELS));
+  const out = new Uint8Array(images.length * PIXELS);
+  images.forEach((img, k) => out.set(img, k * PIXELS));
   return out;
 }
 

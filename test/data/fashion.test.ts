@@ -24,9 +24,13 @@ test('parseFashionJson: images in file order, empty arrays skipped', () => {
 
 test('parseFashionJson: wrong lengths and bad values name the byte offset', () => {
   assert.throws(() => parseFashionJson(enc('{"data":[[1,2,3]]}'), 'c.json'),
-    new EdgespikeError('c.json: byte offset 9: expected an image of 784 values, this one has 3, got "["'));
+    new EdgespikeError('c.json: byte offset 9: expected an image of 784 values, got 3'));
   assert.throws(() => parseFashionJson(enc('{"data":[[1,256]]}'), 'c.json'),
-    new EdgespikeError('c.json: byte offset 15: expected a pixel value 0..255, got "]"'));
+    new EdgespikeError('c.json: byte offset 12: expected a pixel value 0..255, got "2"'));
+  assert.throws(() => parseFashionJson(enc('{"data":[[]  []]}'), 'c.json'),
+    new EdgespikeError('c.json: byte offset 13: expected "," between images or "]" closing the data array, got "["'));
+  assert.throws(() => parseFashionJson(enc('{"data":[[1,'), 'c.json'),
+    new EdgespikeError('c.json: byte offset 12: expected a pixel value 0..255, got end of file'));
   assert.throws(() => parseFashionJson(enc('{"x":1}'), 'c.json'),
     new EdgespikeError('c.json: byte offset 0: expected a "data" key, got "{"'));
 });
