@@ -1,11 +1,12 @@
-export function addf(a: usize, b: usize, out: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
-  }
+// The WebAssembly kernel bodies (AssemblyScript, SIMD): the same names as src/backends/ref, taking byte
+// pointers into the shared memory and sizes. Nothing is allocated here; scratch comes from the caller.
+export { packedBytes, packA, packB, gemmPacked } from './gemm';
+export { convPackWeights, convWeightBytes, convScratchBytes, conv2dForward, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
+export { spikeLinear, spikeLinearBackwardWeight, spikeConvPackWeights, spikeConvUnpackWeights, spikeConv2dForward, spikeConv2dBackwardWeight } from './spike';
+export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
+export { addInto, zero, transpose } from './geom';
+
+/** First byte past the module's static data: the JS arena starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
 }

@@ -1,12 +1,85 @@
 /**
- * The active kernel backend. Only the reference bodies are wired so far; the WebAssembly body follows.
+ * The active kernel backend. In Node, `kernels()` is the WebAssembly body when build/edgespike.wasm exists
+ * and the reference body otherwise; EDGESPIKE_BACKEND=ref|wasm and EDGESPIKE_THREADS=n override. In a
+ * browser, await initWasm() first. Also: the density rule that chooses spike kernels over dense ones.
  */
+import { EdgespikeError } from '../util/errors.js';
 import type { Kernels } from '../kernels/contract.js';
 import { refKernels } from './ref/index.js';
+import { wasmBackendAsync, wasmBackendSync, type WasmBackend } from './wasm/index.js';
+
+/** Names of the kernel bodies. */
+export type BackendName = 'ref' | 'wasm';
+
+/** What is running: backend name, threads a large kernel uses, and whether its bodies are SIMD. */
+export interface BackendInfo {
+  readonly name: BackendName;
+  readonly threads: number;
+  readonly simd: boolean;
+}
+
+let active: BackendName | undefined;
+let wasm: WasmBackend | undefined;
+let wantedThreads = 1;
+
+/** Reads an environment variable where there is one (Node), else undefined. */
+function env(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+/** The wasm backend, loading it synchronously on first use; undefined when it cannot be loaded that way. */
+function wasmOrUndefined(): WasmBackend | undefined {
+  wasm ??= wasmBackendSync(wantedThreads);
+  return wasm;
+}
+
+/** First call: applies EDGESPIKE_THREADS and EDGESPIKE_BACKEND, or picks wasm when it loads. */
+function resolve(): BackendName {
+  if (active !== undefined) return active;
+  const t = env('EDGESPIKE_THREADS');
+  if (t !== undefined && t !== '') setThreads(Number(t));
+  const b = env('EDGESPIKE_BACKEND');
+  if (b !== undefined && b !== '') {
+    if (b !== 'ref' && b !== 'wasm') throw new EdgespikeError(`EDGESPIKE_BACKEND: expected ref or wasm, got ${JSON.stringify(b)}`);
+    setBackend(b);
+  } else {
+    active = wasmOrUndefined() !== undefined ? 'wasm' : 'ref';
+  }
+  return active!;
+}
 
 /** The kernels of the active backend. */
 export function kernels(): Kernels {
-  return refKernels;
+  return resolve() === 'wasm' ? wasm!.kernels : refKernels;
+}
+
+/** Selects the kernel bodies; 'wasm' throws if build/edgespike.wasm cannot be loaded (in a browser: call initWasm first). */
+export function setBackend(name: BackendName): void {
+  if (name !== 'ref' && name !== 'wasm') throw new EdgespikeError(`setBackend: expected 'ref' or 'wasm', got ${JSON.stringify(name)}`);
+  if (name === 'wasm' && wasmOrUndefined() === undefined) {
+    throw new EdgespikeError('setBackend: build/edgespike.wasm could not be loaded synchronously (run npm run build:wasm, or await initWasm() in a browser)');
+  }
+  active = name;
+}
+
+/** Threads the wasm kernels may use (main thread + n − 1 workers, created on first need). */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new EdgespikeError(`setThreads: expected an integer 1…64, got ${n}`);
+  wantedThreads = n;
+  if (wasm !== undefined) wasm.settings.threads = n;
+}
+
+/** The active backend's name, thread count (workers started) and SIMD flag. */
+export function backendInfo(): BackendInfo {
+  const name = resolve();
+  if (name === 'ref') return { name, threads: 1, simd: false };
+  return { name, threads: wasm!.usableThreads(), simd: true };
+}
+
+/** Loads the wasm backend asynchronously (required in a browser, optional in Node) and makes it active. */
+export async function initWasm(): Promise<void> {
+  wasm ??= await wasmBackendAsync(wantedThreads);
+  active = env('EDGESPIKE_BACKEND') === 'ref' ? 'ref' : 'wasm';
 }
 
 /** Fraction of non-zero entries of a: the spike density of a binary tensor. */
@@ -16,7 +89,10 @@ export function spikeDensity(a: Float32Array): number {
   return a.length === 0 ? 0 : nz / a.length;
 }
 
-/** True when the spike kernel is expected to beat the dense kernel at this density. */
+/** Densities below which the spike kernels beat the dense ones (see preferSpike). */
+export const SPIKE_CROSSOVER = { linear: 0.3, conv: 0.3 } as const;
+
+/** True when the spike kernel of this kind is expected to beat the dense kernel at this density. */
 export function preferSpike(kind: 'linear' | 'conv', density: number): boolean {
-  return density <= (kind === 'linear' ? 0.3 : 0.3);
+  return density < SPIKE_CROSSOVER[kind];
 }

@@ -1,0 +1,191 @@
+// Convolution bodies: im2col packed straight into GEMM panels, then the blocked GEMM, per batch item and
+// group. Each export handles batch items b0 ≤ b < b1 with its own scratch, so threads can split the batch.
+import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
+import { Conv, f4, validHi, validLo } from './geom';
+
+const TILE_BYTES: usize = 256;
+const CHUNK_BYTES: i32 = 4 << 20;
+
+@inline function kSize(g: Conv): i32 { return (g.cin / g.groups) * g.kh * g.kw; }
+
+/** Packs the weights of every group as GEMM A panels: forward uses W_g, backward-input W_gᵀ (`trans`). */
+export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): void {
+  const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  for (let grp = 0; grp < g.groups; grp++) {
+    const src = w + f4(grp * coutG * K);
+    if (trans) packA(src, 1, K, K, coutG, pa + <usize>(grp * packedBytes(K, coutG, MR)), coutG, 0);
+    else packA(src, K, 1, coutG, K, pa + <usize>(grp * packedBytes(coutG, K, MR)), K, 0);
+  }
+}
+
+/** Bytes of packed weights (`trans` as in convPackWeights). */
+export function convWeightBytes(geom: usize, trans: bool): i32 {
+  const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  return g.groups * (trans ? packedBytes(K, coutG, MR) : packedBytes(coutG, K, MR));
+}
+
+/** Items per chunk of the weight-gradient GEMM (its k axis runs over chunk·oh·ow pixels). */
+function weightChunk(g: Conv): i32 {
+  const per = g.oh * g.ow * (kSize(g) + NR + g.cout / g.groups + MR) * 4;
+  return max(1, min(g.n, CHUNK_BYTES / max(1, per)));
+}
+
+/** Scratch bytes one thread needs: kind 0 forward, 1 backward-input, 2 backward-weight. */
+export function convScratchBytes(geom: usize, kind: i32): i32 {
+  const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
+  if (kind == 0) return <i32>TILE_BYTES + packedBytes(ohw, K, NR);
+  if (kind == 1) return <i32>TILE_BYTES + packedBytes(ohw, coutG, NR) + K * ohw * 4;
+  const kk = weightChunk(g) * ohw;
+  return <i32>TILE_BYTES + packedBytes(coutG, kk, MR) + packedBytes(K, kk, NR);
+}
+
+/** One input value of a group's im2col matrix, or 0 in the padding. */
+@inline function tap(xg: usize, g: Conv, ci: i32, iy: i32, ix: i32): f32 {
+  return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? load<f32>(xg + f4((ci * g.h + iy) * g.w + ix)) : 0;
+}
+
+/** Panel jp when its 8 pixels lie in one output row and stride is 1: mostly two v128 copies per tap. */
+function packConvPanelRow(xg: usize, g: Conv, cinG: i32, dst: usize, oy: i32, ox0: i32): void {
+  let d = dst;
+  for (let ci = 0; ci < cinG; ci++) {
+    for (let ky = 0; ky < g.kh; ky++) {
+      const iy = oy * g.sH - g.pH + ky;
+      for (let kx = 0; kx < g.kw; kx++) {
+        const ix0 = ox0 - g.pW + kx;
+        if (iy >= 0 && iy < g.h && ix0 >= 0 && ix0 + 8 <= g.w) {
+          const src = xg + f4((ci * g.h + iy) * g.w + ix0);
+          v128.store(d, v128.load(src));
+          v128.store(d, v128.load(src, 16), 16);
+        } else {
+          for (let r = 0; r < 8; r++) store<f32>(d + f4(r), tap(xg, g, ci, iy, ix0 + r));
+        }
+        d += 32;
+      }
+    }
+  }
+}
+
+/** Writes the im2col matrix of one group ([K, oh·ow], K = cinG·kh·kw) as GEMM B panels of 8 pixels. */
+function packConvB(xg: usize, g: Conv, cinG: i32, pb: usize): void {
+  const ohw = g.oh * g.ow, K = cinG * g.kh * g.kw, panels = (ohw + NR - 1) / NR;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp * NR, dst = pb + f4(jp * K * NR), ox0 = j0 % g.ow;
+    if (g.sW == 1 && j0 + NR <= ohw && ox0 + NR <= g.ow) {
+      packConvPanelRow(xg, g, cinG, dst, j0 / g.ow, ox0);
+      continue;
+    }
+    for (let r = 0; r < NR; r++) {
+      const j = j0 + r, oy = j / g.ow, ox = j % g.ow;
+      let d = dst + f4(r);
+      for (let ci = 0; ci < cinG; ci++) {
+        for (let ky = 0; ky < g.kh; ky++) {
+          for (let kx = 0; kx < g.kw; kx++) {
+            store<f32>(d, j < ohw ? tap(xg, g, ci, oy * g.sH - g.pH + ky, ox * g.sW - g.pW + kx) : 0);
+            d += 32;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y[b] = conv(x[b], w) for b0 ≤ b < b1, from weights packed by convPackWeights(…, false). */
+export function conv2dForward(x: usize, pa: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, stride = <usize>packedBytes(coutG, K, MR);
+  const ip = (coutG + MR - 1) / MR, jp = (ohw + NR - 1) / NR;
+  for (let b = b0; b < b1; b++) {
+    for (let grp = 0; grp < g.groups; grp++) {
+      packConvB(x + f4((b * g.cin + grp * cinG) * g.h * g.w), g, cinG, pb);
+      gemmPacked(pa + <usize>grp * stride, pb, y + f4((b * g.cout + grp * coutG) * ohw), coutG, ohw, K, ohw, 0, 0, ip, 0, jp, scratch);
+    }
+  }
+}
+
+/** dx_g += col2im(dcol): every row (ci,ky,kx) of dcol [K, oh·ow] adds into the input cells it came from. */
+function col2im(dcol: usize, dxg: usize, g: Conv, cinG: i32): void {
+  let row = dcol;
+  for (let ci = 0; ci < cinG; ci++) {
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const lo = validLo(g.pW, kx, g.sW), hi = validHi(g.w, g.pW, kx, g.sW, g.ow);
+        for (let oy = 0; oy < g.oh; oy++) {
+          const iy = oy * g.sH - g.pH + ky;
+          if (iy < 0 || iy >= g.h) continue;
+          const src = row + f4(oy * g.ow), dst = dxg + f4((ci * g.h + iy) * g.w - g.pW + kx);
+          let ox = lo;
+          if (g.sW == 1) {
+            for (; ox + 4 <= hi; ox += 4) {
+              v128.store(dst + f4(ox), f32x4.add(v128.load(dst + f4(ox)), v128.load(src + f4(ox))));
+            }
+          }
+          for (; ox < hi; ox++) {
+            const o = dst + f4(ox * g.sW);
+            store<f32>(o, load<f32>(o) + load<f32>(src + f4(ox)));
+          }
+        }
+        row += f4(g.oh * g.ow);
+      }
+    }
+  }
+}
+
+/** dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by convPackWeights(…, true). */
+export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, dcol = pb + <usize>packedBytes(ohw, coutG, NR);
+  const stride = <usize>packedBytes(K, coutG, MR), ip = (K + MR - 1) / MR, jp = (ohw + NR - 1) / NR;
+  for (let b = b0; b < b1; b++) {
+    const dxb = dx + f4(b * g.cin * g.h * g.w);
+    memory.fill(dxb, 0, f4(g.cin * g.h * g.w));
+    for (let grp = 0; grp < g.groups; grp++) {
+      packB(dy + f4((b * g.cout + grp * coutG) * ohw), ohw, 1, coutG, ohw, pb, coutG, 0, 0, jp);
+      gemmPacked(pa + <usize>grp * stride, pb, dcol, K, ohw, coutG, ohw, 0, 0, ip, 0, jp, scratch);
+      col2im(dcol, dxb + f4(grp * cinG * g.h * g.w), g, cinG);
+    }
+  }
+}
+
+/** B panels of the transposed im2col of one item: rows p0 + pixel, columns (ci,ky,kx), over kTot rows. */
+function packConvBT(xg: usize, g: Conv, cinG: i32, pb: usize, kTot: i32, p0: i32): void {
+  const ohw = g.oh * g.ow, K = cinG * g.kh * g.kw, Kp = (K + NR - 1) / NR * NR;
+  let j = 0;
+  for (let ci = 0; ci < cinG; ci++) {
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const col = pb + f4(((j / NR) * kTot + p0) * NR + j % NR);
+        for (let oy = 0; oy < g.oh; oy++) {
+          const iy = oy * g.sH - g.pH + ky, d = col + f4(oy * g.ow * NR);
+          for (let ox = 0; ox < g.ow; ox++) {
+            store<f32>(d + f4(ox * NR), tap(xg, g, ci, iy, ox * g.sW - g.pW + kx));
+          }
+        }
+        j++;
+      }
+    }
+  }
+  for (; j < Kp; j++) {
+    const col = pb + f4(((j / NR) * kTot + p0) * NR + j % NR);
+    for (let p = 0; p < ohw; p++) store<f32>(col + f4(p * NR), 0);
+  }
+}
+
+/** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group; beta 0 overwrites dw, 1 accumulates. */
+export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize, beta: i32, b0: i32, b1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  const ohw = g.oh * g.ow, chunk = weightChunk(g);
+  const pa = scratch + TILE_BYTES, pb = pa + <usize>packedBytes(coutG, chunk * ohw, MR);
+  const ip = (coutG + MR - 1) / MR, jp = (K + NR - 1) / NR;
+  for (let grp = 0; grp < g.groups; grp++) {
+    const dwg = dw + f4(grp * coutG * K);
+    if (b1 <= b0) gemmPacked(pa, pb, dwg, coutG, K, 0, K, beta, 0, ip, 0, jp, scratch);
+    for (let c0 = b0; c0 < b1; c0 += chunk) {
+      const c1 = min(b1, c0 + chunk), kk = (c1 - c0) * ohw;
+      for (let b = c0; b < c1; b++) {
+        packA(dy + f4((b * g.cout + grp * coutG) * ohw), ohw, 1, coutG, ohw, pa, kk, (b - c0) * ohw);
+        packConvBT(x + f4((b * g.cin + grp * cinG) * g.h * g.w), g, cinG, pb, kk, (b - c0) * ohw);
+      }
+      gemmPacked(pa, pb, dwg, coutG, K, kk, K, c0 > b0 ? 1 : beta, 0, ip, 0, jp, scratch);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// GEMM body: operands are packed into panels (A: MR-row panels, B: NR-column panels, both k-major), then a
+// 6x8 register-blocked micro-kernel (12 f32x4 accumulators, mul + add) sweeps cache-sized blocks of them.
+// Pointers are byte offsets into the shared memory; nothing is allocated here.
+
+/** Rows of an A panel. */
+export const MR: i32 = 6;
+/** Columns of a B panel. */
+export const NR: i32 = 8;
+const KC_MAX: i32 = 384;
+const BLOCK_B_BYTES: i32 = 512 * 1024;
+
+/** Bytes of a packed operand with `rows` rows (A) or columns (B) over k, rounded up to whole panels. */
+export function packedBytes(rows: i32, k: i32, r: i32): i32 {
+  return ((rows + r - 1) / r) * r * k * 4;
+}
+
+/**
+ * Packs A(i,p) = a[i·rs + p·cs] for i < m, p < k into MR-row panels of a packed operand spanning kTot
+ * columns, starting at column p0. Rows past m are zero. rs = k, cs = 1 for a plain A; rs = 1, cs = m for Aᵀ.
+ */
+export function packA(a: usize, rs: i32, cs: i32, m: i32, k: i32, pa: usize, kTot: i32, p0: i32): void {
+  const panels = (m + MR - 1) / MR;
+  for (let ip = 0; ip < panels; ip++) {
+    const i0 = ip * MR, rows = min(MR, m - i0);
+    const dst = pa + (<usize>(ip * kTot + p0) * MR << 2);
+    if (rs == 1 && rows == MR) {
+      for (let p = 0; p < k; p++) {
+        const src = a + (<usize>(i0 + p * cs) << 2), d = dst + (<usize>(p * MR) << 2);
+        v128.store(d, v128.load(src));
+        store<u64>(d, load<u64>(src, 16), 16);
+      }
+      continue;
+    }
+    for (let r = 0; r < MR; r++) {
+      if (r >= rows) {
+        for (let p = 0; p < k; p++) store<f32>(dst + (<usize>(p * MR + r) << 2), 0);
+        continue;
+      }
+      const src = a + (<usize>((i0 + r) * rs) << 2);
+      for (let p = 0; p < k; p++) {
+        store<f32>(dst + (<usize>(p * MR + r) << 2), load<f32>(src + (<usize>(p * cs) << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * Packs B(p,j) = b[p·rs + j·cs] for p < k, j < n into NR-column panels of a packed operand spanning kTot
+ * rows, starting at row p0; only panels jp0 ≤ jp < jp1 are written. Columns past n are zero.
+ * rs = n, cs = 1 for a plain B; rs = 1, cs = k for Bᵀ.
+ */
+export function packB(b: usize, rs: i32, cs: i32, k: i32, n: i32, pb: usize, kTot: i32, p0: i32, jp0: i32, jp1: i32): void {
+  for (let jp = jp0; jp < jp1; jp++) {
+    const j0 = jp * NR, cols = min(NR, n - j0);
+    const dst = pb + (<usize>(jp * kTot + p0) * NR << 2);
+    if (cs == 1 && cols == NR) {
+      for (let p = 0; p < k; p++) {
+        const src = b + (<usize>(p * rs + j0) << 2), d = dst + (<usize>(p * NR) << 2);
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+      }
+      continue;
+    }
+    for (let c = 0; c < NR; c++) {
+      if (c >= cols) {
+        for (let p = 0; p < k; p++) store<f32>(dst + (<usize>(p * NR + c) << 2), 0);
+        continue;
+      }
+      const src = b + (<usize>((j0 + c) * cs) << 2);
+      for (let p = 0; p < k; p++) {
+        store<f32>(dst + (<usize>(p * NR + c) << 2), load<f32>(src + (<usize>(p * rs) << 2)));
+      }
+    }
+  }
+}
+
+@inline function row(c: usize, acc: bool, lo: v128, hi: v128): void {
+  if (acc) {
+    lo = f32x4.add(lo, v128.load(c));
+    hi = f32x4.add(hi, v128.load(c, 16));
+  }
+  v128.store(c, lo);
+  v128.store(c, hi, 16);
+}
+
+/** C tile (6x8 at c, row stride ldc bytes) (+)= packed A slice · packed B slice over kc. */
+function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 20);
+    c50 = f32x4.add(c50, f32x4.mul(a, b0)); c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    pa += 24; pb += 32;
+  }
+  row(c, acc, c00, c01); row(c + ldc, acc, c10, c11); row(c + 2 * ldc, acc, c20, c21);
+  row(c + 3 * ldc, acc, c30, c31); row(c + 4 * ldc, acc, c40, c41); row(c + 5 * ldc, acc, c50, c51);
+}
+
+/** One tile: full tiles go straight to C, edge tiles through the 6x8 buffer `tmp` (192 bytes). */
+function tile(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, acc: bool, tmp: usize): void {
+  if (rows == MR && cols == NR) {
+    kernel6x8(pa, pb, kc, c, <usize>ldc << 2, acc);
+    return;
+  }
+  kernel6x8(pa, pb, kc, tmp, 32, false);
+  for (let r = 0; r < rows; r++) {
+    const cr = c + (<usize>(r * ldc) << 2), tr = tmp + (<usize>(r * NR) << 2);
+    for (let j = 0; j < cols; j++) {
+      const o = <usize>j << 2;
+      store<f32>(cr + o, acc ? load<f32>(cr + o) + load<f32>(tr + o) : load<f32>(tr + o));
+    }
+  }
+}
+
+/**
+ * C[m,n] (row stride ldc floats) (+)= packed A · packed B for row panels ip0 ≤ ip < ip1 and column
+ * panels jp0 ≤ jp < jp1; beta 0 overwrites, 1 accumulates. `tmp` is a 192-byte scratch tile.
+ */
+export function gemmPacked(pa: usize, pb: usize, c: usize, m: i32, n: i32, k: i32, ldc: i32, beta: i32,
+  ip0: i32, ip1: i32, jp0: i32, jp1: i32, tmp: usize): void {
+  if (k == 0) {
+    if (beta == 0) {
+      for (let i = ip0 * MR; i < min(m, ip1 * MR); i++) {
+        for (let j = jp0 * NR; j < min(n, jp1 * NR); j++) store<f32>(c + (<usize>(i * ldc + j) << 2), 0);
+      }
+    }
+    return;
+  }
+  const blocks = (k + KC_MAX - 1) / KC_MAX;
+  const kcStep = (k + blocks - 1) / blocks;
+  const panelsPerBlock = max(1, BLOCK_B_BYTES / (kcStep * NR * 4));
+  for (let pc = 0; pc < k; pc += kcStep) {
+    const kc = min(kcStep, k - pc), acc = beta != 0 || pc > 0;
+    for (let jc = jp0; jc < jp1; jc += panelsPerBlock) {
+      const jend = min(jp1, jc + panelsPerBlock);
+      for (let ip = ip0; ip < ip1; ip++) {
+        const sa = pa + (<usize>(ip * k + pc) * MR << 2), rows = min(MR, m - ip * MR);
+        for (let jp = jc; jp < jend; jp++) {
+          const sb = pb + (<usize>(jp * k + pc) * NR << 2);
+          const ct = c + (<usize>(ip * MR * ldc + jp * NR) << 2);
+          tile(sa, sb, kc, ct, ldc, rows, min(NR, n - jp * NR), acc, tmp);
+        }
+      }
+    }
+  }
+}

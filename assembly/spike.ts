@@ -1,0 +1,180 @@
+// Spike-fed bodies: inputs are exactly 0 or 1, so each active input adds a contiguous weight vector
+// (f32x4, no multiplies) and silent inputs are skipped four at a time.
+import { Conv, f4 } from './geom';
+
+/** Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count. */
+function activeList(s: usize, k: i32, list: usize): i32 {
+  let cnt = 0, p = 0;
+  const z = f32x4.splat(0);
+  for (; p + 4 <= k; p += 4) {
+    if (!v128.any_true(f32x4.ne(v128.load(s + f4(p)), z))) continue;
+    for (let q = p; q < p + 4; q++) if (load<f32>(s + f4(q)) != 0) store<i32>(list + f4(cnt++), q);
+  }
+  for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p);
+  return cnt;
+}
+
+/** out[0..n) = Σ over the cnt listed rows r of src[r·ld .. r·ld + n): 32 columns held in registers at a time. */
+function sumRows(src: usize, ld: i32, list: usize, cnt: i32, out: usize, n: i32): void {
+  let j = 0;
+  for (; j + 16 <= n; j += 16) {
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (let t = 0; t < cnt; t++) {
+      const r = src + f4(load<i32>(list + f4(t)) * ld + j);
+      a0 = f32x4.add(a0, v128.load(r)); a1 = f32x4.add(a1, v128.load(r, 16));
+      a2 = f32x4.add(a2, v128.load(r, 32)); a3 = f32x4.add(a3, v128.load(r, 48));
+    }
+    const o = out + f4(j);
+    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+  }
+  for (; j + 4 <= n; j += 4) {
+    let a = f32x4.splat(0);
+    for (let t = 0; t < cnt; t++) a = f32x4.add(a, v128.load(src + f4(load<i32>(list + f4(t)) * ld + j)));
+    v128.store(out + f4(j), a);
+  }
+  for (; j < n; j++) {
+    let a: f32 = 0;
+    for (let t = 0; t < cnt; t++) a += load<f32>(src + f4(load<i32>(list + f4(t)) * ld + j));
+    store<f32>(out + f4(j), a);
+  }
+}
+
+/** y[i,:] = Σ_{s[i,p] = 1} wT[p,:] for rows i0 ≤ i < i1; wT is w [n,k] transposed to [k,n]; scratch ≥ 4k bytes. */
+export function spikeLinear(s: usize, wT: usize, y: usize, m: i32, n: i32, k: i32, i0: i32, i1: i32, scratch: usize): void {
+  for (let i = i0; i < i1; i++) {
+    const cnt = activeList(s + f4(i * k), k, scratch);
+    sumRows(wT, n, scratch, cnt, y + f4(i * n), n);
+  }
+}
+
+/**
+ * dw[:,p] (+)= Σ_{s[i,p] = 1} dy[i,:] for columns p0 ≤ p < p1 of dw [n,k]; scratch ≥ 4(m + n) bytes.
+ * The active rows of column p are listed first, then summed like spikeLinear and stored down the column.
+ */
+export function spikeLinearBackwardWeight(s: usize, dy: usize, dw: usize, m: i32, n: i32, k: i32, beta: i32,
+  p0: i32, p1: i32, scratch: usize): void {
+  const list = scratch, sum = scratch + f4(m);
+  for (let p = p0; p < p1; p++) {
+    let cnt = 0;
+    for (let i = 0; i < m; i++) if (load<f32>(s + f4(i * k + p)) != 0) store<i32>(list + f4(cnt++), i);
+    sumRows(dy, n, list, cnt, sum, n);
+    for (let j = 0; j < n; j++) {
+      const o = dw + f4(j * k + p);
+      store<f32>(o, beta != 0 ? load<f32>(o) + load<f32>(sum + f4(j)) : load<f32>(sum + f4(j)));
+    }
+  }
+}
+
+/** dst[0..len) += src[0..len). */
+@inline function addRun(dst: usize, src: usize, len: i32): void {
+  let i = 0;
+  for (; i + 4 <= len; i += 4) v128.store(dst + f4(i), f32x4.add(v128.load(dst + f4(i)), v128.load(src + f4(i))));
+  for (; i < len; i++) store<f32>(dst + f4(i), load<f32>(dst + f4(i)) + load<f32>(src + f4(i)));
+}
+
+/**
+ * Repacks w [cout, cinG, kh, kw] as wr [cin][kh][kw reversed][coutG]: the coutG weights one input cell
+ * feeds are contiguous, and with kx reversed the cells of one kernel row run in output order.
+ */
+export function spikeConvPackWeights(w: usize, wr: usize, geom: usize): void {
+  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups;
+  for (let co = 0; co < g.cout; co++) {
+    const grp = co / coutG, cl = co % coutG;
+    for (let ci = 0; ci < cinG; ci++) {
+      for (let ky = 0; ky < g.kh; ky++) {
+        for (let kx = 0; kx < g.kw; kx++) {
+          const src = w + f4(((co * cinG + ci) * g.kh + ky) * g.kw + kx);
+          const dst = wr + f4(((((grp * cinG + ci) * g.kh + ky) * g.kw + (g.kw - 1 - kx)) * coutG) + cl);
+          store<f32>(dst, load<f32>(src));
+        }
+      }
+    }
+  }
+}
+
+/** The inverse of spikeConvPackWeights, into w with beta 0 (overwrite) or 1 (accumulate). */
+export function spikeConvUnpackWeights(wr: usize, w: usize, geom: usize, beta: i32): void {
+  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups;
+  for (let co = 0; co < g.cout; co++) {
+    const grp = co / coutG, cl = co % coutG;
+    for (let ci = 0; ci < cinG; ci++) {
+      for (let ky = 0; ky < g.kh; ky++) {
+        for (let kx = 0; kx < g.kw; kx++) {
+          const dst = w + f4(((co * cinG + ci) * g.kh + ky) * g.kw + kx);
+          const v = load<f32>(wr + f4(((((grp * cinG + ci) * g.kh + ky) * g.kw + (g.kw - 1 - kx)) * coutG) + cl));
+          store<f32>(dst, beta != 0 ? load<f32>(dst) + v : v);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Visits the taps of active input (c, iy, ix): for each kernel row whose output row oy exists, either one
+ * contiguous run (groups 1, stride 1: `run(accOff, wrOff, len)` in floats) or one call per kx.
+ * Offsets: acc is [oh·ow, cout] (NHWC), wr as spikeConvPackWeights.
+ */
+@inline function forEachActiveTap(g: Conv, c: i32, iy: i32, ix: i32, acc: usize, wr: usize, gather: bool): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, grp = c / cinG;
+  for (let ky = 0; ky < g.kh; ky++) {
+    const ty = iy + g.pH - ky;
+    if (ty < 0 || ty % g.sH != 0 || ty / g.sH >= g.oh) continue;
+    const oy = ty / g.sH, wrow = wr + f4((c * g.kh + ky) * g.kw * coutG), arow = acc + f4(oy * g.ow * g.cout);
+    if (g.groups == 1 && g.sW == 1) {
+      // kr = kw−1−kx; ox = ix + pW − kw + 1 + kr must lie in [0, ow)
+      const base = ix + g.pW - g.kw + 1, lo = max(0, -base), hi = min(g.kw, g.ow - base);
+      if (hi <= lo) continue;
+      const a = arow + f4((base + lo) * g.cout), w = wrow + f4(lo * coutG);
+      if (gather) addRun(w, a, (hi - lo) * coutG); else addRun(a, w, (hi - lo) * coutG);
+      continue;
+    }
+    for (let kx = 0; kx < g.kw; kx++) {
+      const tx = ix + g.pW - kx;
+      if (tx < 0 || tx % g.sW != 0 || tx / g.sW >= g.ow) continue;
+      const a = arow + f4((tx / g.sW) * g.cout + grp * coutG), w = wrow + f4((g.kw - 1 - kx) * coutG);
+      if (gather) addRun(w, a, coutG); else addRun(a, w, coutG);
+    }
+  }
+}
+
+/** Calls forEachActiveTap for every non-zero input of item b (scatter: acc += wr; gather: wr += acc). */
+function visitItem(s: usize, g: Conv, b: i32, acc: usize, wr: usize, gather: bool): void {
+  const hw = g.h * g.w, z = f32x4.splat(0);
+  for (let c = 0; c < g.cin; c++) {
+    const plane = s + f4((b * g.cin + c) * hw);
+    for (let q0 = 0; q0 < hw; q0 += 4) {
+      if (q0 + 4 <= hw && !v128.any_true(f32x4.ne(v128.load(plane + f4(q0)), z))) continue;
+      for (let q = q0; q < min(hw, q0 + 4); q++) {
+        if (load<f32>(plane + f4(q)) != 0) forEachActiveTap(g, c, q / g.w, q % g.w, acc, wr, gather);
+      }
+    }
+  }
+}
+
+/** y[b] for b0 ≤ b < b1 from weights packed by spikeConvPackWeights; scratch ≥ 4·cout·oh·ow bytes. */
+export function spikeConv2dForward(s: usize, wr: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), ohw = g.oh * g.ow;
+  for (let b = b0; b < b1; b++) {
+    memory.fill(scratch, 0, f4(ohw * g.cout));
+    visitItem(s, g, b, scratch, wr, false);
+    const yb = y + f4(b * g.cout * ohw);
+    for (let p = 0; p < ohw; p++) {
+      for (let co = 0; co < g.cout; co++) store<f32>(yb + f4(co * ohw + p), load<f32>(scratch + f4(p * g.cout + co)));
+    }
+  }
+}
+
+/**
+ * dwr += weight gradient of items b0 ≤ b < b1 in the spikeConvPackWeights layout (the caller zeroes dwr and
+ * unpacks it); each item's dy is first transposed to [oh·ow, cout] in scratch (≥ 4·cout·oh·ow bytes).
+ */
+export function spikeConv2dBackwardWeight(s: usize, dy: usize, dwr: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), ohw = g.oh * g.ow;
+  for (let b = b0; b < b1; b++) {
+    const dyb = dy + f4(b * g.cout * ohw);
+    for (let co = 0; co < g.cout; co++) {
+      for (let p = 0; p < ohw; p++) store<f32>(scratch + f4(p * g.cout + co), load<f32>(dyb + f4(co * ohw + p)));
+    }
+    visitItem(s, g, b, scratch, dwr, true);
+  }
+}

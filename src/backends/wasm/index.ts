@@ -1,0 +1,48 @@
+/**
+ * The WebAssembly backend: one module instance over a shared memory, its arena, its worker pool and the
+ * kernel table bound to them.
+ */
+import type { Kernels } from '../../kernels/contract.js';
+import { Arena } from './arena.js';
+import { kernelTable, type ThreadSettings } from './kernels.js';
+import { loadWasmAsync, loadWasmSync, type WasmModule } from './loader.js';
+import { ThreadPool } from './threads.js';
+
+export { loadWasmAsync, loadWasmSync, type WasmModule } from './loader.js';
+export type { ThreadSettings } from './kernels.js';
+
+/** Work (flops, or adds for spike kernels) below which a kernel runs on one thread: measured, see bench. */
+export const DEFAULT_MIN_PARALLEL_WORK = 2e6;
+
+/** A ready wasm backend. `settings` may be changed at any time; it is read on every kernel call. */
+export interface WasmBackend {
+  readonly kernels: Kernels;
+  readonly settings: ThreadSettings;
+  readonly wasm: WasmModule;
+  /** Threads a large kernel would really use now (starts the workers if needed). */
+  usableThreads(): number;
+}
+
+/** Binds a loaded module to an arena (above the module's static data), a thread pool and the table. */
+export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
+  const arena = new Arena(wasm.memory, Math.max(wasm.exports.heapBase(), 65536));
+  const pool = new ThreadPool(wasm, arena);
+  const settings: ThreadSettings = { threads, minParallelWork: DEFAULT_MIN_PARALLEL_WORK };
+  return {
+    kernels: kernelTable(wasm.exports, arena, pool, settings),
+    settings,
+    wasm,
+    usableThreads: () => pool.usable(settings.threads),
+  };
+}
+
+/** Loads build/edgespike.wasm synchronously (Node) and builds the backend; undefined if unavailable. */
+export function wasmBackendSync(threads = 1): WasmBackend | undefined {
+  const wasm = loadWasmSync();
+  return wasm === undefined ? undefined : createWasmBackend(wasm, threads);
+}
+
+/** Loads build/edgespike.wasm asynchronously (Node or browser) and builds the backend. */
+export async function wasmBackendAsync(threads = 1): Promise<WasmBackend> {
+  return createWasmBackend(await loadWasmAsync(), threads);
+}
