@@ -1,0 +1,18 @@
+/**
+ * Benchmark entry: `node dist/bench/main.js NAME` (npm run bench -- NAME) runs one benchmark, which prints
+ * JSON lines. Unknown names exit 2 with a one-line message.
+ */
+import { runEngineBench } from './engine.js';
+
+/** The benchmarks by name. */
+const BENCHES: Record<string, () => Promise<void>> = {
+  engine: runEngineBench,
+};
+
+const name = process.argv[2] ?? '';
+const bench = Object.hasOwn(BENCHES, name) ? BENCHES[name] : undefined;
+if (bench === undefined) {
+  process.stderr.write(`bench: unknown benchmark ${JSON.stringify(name)}; expected one of ${Object.keys(BENCHES).join(', ')}\n`);
+  process.exit(2);
+}
+await bench();
