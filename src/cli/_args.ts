@@ -1,0 +1,80 @@
+/**
+ * Argument checking shared by the commands: unknown flags are errors (citty ignores them), and
+ * numbers are parsed strictly, each error naming the flag and what was expected.
+ */
+import type { ArgsDef } from 'citty';
+import { EdgespikeError } from '../util/errors.js';
+
+const aliases = (d: ArgsDef[string]): string[] => {
+  const al = (d as { alias?: string | string[] }).alias;
+  return Array.isArray(al) ? al : al ? [al] : [];
+};
+const kebab = (n: string): string => n.replace(/[A-Z]/g, (c: string) => `-${c.toLowerCase()}`);
+
+/** Throws on any flag that the command does not define (including aliases and --no-x for booleans). */
+export function checkFlags(cmd: string, raw: readonly string[], def: ArgsDef): void {
+  const known = new Set<string>();
+  for (const [name, d] of Object.entries(def)) {
+    if (d.type === 'positional') continue;
+    const names = [name, ...aliases(d)];
+    for (const n of names) {
+      known.add(n);
+      known.add(kebab(n));
+      if (d.type === 'boolean') known.add(`no-${n}`);
+    }
+  }
+  let positional = 0;
+  const maxPositional = Object.values(def).filter((d) => d.type === 'positional').length;
+  for (let i = 0; i < raw.length; i++) {
+    const a = raw[i]!;
+    if (a === '--') break;
+    if (!a.startsWith('-') || /^-\d/.test(a)) {
+      const prev = raw[i - 1];
+      const prevTakesValue = prev?.startsWith('-') && !prev.includes('=') && flagType(def, prev) !== 'boolean';
+      if (!prevTakesValue && ++positional > maxPositional) throw new EdgespikeError(`${cmd}: unexpected argument "${a}"`);
+      continue;
+    }
+    const name = a.replace(/^--?/, '').split('=')[0]!;
+    if (!known.has(name)) throw new EdgespikeError(`${cmd}: unknown flag ${a.split('=')[0]} (see edgespike ${cmd} --help)`);
+    if (flagType(def, a) !== 'boolean' && !a.includes('=') && (i + 1 >= raw.length || (raw[i + 1]!.startsWith('-') && !/^-\d/.test(raw[i + 1]!)))) {
+      throw new EdgespikeError(`${cmd}: flag ${a} needs a value`);
+    }
+  }
+}
+
+function flagType(def: ArgsDef, flag: string): string | undefined {
+  const name = flag.replace(/^--?/, '').split('=')[0]!.replace(/^no-/, '');
+  for (const [n, d] of Object.entries(def)) {
+    const names = [n, kebab(n), ...aliases(d)];
+    if (names.includes(name)) return d.type;
+  }
+  return undefined;
+}
+
+/** A strictly parsed number flag: finite, optionally an integer, within [min, max]. */
+export function num(flag: string, v: unknown, o: { int?: boolean; min?: number; max?: number } = {}): number {
+  const s = String(v).trim();
+  const x = s === '' ? NaN : Number(s);
+  const what = o.int ? 'an integer' : 'a number';
+  if (!Number.isFinite(x) || (o.int && !Number.isInteger(x))) throw new EdgespikeError(`--${flag}: expected ${what}, got "${s}"`);
+  if (o.min !== undefined && x < o.min) throw new EdgespikeError(`--${flag}: expected ${what} ≥ ${o.min}, got ${s}`);
+  if (o.max !== undefined && x > o.max) throw new EdgespikeError(`--${flag}: expected ${what} ≤ ${o.max}, got ${s}`);
+  return x;
+}
+
+/** An optional number flag (undefined when absent). */
+export function optNum(flag: string, v: unknown, o: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+  return v === undefined || v === '' ? undefined : num(flag, v, o);
+}
+
+/** A string flag restricted to a list of choices. */
+export function choice<T extends string>(flag: string, v: unknown, choices: readonly T[]): T {
+  const s = String(v);
+  if (!choices.includes(s as T)) throw new EdgespikeError(`--${flag}: expected one of ${choices.join(', ')}, got "${s}"`);
+  return s as T;
+}
+
+/** Prints a JSON object on one line (the --json contract). */
+export function printJson(o: unknown): void {
+  process.stdout.write(JSON.stringify(o) + '\n');
+}

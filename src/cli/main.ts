@@ -1,0 +1,45 @@
+/**
+ * The edgespike command line: dispatches to one file per subcommand. Bad input (an EdgespikeError)
+ * prints one line `edgespike: …` and exits 2; anything else is a bug and keeps its stack.
+ */
+import { defineCommand, runCommand, showUsage } from 'citty';
+import { EdgespikeError } from '../util/errors.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { predictCommand } from './predict.js';
+import { infoCommand } from './info.js';
+
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand };
+
+const main = defineCommand({
+  meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
+  subCommands,
+});
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const [name] = argv;
+  if (argv.length === 0 || name === '--help' || name === '-h') { await showUsage(main); return argv.length === 0 ? 2 : 0; }
+  if (name === '--version' || name === '-v') { process.stdout.write('0.1.0\n'); return 0; }
+  if (!Object.hasOwn(subCommands, name!)) {
+    process.stderr.write(`edgespike: unknown command "${name}" (commands: ${Object.keys(subCommands).join(', ')})\n`);
+    return 2;
+  }
+  const cmd = subCommands[name as keyof typeof subCommands];
+  const rest = argv.slice(1);
+  if (rest.includes('--help') || rest.includes('-h')) { await showUsage(cmd as never, main as never); return 0; }
+  try {
+    await runCommand(cmd as never, { rawArgs: rest });
+    return 0;
+  } catch (e) {
+    if (e instanceof EdgespikeError) { process.stderr.write(`edgespike: ${e.message}\n`); return e.exitCode; }
+    const msg = e instanceof Error ? e.message : String(e);
+    // citty reports missing required arguments as plain errors: they are usage errors too.
+    if (/Missing required (argument|positional)/i.test(msg)) { process.stderr.write(`edgespike ${name}: ${msg}\n`); return 2; }
+    throw e;
+  }
+}
+
+if (process.argv[1] && /edgespike(\.js)?$|cli[\\/]main\.js$/.test(process.argv[1])) {
+  runCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

@@ -1,0 +1,127 @@
+/** `edgespike train`: trains a model from the zoo or a spec on a data set and writes a model file. */
+import { defineCommand } from 'citty';
+import { EdgespikeError } from '../util/errors.js';
+import { zoo, zooNames } from '../models/zoo.js';
+import { parseSpec } from '../notation/parse.js';
+import { withClasses, type ModelSpec } from '../notation/spec.js';
+import { NEURON_PRESETS, neuronParams, type NeuronPreset } from '../neurons/neuron.js';
+import { SURROGATES, type SurrogateName } from '../neurons/surrogate.js';
+import { SpikingNet, type ReadoutMode } from '../layers/net.js';
+import { ENCODERS, type EncoderSpec } from '../layers/encode.js';
+import { train } from '../train/trainer.js';
+import { saveNet } from '../train/model-file.js';
+import { LOSSES, type LossSpec } from '../train/loss.js';
+import type { Schedule } from '../train/optim.js';
+import { checkFlags, choice, num, optNum, printJson } from './_args.js';
+import { DATASET_NAMES, isEventDataset, loadDataset } from './_data.js';
+
+/** The default recipe (lenet on MNIST, T = 4): what `train` does without flags. */
+export const RECIPE = { epochs: 3, batchSize: 64, lr: 2e-3, optimizer: 'adam', schedule: 'cosine', neuron: 'lif', surrogate: 'atan', readout: 'leaky' } as const;
+
+const args = {
+  model: { type: 'string', description: `zoo name (${zooNames().join(', ')}) or a spec such as 16C5-P2-16C5-P2-256-10`, default: 'lenet' },
+  dataset: { type: 'string', description: `data set (${DATASET_NAMES.join(', ')})`, default: 'mnist' },
+  'data-dir': { type: 'string', description: 'folder with the data set files (optional for mnist and fashion-mnist)' },
+  epochs: { type: 'string', description: 'training epochs', default: String(RECIPE.epochs) },
+  timesteps: { type: 'string', alias: 'T', description: 'time steps T', default: '4' },
+  'batch-size': { type: 'string', description: 'batch size', default: String(RECIPE.batchSize) },
+  lr: { type: 'string', description: 'learning rate', default: String(RECIPE.lr) },
+  optimizer: { type: 'string', description: 'adam, adamw or sgd', default: RECIPE.optimizer },
+  momentum: { type: 'string', description: 'SGD momentum', default: '0.9' },
+  nesterov: { type: 'boolean', description: 'Nesterov momentum (SGD)' },
+  'weight-decay': { type: 'string', description: 'weight decay', default: '0' },
+  schedule: { type: 'string', description: 'cosine, step or none', default: RECIPE.schedule },
+  'step-size': { type: 'string', description: 'epochs per step of the step schedule', default: '30' },
+  gamma: { type: 'string', description: 'factor of the step schedule', default: '0.7' },
+  clip: { type: 'string', description: 'clip the gradient norm to this value' },
+  loss: { type: 'string', description: `loss (${LOSSES.join(', ')})`, default: 'ce' },
+  'tet-lambda': { type: 'string', description: 'TET: weight λ of the MSE regulariser', default: '0.05' },
+  'tet-phi': { type: 'string', description: 'TET: target φ of the regulariser', default: '1' },
+  'label-smoothing': { type: 'string', description: 'label smoothing ε', default: '0' },
+  neuron: { type: 'string', description: `neuron preset (${Object.keys(NEURON_PRESETS).join(', ')})`, default: RECIPE.neuron },
+  beta: { type: 'string', description: 'leak β of the multiplicative LIF' },
+  tau: { type: 'string', description: 'time constant τ of the decay-input LIF' },
+  threshold: { type: 'string', description: 'firing threshold' },
+  surrogate: { type: 'string', description: `surrogate (${Object.keys(SURROGATES).join(', ')})`, default: RECIPE.surrogate },
+  alpha: { type: 'string', description: 'surrogate sharpness' },
+  'learn-threshold': { type: 'boolean', description: 'LT-SNN: learn one threshold per layer' },
+  'avg-threshold': { type: 'boolean', description: 'LT-SNN averaged-threshold variant (TET φ = mean threshold)' },
+  encoder: { type: 'string', description: `input encoder (${ENCODERS.join(', ')})`, default: 'direct' },
+  readout: { type: 'string', description: 'leaky, mean or last', default: RECIPE.readout },
+  augment: { type: 'boolean', description: 'random crop (pad 4) and flip for CIFAR (on by default there)' },
+  limit: { type: 'string', description: 'use the first N training samples' },
+  'test-limit': { type: 'string', description: 'use the first N test samples' },
+  seed: { type: 'string', description: 'random seed', default: '1' },
+  out: { type: 'string', description: 'model file to write', required: true },
+  log: { type: 'string', description: 'JSON-lines log, one line per epoch (default: OUT.log.jsonl)' },
+  checkpoint: { type: 'string', description: 'checkpoint written every epoch (default: OUT.ckpt)' },
+  resume: { type: 'boolean', description: 'continue from the checkpoint' },
+  json: { type: 'boolean', description: 'print a final JSON object' },
+} as const;
+
+function specFor(model: string, classes: number): { spec: ModelSpec; input?: readonly number[] } {
+  if ((zooNames() as string[]).includes(model)) { const z = zoo(model); return { spec: withClasses(z.spec, classes), input: z.input }; }
+  try { return { spec: withClasses(parseSpec(model), classes) }; } catch (e) {
+    if (e instanceof EdgespikeError) throw new EdgespikeError(`--model: "${model}" is neither a zoo name (${zooNames().join(', ')}) nor a valid spec: ${e.message}`);
+    throw e;
+  }
+}
+
+function lossSpec(a: Record<string, unknown>): LossSpec {
+  const kind = choice('loss', a.loss, LOSSES);
+  const labelSmoothing = num('label-smoothing', a['label-smoothing'], { min: 0, max: 1 });
+  if (kind === 'tet') return { kind, lambda: num('tet-lambda', a['tet-lambda'], { min: 0, max: 1 }), phi: num('tet-phi', a['tet-phi']), labelSmoothing };
+  if (kind === 'mse-count') return { kind };
+  return { kind, labelSmoothing };
+}
+
+export const trainCommand = defineCommand({
+  meta: { name: 'train', description: 'Train a spiking network with BPTT and surrogate gradients' },
+  args,
+  async run({ args: a, rawArgs }) {
+    checkFlags('train', rawArgs, args);
+    const T = num('timesteps', a.timesteps, { int: true, min: 1, max: 1000 });
+    const epochs = num('epochs', a.epochs, { int: true, min: 1 });
+    const dataset = String(a.dataset);
+    const dOpts = { dataDir: a['data-dir'], T };
+    const trainSet = await loadDataset(dataset, 'train', { ...dOpts, limit: optNum('limit', a.limit, { int: true, min: 1 }) });
+    const testSet = await loadDataset(dataset, 'test', { ...dOpts, limit: optNum('test-limit', a['test-limit'], { int: true, min: 1 }) });
+    const { spec, input: zooInput } = specFor(String(a.model), trainSet.numClasses);
+    const input = trainSet.temporal ? trainSet.shape.slice(1) : trainSet.shape;
+    if (zooInput && zooInput.join() !== input.join() && !(zooInput[1] === input[1] && zooInput[2] === input[2])) {
+      process.stderr.write(`note: ${a.model} was designed for input [${zooInput.join(', ')}]; building it for [${input.join(', ')}]\n`);
+    }
+    const preset = choice('neuron', a.neuron, Object.keys(NEURON_PRESETS) as NeuronPreset[]);
+    const neuron = neuronParams(preset, {
+      surrogate: choice('surrogate', a.surrogate, Object.keys(SURROGATES) as SurrogateName[]),
+      ...(a.beta !== undefined ? { beta: num('beta', a.beta, { min: 0, max: 1 }) } : {}),
+      ...(a.tau !== undefined ? { tau: num('tau', a.tau, { min: 1 }) } : {}),
+      ...(a.threshold !== undefined ? { vth: num('threshold', a.threshold) } : {}),
+      ...(a.alpha !== undefined ? { alpha: num('alpha', a.alpha, { min: 0 }) } : {}),
+      ...(a['learn-threshold'] || a['avg-threshold'] ? { learnThreshold: true } : {}),
+    });
+    const encoder = { kind: choice('encoder', a.encoder, ENCODERS) } as EncoderSpec;
+    if (trainSet.temporal && encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${encoder.kind}: ${dataset} is already a spike sequence; use direct`);
+    const seed = num('seed', a.seed, { int: true, min: 0 });
+    const net = new SpikingNet(spec, { input, neuron, T, encoder, readout: choice('readout', a.readout, ['leaky', 'mean', 'last'] as ReadoutMode[]), readoutBeta: 0.9, seed });
+    const schedKind = choice('schedule', a.schedule, ['cosine', 'step', 'none'] as const);
+    const schedule: Schedule = schedKind === 'cosine' ? { kind: 'cosine', epochs } : schedKind === 'step'
+      ? { kind: 'step', every: num('step-size', a['step-size'], { int: true, min: 1 }), gamma: num('gamma', a.gamma, { min: 0 }) } : { kind: 'none' };
+    const out = String(a.out);
+    const isCifar = dataset.startsWith('cifar');
+    const history = train(net, trainSet, testSet, {
+      epochs, batchSize: num('batch-size', a['batch-size'], { int: true, min: 1 }),
+      optim: { kind: choice('optimizer', a.optimizer, ['adam', 'adamw', 'sgd'] as const), lr: num('lr', a.lr, { min: 1e-12 }),
+        momentum: num('momentum', a.momentum, { min: 0, max: 1 }), nesterov: !!a.nesterov, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }) },
+      schedule, loss: lossSpec(a), phiFromThreshold: !!a['avg-threshold'], clip: optNum('clip', a.clip, { min: 0 }), seed,
+      augment: (a.augment ?? isCifar) && !isEventDataset(dataset) ? { pad: 4, flip: 0.5 } : undefined,
+      logPath: a.log ?? `${out}.log.jsonl`, checkpointPath: a.checkpoint ?? `${out}.ckpt`, resume: !!a.resume, progress: !a.json,
+    });
+    const last = history[history.length - 1]!;
+    saveNet(out, net, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length } });
+    const summary = { model: out, dataset, epochs: history.length, timesteps: T, train_samples: trainSet.length,
+      test_accuracy: last.test_accuracy, train_samples_per_s: last.train_samples_per_s, history };
+    if (a.json) printJson(summary);
+    else for (const h of history) process.stdout.write(`epoch ${h.epoch}: loss ${h.loss.toFixed(4)}  train ${(100 * h.train_accuracy).toFixed(2)}%  test ${h.test_accuracy === undefined ? '-' : (100 * h.test_accuracy).toFixed(2) + '%'}  ${Math.round(h.train_samples_per_s)} samples/s\n`);
+  },
+});

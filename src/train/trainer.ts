@@ -1,0 +1,170 @@
+/**
+ * Training by backpropagation through time: seeded shuffling, augmentation, the optimizer and its
+ * schedule, gradient clipping, a progress bar, one JSON line per epoch in a log, a checkpoint every
+ * epoch, and resume that gives exactly the weights of an uninterrupted run.
+ */
+import { appendFileSync, existsSync } from 'node:fs';
+import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../tensor/tape.js';
+import { argmaxRows } from '../ops/reduce.js';
+import { Rng } from '../data/rng.js';
+import { sampleSize, type Dataset } from '../data/dataset.js';
+import { augment, type AugmentOptions } from '../data/augment.js';
+import { EdgespikeError } from '../util/errors.js';
+import { loadCheckpoint, saveCheckpoint, type FloatTensor } from '../io/model-file.js';
+import type { SpikingNet } from '../layers/net.js';
+import { Optimizer, clipGradNorm, scheduledLr, type OptimConfig, type Schedule } from './optim.js';
+import { lossOf, type LossSpec } from './loss.js';
+import { netArrays, loadNetArrays } from './model-file.js';
+import { Progress } from './progress.js';
+
+/** Everything that defines a training run. */
+export interface TrainConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optim: OptimConfig;
+  readonly schedule: Schedule;
+  readonly loss: LossSpec;
+  /** LT-SNN averaged-threshold variant: TET's φ follows the mean learnable threshold after every batch. */
+  readonly phiFromThreshold?: boolean;
+  readonly clip?: number;
+  readonly seed: number;
+  readonly augment?: AugmentOptions;
+  /** Append one JSON line per epoch here. */
+  readonly logPath?: string;
+  /** Write a checkpoint here after every epoch. */
+  readonly checkpointPath?: string;
+  /** Continue from checkpointPath if it exists. */
+  readonly resume?: boolean;
+  /** Show a progress bar on stderr. */
+  readonly progress?: boolean;
+  /** Stop after this many epochs of this call (the run continues on resume); for tests of resume. */
+  readonly stopAfter?: number;
+}
+
+/** One epoch's summary, as logged. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly lr: number;
+  readonly loss: number;
+  readonly train_accuracy: number;
+  readonly test_accuracy?: number;
+  readonly train_samples_per_s: number;
+  readonly seconds: number;
+}
+
+/** Reads samples idx[from … to) of d (with optional augmentation) into one batch tensor. */
+export function makeBatch(d: Dataset, idx: ArrayLike<number>, from: number, to: number, aug?: { opts: AugmentOptions; rng: Rng }): { x: Tensor; y: Int32Array } {
+  const n = to - from, size = sampleSize(d);
+  const x = new Float32Array(n * size), y = new Int32Array(n);
+  const tmp = aug ? new Float32Array(size) : null;
+  for (let i = 0; i < n; i++) {
+    const j = idx[from + i]!;
+    y[i] = d.label(j);
+    if (tmp && aug) { d.read(j, tmp, 0); augment(tmp, x.subarray(i * size, (i + 1) * size), d.shape, aug.rng, aug.opts); }
+    else d.read(j, x, i * size);
+  }
+  return { x: new Tensor(x, [n, ...d.shape]), y };
+}
+
+/** Result of evaluate(). */
+export interface EvalResult { readonly accuracy: number; readonly samples: number; readonly seconds: number; readonly samplesPerSecond: number }
+
+/** Accuracy of the net on a data set (no gradients, batches of `batchSize`). */
+export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResult {
+  const t0 = performance.now();
+  let correct = 0;
+  const order = Array.from({ length: d.length }, (_, i) => i);
+  noGrad(() => {
+    for (let b = 0; b < d.length; b += batchSize) {
+      const { x, y } = makeBatch(d, order, b, Math.min(d.length, b + batchSize));
+      const pred = argmaxRows(net.forward(x, { training: false }).logits);
+      for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
+    }
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return { accuracy: d.length ? correct / d.length : 0, samples: d.length, seconds, samplesPerSecond: d.length / Math.max(seconds, 1e-9) };
+}
+
+/** Mean of the learnable thresholds (LT-SNN φ), or undefined when there are none. */
+function meanThreshold(net: SpikingNet): number | undefined {
+  const th = net.namedParameters().filter(([n]) => n.endsWith('.vth')).map(([, t]) => t.data[0]!);
+  return th.length ? th.reduce((a, b) => a + b, 0) / th.length : undefined;
+}
+
+interface RunState { epoch: number; rng: Rng; history: EpochRecord[] }
+
+function restore(net: SpikingNet, opt: Optimizer, cfg: TrainConfig): RunState | null {
+  if (!cfg.resume || !cfg.checkpointPath || !existsSync(cfg.checkpointPath)) return null;
+  const { arrays, state } = loadCheckpoint(cfg.checkpointPath);
+  const weights: Record<string, FloatTensor> = {}, moments: Record<string, Float32Array> = {};
+  for (const [k, v] of Object.entries(arrays)) {
+    if (k.startsWith('optim.')) moments[k.slice(6)] = v.data; else weights[k] = v;
+  }
+  loadNetArrays(net, weights, cfg.checkpointPath);
+  opt.load(Number(state.step ?? 0), moments);
+  if (!Array.isArray(state.rng)) throw new EdgespikeError(`checkpoint ${cfg.checkpointPath}: no generator state`);
+  return { epoch: Number(state.epoch), rng: Rng.fromState(state.rng as number[]), history: (state.history as EpochRecord[]) ?? [] };
+}
+
+function checkpoint(net: SpikingNet, opt: Optimizer, cfg: TrainConfig, st: RunState): void {
+  if (!cfg.checkpointPath) return;
+  const arrays = netArrays(net);
+  const os = opt.state();
+  for (const [k, v] of Object.entries(os.arrays)) arrays[`optim.${k}`] = { shape: [v.length], data: v };
+  saveCheckpoint(cfg.checkpointPath, arrays, { epoch: st.epoch, step: os.step, rng: st.rng.state(), history: st.history });
+}
+
+/** Trains `net` on `train` (evaluating on `test` after each epoch if given); returns the epoch history. */
+export function train(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, cfg: TrainConfig): EpochRecord[] {
+  if (!(Number.isInteger(cfg.epochs) && cfg.epochs >= 1)) throw new EdgespikeError(`train: epochs must be a positive integer, got ${cfg.epochs}`);
+  if (!(Number.isInteger(cfg.batchSize) && cfg.batchSize >= 1)) throw new EdgespikeError(`train: batch size must be a positive integer, got ${cfg.batchSize}`);
+  if (trainSet.length === 0) throw new EdgespikeError('train: the training set is empty');
+  const params = net.parameters();
+  const opt = new Optimizer(params, cfg.optim);
+  const st: RunState = restore(net, opt, cfg) ?? { epoch: 0, rng: new Rng(cfg.seed), history: [] };
+  let ran = 0;
+  while (st.epoch < cfg.epochs && (cfg.stopAfter === undefined || ran < cfg.stopAfter)) {
+    const rec = runEpoch(net, trainSet, testSet, cfg, opt, st);
+    st.history.push(rec);
+    st.epoch++;
+    ran++;
+    if (cfg.logPath) appendFileSync(cfg.logPath, JSON.stringify(rec) + '\n');
+    checkpoint(net, opt, cfg, st);
+  }
+  return st.history;
+}
+
+function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, cfg: TrainConfig, opt: Optimizer, st: RunState): EpochRecord {
+  const { rng } = st;
+  opt.lr = scheduledLr(cfg.schedule, cfg.optim.lr, st.epoch);
+  const order = rng.permutation(trainSet.length);
+  const bs = cfg.batchSize, n = trainSet.length;
+  const bar = cfg.progress ? new Progress(`epoch ${st.epoch + 1}/${cfg.epochs}`, n) : null;
+  let lossSum = 0, correct = 0, seen = 0;
+  let phi: number | undefined;
+  const t0 = performance.now();
+  for (let b = 0; b < n; b += bs) {
+    const { x, y } = makeBatch(trainSet, order, b, Math.min(n, b + bs), cfg.augment ? { opts: cfg.augment, rng } : undefined);
+    const out = net.forward(x, { training: true, rng });
+    const loss = lossOf(out, y, cfg.loss, cfg.phiFromThreshold ? phi : undefined);
+    if (!Number.isFinite(loss.item())) throw new EdgespikeError(`train: loss became ${loss.item()} at epoch ${st.epoch + 1}, batch ${b / bs + 1} (try a lower learning rate)`);
+    opt.zeroGrad();
+    loss.backward();
+    if (cfg.clip) clipGradNorm(opt.params, cfg.clip);
+    opt.step();
+    if (cfg.phiFromThreshold) phi = meanThreshold(net);
+    const pred = argmaxRows(out.logits);
+    for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
+    lossSum += loss.item() * y.length;
+    seen += y.length;
+    bar?.update(seen, { loss: lossSum / seen, acc: correct / seen, rate: seen / ((performance.now() - t0) / 1000) });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  bar?.stop();
+  const test = testSet ? evaluate(net, testSet) : null;
+  return {
+    epoch: st.epoch + 1, lr: opt.lr, loss: lossSum / seen, train_accuracy: correct / seen,
+    ...(test ? { test_accuracy: test.accuracy } : {}), train_samples_per_s: seen / seconds, seconds,
+  };
+}
