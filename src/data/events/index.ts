@@ -18,4 +18,3 @@ export * from './augment.js';
 export * from './datasets.js';
 export * from './emulator.js';
 export * from './png.js';
-export { encodeHdf5, type H5Node, type H5Scalar } from './_hdf5-writer.js';
