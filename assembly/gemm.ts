@@ -1,13 +1,21 @@
 // GEMM body: operands are packed into panels (A: MR-row panels, B: NR-column panels, both k-major), then a
-// 6x8 register-blocked micro-kernel (12 f32x4 accumulators, mul + add) sweeps cache-sized blocks of them.
+// 5x8 register-blocked micro-kernel (10 f32x4 accumulators, mul + add) sweeps cache-sized blocks of them.
+// 5x8 rather than 6x8: with mul + add V8 needs a temporary register, and 6x8 spills (measured 40 vs 27
+// GFLOP/s for the bare micro-kernel on the benchmark machine).
 // Pointers are byte offsets into the shared memory; nothing is allocated here.
 
 /** Rows of an A panel. */
-export const MR: i32 = 6;
+export const MR: i32 = 5;
 /** Columns of a B panel. */
 export const NR: i32 = 8;
-const KC_MAX: i32 = 384;
+const KC_MAX: i32 = 512;
 const BLOCK_B_BYTES: i32 = 512 * 1024;
+
+/** Rows of an A panel (for the JS side). */
+export function panelRows(): i32 { return MR; }
+
+/** Columns of a B panel (for the JS side). */
+export function panelCols(): i32 { return NR; }
 
 /** Bytes of a packed operand with `rows` rows (A) or columns (B) over k, rounded up to whole panels. */
 export function packedBytes(rows: i32, k: i32, r: i32): i32 {
@@ -27,7 +35,7 @@ export function packA(a: usize, rs: i32, cs: i32, m: i32, k: i32, pa: usize, kTo
       for (let p = 0; p < k; p++) {
         const src = a + (<usize>(i0 + p * cs) << 2), d = dst + (<usize>(p * MR) << 2);
         v128.store(d, v128.load(src));
-        store<u64>(d, load<u64>(src, 16), 16);
+        store<f32>(d, load<f32>(src, 16), 16);
       }
       continue;
     }
@@ -74,19 +82,15 @@ export function packB(b: usize, rs: i32, cs: i32, k: i32, n: i32, pb: usize, kTo
   }
 }
 
-@inline function row(c: usize, acc: bool, lo: v128, hi: v128): void {
-  if (acc) {
-    lo = f32x4.add(lo, v128.load(c));
-    hi = f32x4.add(hi, v128.load(c, 16));
-  }
+@inline function row(c: usize, lo: v128, hi: v128): void {
   v128.store(c, lo);
   v128.store(c, hi, 16);
 }
 
-/** C tile (6x8 at c, row stride ldc bytes) (+)= packed A slice · packed B slice over kc. */
-function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, acc: bool): void {
+/** C tile (5x8 at c, row stride ldc bytes) = packed A slice · packed B slice over kc. */
+function kernel5x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-  let c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  let c30 = c00, c31 = c00, c40 = c00, c41 = c00;
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
@@ -99,23 +103,31 @@ function kernel6x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize, acc: boo
     c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
     a = v128.load32_splat(pa, 16);
     c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 20);
-    c50 = f32x4.add(c50, f32x4.mul(a, b0)); c51 = f32x4.add(c51, f32x4.mul(a, b1));
-    pa += 24; pb += 32;
+    pa += 20; pb += 32;
   }
-  row(c, acc, c00, c01); row(c + ldc, acc, c10, c11); row(c + 2 * ldc, acc, c20, c21);
-  row(c + 3 * ldc, acc, c30, c31); row(c + 4 * ldc, acc, c40, c41); row(c + 5 * ldc, acc, c50, c51);
+  row(c, c00, c01); row(c + ldc, c10, c11); row(c + 2 * ldc, c20, c21);
+  row(c + 3 * ldc, c30, c31); row(c + 4 * ldc, c40, c41);
 }
 
-/** One tile: full tiles go straight to C, edge tiles through the 6x8 buffer `tmp` (192 bytes). */
+/**
+ * One tile. Full tiles that overwrite go straight to C; the others go through the MR x NR buffer `tmp`
+ * (160 bytes) and are then added or copied. NOTE: accumulating inside the micro-kernel (C loaded into
+ * the accumulators, or added in its epilogue) made V8 spill the accumulators: 30 vs 42 GFLOP/s.
+ */
 function tile(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, acc: bool, tmp: usize): void {
-  if (rows == MR && cols == NR) {
-    kernel6x8(pa, pb, kc, c, <usize>ldc << 2, acc);
+  const full = rows == MR && cols == NR;
+  if (full && !acc) {
+    kernel5x8(pa, pb, kc, c, <usize>ldc << 2);
     return;
   }
-  kernel6x8(pa, pb, kc, tmp, 32, false);
+  kernel5x8(pa, pb, kc, tmp, 32);
   for (let r = 0; r < rows; r++) {
     const cr = c + (<usize>(r * ldc) << 2), tr = tmp + (<usize>(r * NR) << 2);
+    if (full) {
+      v128.store(cr, f32x4.add(v128.load(cr), v128.load(tr)));
+      v128.store(cr, f32x4.add(v128.load(cr, 16), v128.load(tr, 16)), 16);
+      continue;
+    }
     for (let j = 0; j < cols; j++) {
       const o = <usize>j << 2;
       store<f32>(cr + o, acc ? load<f32>(cr + o) + load<f32>(tr + o) : load<f32>(tr + o));
@@ -125,7 +137,7 @@ function tile(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols
 
 /**
  * C[m,n] (row stride ldc floats) (+)= packed A · packed B for row panels ip0 ≤ ip < ip1 and column
- * panels jp0 ≤ jp < jp1; beta 0 overwrites, 1 accumulates. `tmp` is a 192-byte scratch tile.
+ * panels jp0 ≤ jp < jp1; beta 0 overwrites, 1 accumulates. `tmp` is a 160-byte scratch tile.
  */
 export function gemmPacked(pa: usize, pb: usize, c: usize, m: i32, n: i32, k: i32, ldc: i32, beta: i32,
   ip0: i32, ip1: i32, jp0: i32, jp1: i32, tmp: usize): void {

@@ -7,7 +7,7 @@ import type { Arena } from './arena.js';
 import type { WasmExports } from './loader.js';
 import type { ParallelExport, ThreadPool } from './threads.js';
 
-const MR = 6, NR = 8, TILE = 256;
+const TILE = 256;
 
 /** Threading settings read on every call: wanted threads and the least work (in flops or adds) worth a split. */
 export interface ThreadSettings {
@@ -28,6 +28,7 @@ function poolRecord(arena: Arena, g: PoolGeom): number {
 /** Builds the wasm Kernels over one module instance, its arena and its thread pool. */
 export function kernelTable(exp: WasmExports, arena: Arena, pool: ThreadPool, cfg: ThreadSettings): Kernels {
   /** Runs `fn` and releases every arena allocation it made. */
+  const MR = exp.panelRows(), NR = exp.panelCols();
   const scoped = (fn: () => void): void => {
     const mark = arena.mark();
     try { fn(); } finally { arena.release(mark); }

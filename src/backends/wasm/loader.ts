@@ -9,6 +9,8 @@ export const MEMORY_PAGES = { initial: 64, maximum: 32768 } as const;
 /** The exports of edgespike.wasm that the JS side calls (pointers are byte offsets). */
 export interface WasmExports {
   heapBase(): number;
+  panelRows(): number;
+  panelCols(): number;
   packedBytes(rows: number, k: number, r: number): number;
   packA(a: number, rs: number, cs: number, m: number, k: number, pa: number, kTot: number, p0: number): void;
   packB(b: number, rs: number, cs: number, k: number, n: number, pb: number, kTot: number, p0: number, jp0: number, jp1: number): void;
