@@ -51,9 +51,13 @@ export function sliceEvents(ev: Events, start: number, end: number): Events {
   };
 }
 
-/** The first `n` events, copied into arrays of exactly that size (frees over-allocated buffers). */
+/**
+ * The first `n` events. Views on the same memory when little would be wasted (n ≥ 7/8 of the
+ * capacity); otherwise copied into arrays of exactly that size, freeing the over-allocation.
+ */
 export function trimEvents(ev: Events, n: number): Events {
-  if (n === ev.x.buffer.byteLength / 2 && n === ev.length) return ev;
+  if (n === ev.x.length && n === ev.length) return ev;
+  if (n >= ev.x.length * 0.875) return sliceEvents({ ...ev, length: ev.x.length }, 0, n);
   return {
     x: ev.x.slice(0, n), y: ev.y.slice(0, n), t: ev.t.slice(0, n), p: ev.p.slice(0, n),
     length: n, sensor: ev.sensor,

@@ -49,6 +49,14 @@ describe('AEDAT 2.0', () => {
     assert.deepEqual(readAedat2(path).t, ev.t);
   });
 
+  test('a header longer than the first 4 KB read is scanned to its end', () => {
+    const long = enc('#!AER-DAT2.0\r\n' + '# jAER setting line of some length....\r\n'.repeat(400)); // 16 014 bytes
+    const path = join(dir, 'long.aedat');
+    writeFileSync(path, cat(long, body));
+    const ev = readAedat2(path);
+    assert.deepEqual(Array.from(ev.t), [256, 2 ** 31 + 1]);
+  });
+
   test('errors: wrong header, odd body, unterminated header line', () => {
     assert.throws(() => decodeAedat2(cat(enc('#!AER-DAT3.1\r\n'), body), 'c.aedat'),
       /AEDAT 2.0 file "c.aedat": byte 0: expected "#!AER-DAT2.0" header, found "#!AER-DAT3.1"/);
