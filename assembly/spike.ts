@@ -73,10 +73,10 @@ export function spikeLinearBackwardWeight(s: usize, dy: usize, dw: usize, m: i32
 }
 
 /**
- * Repacks w [cout, cinG, kh, kw] as wr [cin][kh][kw reversed][coutG]: the coutG weights one input cell
- * feeds are contiguous, and with kx reversed the cells of one kernel row run in output order.
+ * Repacks w [cout, cinG, kh, kw] as wr [cin][kh][kw][coutG]: the coutG weights one input cell feeds are
+ * contiguous. With `reverse` kx runs backwards, so the cells of one kernel row run in output order.
  */
-export function spikeConvPackWeights(w: usize, wr: usize, geom: usize): void {
+export function spikeConvPackWeights(w: usize, wr: usize, geom: usize, reverse: bool): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   for (let co = 0; co < g.cout; co++) {
     const grp = co / coutG, cl = co % coutG;
@@ -84,15 +84,15 @@ export function spikeConvPackWeights(w: usize, wr: usize, geom: usize): void {
       for (let ky = 0; ky < g.kh; ky++) {
         for (let kx = 0; kx < g.kw; kx++) {
           const src = w + f4(((co * cinG + ci) * g.kh + ky) * g.kw + kx);
-          const dst = wr + f4(((((grp * cinG + ci) * g.kh + ky) * g.kw + (g.kw - 1 - kx)) * coutG) + cl);
-          store<f32>(dst, load<f32>(src));
+          const kr = reverse ? g.kw - 1 - kx : kx;
+          store<f32>(wr + f4(((((grp * cinG + ci) * g.kh + ky) * g.kw + kr) * coutG) + cl), load<f32>(src));
         }
       }
     }
   }
 }
 
-/** The inverse of spikeConvPackWeights, into w with beta 0 (overwrite) or 1 (accumulate). */
+/** The inverse of spikeConvPackWeights(…, reverse = true), into w with beta 0 (overwrite) or 1 (accumulate). */
 export function spikeConvUnpackWeights(wr: usize, w: usize, geom: usize, beta: i32): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   for (let co = 0; co < g.cout; co++) {
@@ -151,15 +151,124 @@ function visitItem(s: usize, g: Conv, b: i32, acc: usize, wr: usize, gather: boo
   }
 }
 
-/** y[b] for b0 ≤ b < b1 from weights packed by spikeConvPackWeights; scratch ≥ 4·cout·oh·ow bytes. */
+/** True when spikeConv2dForward gathers through 64-bit row masks (w + padW ≤ 64, kw < 64). */
+export function spikeConvGathers(geom: usize): bool {
+  const g = changetype<Conv>(geom);
+  return g.w + g.pW <= 64 && g.kw < 64;
+}
+
+/**
+ * Bitmask rows of item b with the padding built in: bit ix + padW of masks[c·(h + 2·padH) + iy + padH]
+ * is set when s[b, c, iy, ix] ≠ 0; padding rows are 0.
+ */
+function buildMasks(s: usize, g: Conv, b: i32, masks: usize): void {
+  const z = f32x4.splat(0), hp = g.h + 2 * g.pH, w = g.w;
+  memory.fill(masks, 0, <usize>(g.cin * hp) << 3);
+  for (let c = 0; c < g.cin; c++) {
+    for (let iy = 0; iy < g.h; iy++) {
+      const row = s + f4(((b * g.cin + c) * g.h + iy) * w);
+      let m: u64 = 0, ix = 0;
+      for (; ix + 4 <= w; ix += 4) m |= <u64>i32x4.bitmask(f32x4.ne(v128.load(row + f4(ix)), z)) << <u64>ix;
+      for (; ix < w; ix++) if (load<f32>(row + f4(ix)) != 0) m |= <u64>1 << <u64>ix;
+      store<u64>(masks + (<usize>(c * hp + iy + g.pH) << 3), m << <u64>g.pW);
+    }
+  }
+}
+
+/**
+ * Sums, for channels co … co + width − 1 (width 16, 4 or 1, a constant), the weights (layout [q][kx][coutG],
+ * q = (ci, ky)) at the set bits of the pixel's tap words: bit j·kw + kx of words[t] is tap (q = t·per + j, kx).
+ * The sums stay in registers; the result goes to `out`.
+ */
+@inline function gatherSum(words: usize, nw: i32, per: i32, kw: i32, w: usize, coutG: i32, out: usize, width: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, s0: f32 = 0;
+  for (let t = 0; t < nw; t++) {
+    let word = load<u64>(words + (<usize>t << 3));
+    const base = w + f4(t * per * kw * coutG);
+    while (word != 0) {
+      const p = base + f4(<i32>ctz(word) * coutG);
+      word &= word - 1;
+      if (width == 16) {
+        a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+        a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+      } else if (width == 4) {
+        a0 = f32x4.add(a0, v128.load(p));
+      } else {
+        s0 += load<f32>(p);
+      }
+    }
+  }
+  if (width == 16) {
+    v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
+  } else if (width == 4) {
+    v128.store(out, a0);
+  } else {
+    store<f32>(out, s0);
+  }
+}
+
+/**
+ * Every output of one item by gathering into the NHWC accumulator acc: per output row the Q = cinG·kh row
+ * masks its windows read are collected in `rows`, per pixel their window bits are packed 64/kw rows to
+ * a word in `words`, and the set bits are summed (branch-light: one loop exit per word, not per row).
+ */
+function gatherItem(masks: usize, wq: usize, g: Conv, acc: usize, rows: usize, words: usize): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, kh = g.kh, kw = g.kw, hp = g.h + 2 * g.pH;
+  const q = cinG * kh, per = 64 / kw, nw = (q + per - 1) / per, kmask: u64 = (<u64>1 << <u64>kw) - 1;
+  for (let grp = 0; grp < g.groups; grp++) {
+    const wg = wq + f4(grp * q * kw * coutG);
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let cl = 0, j = 0; cl < cinG; cl++) {
+        const src = masks + (<usize>((grp * cinG + cl) * hp + oy * g.sH) << 3);
+        for (let ky = 0; ky < kh; ky++, j++) store<u64>(rows + (<usize>j << 3), load<u64>(src + (<usize>ky << 3)));
+      }
+      for (let ox = 0; ox < g.ow; ox++) {
+        const sx = <u64>(ox * g.sW);
+        for (let t = 0; t < nw; t++) {
+          let word: u64 = 0, shift: u64 = 0;
+          for (let j = t * per; j < min(q, (t + 1) * per); j++) {
+            word |= ((load<u64>(rows + (<usize>j << 3)) >> sx) & kmask) << shift;
+            shift += <u64>kw;
+          }
+          store<u64>(words + (<usize>t << 3), word);
+        }
+        const out = acc + f4((oy * g.ow + ox) * g.cout + grp * coutG);
+        let co = 0;
+        for (; co + 16 <= coutG; co += 16) gatherSum(words, nw, per, kw, wg + f4(co), coutG, out + f4(co), 16);
+        for (; co + 4 <= coutG; co += 4) gatherSum(words, nw, per, kw, wg + f4(co), coutG, out + f4(co), 4);
+        for (; co < coutG; co++) gatherSum(words, nw, per, kw, wg + f4(co), coutG, out + f4(co), 1);
+      }
+    }
+  }
+}
+
+/** Scratch bytes per thread for spikeConv2dForward: NHWC accumulator, row masks, row lists and words. */
+export function spikeConvScratchBytes(geom: usize): i32 {
+  const g = changetype<Conv>(geom), q = (g.cin / g.groups) * g.kh;
+  return 4 * g.cout * g.oh * g.ow + 8 * g.cin * (g.h + 2 * g.pH) + 16 * q + 256;
+}
+
+/**
+ * y[b] for b0 ≤ b < b1. When spikeConvGathers (weights packed with reverse = false) every output gathers
+ * its active taps from row bitmasks with the sums in registers; otherwise (reverse = true) each active
+ * input scatters its weights into memory.
+ */
 export function spikeConv2dForward(s: usize, wr: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), ohw = g.oh * g.ow;
+  const g = changetype<Conv>(geom), ohw = g.oh * g.ow, q = (g.cin / g.groups) * g.kh;
+  const acc = scratch, masks = (acc + f4(ohw * g.cout) + 63) & ~<usize>63;
+  const rows = masks + (<usize>(g.cin * (g.h + 2 * g.pH)) << 3), words = rows + (<usize>q << 3);
+  const gather = spikeConvGathers(geom);
   for (let b = b0; b < b1; b++) {
-    memory.fill(scratch, 0, f4(ohw * g.cout));
-    visitItem(s, g, b, scratch, wr, false);
+    if (gather) {
+      buildMasks(s, g, b, masks);
+      gatherItem(masks, wr, g, acc, rows, words);
+    } else {
+      memory.fill(acc, 0, f4(ohw * g.cout));
+      visitItem(s, g, b, acc, wr, false);
+    }
     const yb = y + f4(b * g.cout * ohw);
     for (let p = 0; p < ohw; p++) {
-      for (let co = 0; co < g.cout; co++) store<f32>(yb + f4(co * ohw + p), load<f32>(scratch + f4(p * g.cout + co)));
+      for (let co = 0; co < g.cout; co++) store<f32>(yb + f4(co * ohw + p), load<f32>(acc + f4(p * g.cout + co)));
     }
   }
 }

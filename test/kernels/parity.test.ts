@@ -44,6 +44,7 @@ const CONVS: ConvOpts[] = [
   { n: 2, cin: 3, h: 16, w: 33, cout: 4, kh: 3, kw: 3, stride: 2, pad: 1 },
   { n: 2, cin: 2, h: 2, w: 2, cout: 3, kh: 3, kw: 3, pad: 1 },
   { n: 8, cin: 16, h: 32, w: 32, cout: 8, kh: 3, kw: 3, pad: 1 },
+  { n: 2, cin: 2, h: 3, w: 70, cout: 20, kh: 3, kw: 3, pad: 1 },
 ];
 const label = (o: ConvOpts): string =>
   `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0} g${o.groups ?? 1}`;

@@ -124,8 +124,8 @@ export function kernelTable(exp: WasmExports, arena: Arena, pool: ThreadPool, cf
       scoped(() => {
         const z = convSizes(g), geom = convRecord(arena, g);
         const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(4 * z.w), py = arena.alloc(4 * z.y);
-        exp.spikeConvPackWeights(pw, wr, geom);
-        split('spikeConv2dForward', z.flops / 2, g.n, 4 * g.cout * g.oh * g.ow, [ps, wr, py, geom]);
+        exp.spikeConvPackWeights(pw, wr, geom, !exp.spikeConvGathers(geom));
+        split('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom]);
         copyOut(y, py, z.y);
       });
     },

@@ -19,7 +19,9 @@ export interface WasmExports {
   convPackWeights(w: number, pa: number, geom: number, trans: boolean): void;
   convWeightBytes(geom: number, trans: boolean): number;
   convScratchBytes(geom: number, kind: number): number;
-  spikeConvPackWeights(w: number, wr: number, geom: number): void;
+  spikeConvPackWeights(w: number, wr: number, geom: number, reverse: boolean): void;
+  spikeConvGathers(geom: number): boolean;
+  spikeConvScratchBytes(geom: number): number;
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
   addInto(dst: number, src: number, n: number): void;
   zero(dst: number, n: number): void;
