@@ -5,6 +5,7 @@ export { convPackWeights, convWeightBytes, convScratchBytes, conv2dForward, conv
 export { spikeLinear, spikeLinearBackwardWeight, spikeConvPackWeights, spikeConvUnpackWeights, spikeConvScratchBytes, spikeConvGathers, spikeConv2dForward, spikeConv2dBackwardWeight } from './spike';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { addInto, zero, transpose } from './geom';
+export { neuronForward, neuronBackward } from './neuron';
 
 /** First byte past the module's static data: the JS arena starts above it. */
 export function heapBase(): usize {

@@ -96,3 +96,8 @@ export const SPIKE_CROSSOVER = { linear: 0.3, conv: 0.3 } as const;
 export function preferSpike(kind: 'linear' | 'conv', density: number): boolean {
   return density < SPIKE_CROSSOVER[kind];
 }
+
+/** The loaded wasm backend when it is the active one (for kernel families bound outside the table). */
+export function activeWasm(): WasmBackend | undefined {
+  return resolve() === 'wasm' ? wasm : undefined;
+}

@@ -1,18 +1,24 @@
 /**
- * The active body of the fused neuron kernels (reference or WebAssembly), chosen with the rest of
- * the backend.
+ * The active body of the fused neuron kernels: the WebAssembly one when the wasm backend is active,
+ * else the reference one. Tests can force either.
  */
 import type { NeuronKernels } from '../kernels/neuron.js';
 import { refNeuronKernels } from './ref/neuron.js';
+import { activeWasm } from './index.js';
+import { wasmNeuronKernels, type NeuronExports } from './wasm/neuron.js';
 
-let active: NeuronKernels = refNeuronKernels;
 let override: NeuronKernels | null = null;
+const bound = new WeakMap<object, NeuronKernels>();
 
 /** The neuron kernels of the active backend. */
-export function neuronKernels(): NeuronKernels { return override ?? active; }
-
-/** @internal Installs the neuron kernels of a backend (called by the backend switch). */
-export function _setNeuronKernels(k: NeuronKernels): void { active = k; }
+export function neuronKernels(): NeuronKernels {
+  if (override) return override;
+  const w = activeWasm();
+  if (!w) return refNeuronKernels;
+  let k = bound.get(w);
+  if (!k) { k = wasmNeuronKernels(w.wasm.exports as unknown as NeuronExports, w.arena); bound.set(w, k); }
+  return k;
+}
 
 /** Forces a body (tests that hold one body to the other); null restores the backend's own. */
 export function forceNeuronKernels(k: NeuronKernels | null): void { override = k; }

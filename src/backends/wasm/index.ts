@@ -19,6 +19,8 @@ export interface WasmBackend {
   readonly kernels: Kernels;
   readonly settings: ThreadSettings;
   readonly wasm: WasmModule;
+  /** The arena kernels allocate from (other kernel families bind to it too). */
+  readonly arena: Arena;
   /** Threads a large kernel would really use now (starts the workers if needed). */
   usableThreads(): number;
 }
@@ -32,6 +34,7 @@ export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
     kernels: kernelTable(wasm.exports, arena, pool, settings),
     settings,
     wasm,
+    arena,
     usableThreads: () => pool.usable(settings.threads),
   };
 }

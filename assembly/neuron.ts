@@ -1,0 +1,188 @@
+// Fused multi-step neuron kernels (see src/kernels/neuron.ts for the equations): four neurons per
+// f32x4 lane group, all T steps of a group in registers, then a scalar tail. Same names and argument
+// meaning as src/backends/ref/neuron.ts; spikes and membranes match the reference bit for bit.
+
+const HALF_PI: f32 = 1.5707963267948966;
+
+const ONE: f32 = 1.0;
+const TWO: f32 = 2.0;
+const ZERO: f32 = 0.0;
+
+// @ts-ignore: decorator
+@inline function logistic(x: f32): f32 {
+  return x >= ZERO ? ONE / (ONE + Mathf.exp(-x)) : Mathf.exp(x) / (ONE + Mathf.exp(x));
+}
+
+// @ts-ignore: decorator
+@inline function sgScalar(id: i32, u: f32, a: f32): f32 {
+  if (id == 0) { const z: f32 = HALF_PI * a * u; return a / TWO / (ONE + z * z); }
+  if (id == 1) { const s: f32 = logistic(a * u); return a * s * (ONE - s); }
+  if (id == 2) { const d: f32 = ONE + a * Mathf.abs(u); return ONE / (d * d); }
+  if (id == 3) { return Mathf.max(ZERO, a - Mathf.abs(u)) / (a * a); }
+  if (id == 4) { return Mathf.abs(u) < a / TWO ? ONE / a : ZERO; }
+  return ONE;
+}
+
+// @ts-ignore: decorator
+@inline function sgVec(id: i32, u: v128, a: f32): v128 {
+  if (id == 0) {
+    const z = f32x4.mul(u, f32x4.splat(HALF_PI * a));
+    return f32x4.div(f32x4.splat(a / 2.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(z, z)));
+  }
+  if (id == 2) {
+    const d = f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(a), f32x4.abs(u)));
+    return f32x4.div(f32x4.splat(1.0), f32x4.mul(d, d));
+  }
+  if (id == 3) {
+    return f32x4.div(f32x4.max(f32x4.splat(0), f32x4.sub(f32x4.splat(a), f32x4.abs(u))), f32x4.splat(a * a));
+  }
+  if (id == 4) {
+    return v128.and(f32x4.lt(f32x4.abs(u), f32x4.splat(a / 2.0)), f32x4.splat(1.0 / a));
+  }
+  if (id == 1) {
+    let r = f32x4.splat(0);
+    r = f32x4.replace_lane(r, 0, sgScalar(1, f32x4.extract_lane(u, 0), a));
+    r = f32x4.replace_lane(r, 1, sgScalar(1, f32x4.extract_lane(u, 1), a));
+    r = f32x4.replace_lane(r, 2, sgScalar(1, f32x4.extract_lane(u, 2), a));
+    r = f32x4.replace_lane(r, 3, sgScalar(1, f32x4.extract_lane(u, 3), a));
+    return r;
+  }
+  return f32x4.splat(1.0);
+}
+
+/** Forward over T steps: x [T,m] (or [m] when stat), v [m] in/out, s and h [T,m] out. */
+export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m: i32, stat: i32,
+  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32): void {
+  const va = f32x4.splat(a), vb = f32x4.splat(b), vc = f32x4.splat(c), vth = f32x4.splat(th);
+  const vvr = f32x4.splat(vr), vthk = f32x4.splat(thk), one = f32x4.splat(1.0), zero = f32x4.splat(0);
+  const row = <usize>m << 2;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const o = <usize>i << 2;
+    let vi = v128.load(v + o);
+    for (let t = 0; t < T; t++) {
+      const ot = o + <usize>t * row;
+      const xi = v128.load(x + (stat ? o : ot));
+      const hi = f32x4.add(f32x4.add(f32x4.mul(va, vi), f32x4.mul(vb, xi)), vc);
+      const u = f32x4.sub(hi, vth);
+      const mask = strict ? f32x4.gt(u, zero) : f32x4.ge(u, zero);
+      const si = v128.and(mask, one);
+      v128.store(h + ot, hi);
+      v128.store(s + ot, si);
+      if (reset == 0) vi = f32x4.sub(hi, f32x4.mul(si, vthk));
+      else if (reset == 1) vi = v128.bitselect(vvr, hi, mask);
+      else vi = hi;
+    }
+    v128.store(v + o, vi);
+  }
+  for (; i < m; i++) {
+    const o = <usize>i << 2;
+    let vi = load<f32>(v + o);
+    for (let t = 0; t < T; t++) {
+      const ot = o + <usize>t * row;
+      const xi = load<f32>(x + (stat ? o : ot));
+      const hi = (a * vi + b * xi) + c;
+      const u = hi - th;
+      const si: f32 = (strict ? u > 0 : u >= 0) ? 1.0 : 0.0;
+      store<f32>(h + ot, hi);
+      store<f32>(s + ot, si);
+      vi = reset == 0 ? hi - si * thk : reset == 1 ? (si != 0 ? vr : hi) : hi;
+    }
+    store<f32>(v + o, vi);
+  }
+}
+
+/** The state that entered step t of lane group at byte offset o (see the reference body). */
+// @ts-ignore: decorator
+@inline function prevState(h: usize, s: usize, v0: usize, o: usize, ot: usize, row: usize, t: i32,
+  reset: i32, undecayed: bool, vthk: v128, vvr: v128): v128 {
+  if (t == 0) return v128.load(v0 + o);
+  const hp = v128.load(h + ot - row);
+  if (undecayed || reset == 2) return hp;
+  const sp = v128.load(s + ot - row);
+  if (reset == 0) return f32x4.sub(hp, f32x4.mul(sp, vthk));
+  return v128.bitselect(vvr, hp, f32x4.ne(sp, f32x4.splat(0)));
+}
+
+/**
+ * Backward over T steps for lanes [i0, i1) (multiple of 4 except at m): gx [T,m] (or [m]) written,
+ * parameter gradients [a, b, c, θ] added into the four f64 at gp.
+ */
+export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usize, gx: usize, T: i32, m: i32, stat: i32,
+  a: f32, b: f32, th: f32, vr: f32, reset: i32, k: f32, detach: i32, sid: i32, alpha: f32, sigma: i32, gp: usize): void {
+  const thk = th * k, undecayed = reset == 0 && k != 1.0;
+  const va = f32x4.splat(a), vb = f32x4.splat(b), vth = f32x4.splat(th), vvr = f32x4.splat(vr);
+  const vthk = f32x4.splat(thk), vk = f32x4.splat(k), one = f32x4.splat(1.0), zero = f32x4.splat(0);
+  const row = <usize>m << 2;
+  let gA: f64 = 0, gB: f64 = 0, gC: f64 = 0, gT: f64 = 0;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const o = <usize>i << 2;
+    let gV = zero, gxs = zero, aA = zero, aB = zero, aC = zero, aT = zero;
+    for (let t = T - 1; t >= 0; t--) {
+      const ot = o + <usize>t * row;
+      const hi = v128.load(h + ot), si = v128.load(s + ot);
+      const u = f32x4.sub(hi, vth);
+      const sg = sgVec(sid, u, alpha);
+      let dvdh = one, dvds = zero, dvdth = zero;
+      if (reset == 0) { dvds = detach ? zero : f32x4.neg(vthk); dvdth = f32x4.neg(f32x4.mul(si, vk)); }
+      else if (reset == 1) { dvdh = f32x4.sub(one, si); dvds = detach ? zero : f32x4.sub(vvr, hi); }
+      const gU = f32x4.mul(f32x4.add(v128.load(gs + ot), f32x4.mul(gV, dvds)), sg);
+      const gH = f32x4.add(gU, f32x4.mul(gV, dvdh));
+      aT = f32x4.add(aT, f32x4.sub(f32x4.mul(gV, dvdth), gU));
+      if (sigma) {
+        const u0 = f32x4.extract_lane(u, 0), u1 = f32x4.extract_lane(u, 1), u2 = f32x4.extract_lane(u, 2), u3 = f32x4.extract_lane(u, 3);
+        let w = zero;
+        w = f32x4.replace_lane(w, 0, u0 >= 0 ? logistic(u0) : 0);
+        w = f32x4.replace_lane(w, 1, u1 >= 0 ? logistic(u1) : 0);
+        w = f32x4.replace_lane(w, 2, u2 >= 0 ? logistic(u2) : 0);
+        w = f32x4.replace_lane(w, 3, u3 >= 0 ? logistic(u3) : 0);
+        aT = f32x4.sub(aT, f32x4.mul(gU, w));
+      }
+      const vPrev = prevState(h, s, v0, o, ot, row, t, reset, undecayed, vthk, vvr);
+      const xi = v128.load(x + (stat ? o : ot));
+      aA = f32x4.add(aA, f32x4.mul(gH, vPrev));
+      aB = f32x4.add(aB, f32x4.mul(gH, xi));
+      aC = f32x4.add(aC, gH);
+      if (stat) gxs = f32x4.add(gxs, f32x4.mul(gH, vb));
+      else v128.store(gx + ot, f32x4.mul(gH, vb));
+      gV = f32x4.mul(gH, va);
+    }
+    if (stat) v128.store(gx + o, gxs);
+    gA += <f64>(f32x4.extract_lane(aA, 0) + f32x4.extract_lane(aA, 1)) + <f64>(f32x4.extract_lane(aA, 2) + f32x4.extract_lane(aA, 3));
+    gB += <f64>(f32x4.extract_lane(aB, 0) + f32x4.extract_lane(aB, 1)) + <f64>(f32x4.extract_lane(aB, 2) + f32x4.extract_lane(aB, 3));
+    gC += <f64>(f32x4.extract_lane(aC, 0) + f32x4.extract_lane(aC, 1)) + <f64>(f32x4.extract_lane(aC, 2) + f32x4.extract_lane(aC, 3));
+    gT += <f64>(f32x4.extract_lane(aT, 0) + f32x4.extract_lane(aT, 1)) + <f64>(f32x4.extract_lane(aT, 2) + f32x4.extract_lane(aT, 3));
+  }
+  for (; i < m; i++) {
+    const o = <usize>i << 2;
+    let gV: f32 = 0, gxs: f32 = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const ot = o + <usize>t * row;
+      const hi = load<f32>(h + ot), si = load<f32>(s + ot), u = hi - th;
+      const sg = sgScalar(sid, u, alpha);
+      let dvdh: f32 = 1, dvds: f32 = 0, dvdth: f32 = 0;
+      if (reset == 0) { dvds = detach ? 0 : -thk; dvdth = -si * k; }
+      else if (reset == 1) { dvdh = 1 - si; dvds = detach ? 0 : vr - hi; }
+      const gU = (load<f32>(gs + ot) + gV * dvds) * sg;
+      const gH = gU + gV * dvdh;
+      gT += <f64>(gV * dvdth - gU);
+      if (sigma && u >= 0) gT -= <f64>(gU * logistic(u));
+      let vPrev: f32;
+      if (t == 0) vPrev = load<f32>(v0 + o);
+      else {
+        const hp = load<f32>(h + ot - row), sp = load<f32>(s + ot - row);
+        vPrev = undecayed || reset == 2 ? hp : reset == 0 ? hp - sp * thk : (sp != 0 ? vr : hp);
+      }
+      const xi = load<f32>(x + (stat ? o : ot));
+      gA += <f64>(gH * vPrev); gB += <f64>(gH * xi); gC += <f64>gH;
+      if (stat) gxs += gH * b; else store<f32>(gx + ot, gH * b);
+      gV = gH * a;
+    }
+    if (stat) store<f32>(gx + o, gxs);
+  }
+  store<f64>(gp, load<f64>(gp) + gA);
+  store<f64>(gp + 8, load<f64>(gp + 8) + gB);
+  store<f64>(gp + 16, load<f64>(gp + 16) + gC);
+  store<f64>(gp + 24, load<f64>(gp + 24) + gT);
+}

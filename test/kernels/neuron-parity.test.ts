@@ -1,0 +1,47 @@
+/**
+ * Holds the WebAssembly neuron kernels to the reference body: spikes, membranes and final states
+ * exactly, gradients to float32 rounding, for every surrogate, reset and input mode.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { refNeuronKernels } from '../../src/backends/ref/neuron.js';
+import { wasmBackendSync } from '../../src/backends/wasm/index.js';
+import { wasmNeuronKernels, type NeuronExports } from '../../src/backends/wasm/neuron.js';
+import type { NeuronKernelParams } from '../../src/kernels/neuron.js';
+import { Rng } from '../../src/data/rng.js';
+
+const wb = wasmBackendSync(1);
+
+test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 'build/edgespike.wasm not built' : false }, () => {
+  const wasm = wasmNeuronKernels(wb!.wasm.exports as unknown as NeuronExports, wb!.arena);
+  const rng = new Rng(31);
+  const base: NeuronKernelParams = { a: 0.9, b: 1, c: 0, vth: 1, vReset: 0, reset: 0, resetScale: 1, detachReset: true, strict: false, surrogate: 0, alpha: 2, sigmaPath: false };
+  const variants: Partial<NeuronKernelParams>[] = [];
+  for (const surrogate of [0, 1, 2, 3, 4, 5]) variants.push({ surrogate, alpha: [2, 4, 25, 1, 1, 1][surrogate]! });
+  variants.push({ reset: 1, detachReset: false, vReset: -0.2 }, { reset: 2 }, { strict: true }, { resetScale: 1 / 0.9 },
+    { a: 0.25, b: 0.75, c: 0 }, { sigmaPath: true, reset: 1, surrogate: 3, alpha: 1, vth: 0.8 }, { detachReset: false });
+  for (const v of variants) {
+    for (const stat of [false, true]) {
+      const p = { ...base, ...v }, T = 5, m = 37;
+      const x = new Float32Array(stat ? m : T * m).map(() => rng.float() * 2.2 - 0.5);
+      // A few inputs exactly at the threshold exercise ≥ versus >.
+      x[0] = 1; x[5] = p.vth;
+      const v0 = new Float32Array(m).map(() => rng.float() * 0.5);
+      const out = (k: typeof wasm) => {
+        const v1 = new Float32Array(v0), s = new Float32Array(T * m), h = new Float32Array(T * m);
+        k.neuronForward(x, v1, s, h, T, m, stat, p);
+        const gs = new Float32Array(T * m).map((_, i) => Math.sin(i));
+        const gx = new Float32Array(x.length), gp = new Float64Array(4);
+        k.neuronBackward(gs, h, s, x, v0, gx, T, m, stat, p, gp);
+        return { v1, s, h, gx, gp };
+      };
+      const r = out(refNeuronKernels), w = out(wasm);
+      const name = `${JSON.stringify(v)} static=${stat}`;
+      assert.deepEqual(Array.from(w.s), Array.from(r.s), `spikes: ${name}`);
+      assert.deepEqual(Array.from(w.h), Array.from(r.h), `membranes: ${name}`);
+      assert.deepEqual(Array.from(w.v1), Array.from(r.v1), `final state: ${name}`);
+      for (let i = 0; i < r.gx.length; i++) assert.ok(Math.abs(w.gx[i]! - r.gx[i]!) <= 1e-5 * (1 + Math.abs(r.gx[i]!)), `gx[${i}] ${w.gx[i]} vs ${r.gx[i]}: ${name}`);
+      for (let j = 0; j < 4; j++) assert.ok(Math.abs(w.gp[j]! - r.gp[j]!) <= 1e-4 * (1 + Math.abs(r.gp[j]!)), `gp[${j}] ${w.gp[j]} vs ${r.gp[j]}: ${name}`);
+    }
+  }
+});
