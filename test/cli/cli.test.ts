@@ -1,0 +1,84 @@
+/** Spawns the CLI: exit codes, one-line errors without stack traces, JSON output, no half-written files. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { mnist } from '../../src/data/mnist.js';
+
+const bin = fileURLToPath(new URL('../../../bin/edgespike.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, EDGESPIKE_THREADS: '1' } });
+
+function oneLineError(r: ReturnType<typeof run>, pattern: RegExp): void {
+  assert.equal(r.status, 2, `exit ${r.status}, stderr ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `stderr has ${lines.length} lines: ${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.ok(!/\bat .*:\d+:\d+/.test(r.stderr), 'stack trace in stderr');
+}
+
+test('train → info → eval → predict on a small MNIST subset', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'es-cli-'));
+  try {
+    const out = join(dir, 'm.es');
+    const t = run('train', '--model', 'lenet', '--dataset', 'mnist', '--epochs', '1', '--timesteps', '2', '--limit', '640', '--batch-size', '16', '--test-limit', '200', '--out', out, '--json');
+    assert.equal(t.status, 0, t.stderr);
+    const summary = JSON.parse(t.stdout);
+    assert.equal(summary.epochs, 1);
+    assert.equal(summary.timesteps, 2);
+    assert.ok(summary.test_accuracy > 0.3, `accuracy ${summary.test_accuracy}`);
+    assert.ok(existsSync(`${out}.ckpt`) && existsSync(`${out}.log.jsonl`));
+    const info = JSON.parse(run('info', out, '--json').stdout);
+    assert.equal(info.timesteps, 2);
+    assert.equal(info.classes, 10);
+    assert.equal(info.parameters, 16 * 25 + 16 + 16 * 16 * 25 + 16 + 256 * 256 + 256 + 256 * 10 + 10);
+    const e = run('eval', out, '--json', '--limit', '200');
+    assert.equal(e.status, 0, e.stderr);
+    const ev = JSON.parse(e.stdout);
+    assert.deepEqual(Object.keys(ev).slice(0, 4), ['test_accuracy', 'samples', 'timesteps', 'samples_per_second']);
+    assert.equal(ev.samples, 200);
+    assert.equal(ev.test_accuracy, summary.test_accuracy);
+    // predict on a real test digit written as a PNG
+    const d = mnist('test'), px = new Float32Array(784);
+    d.read(0, px, 0);
+    const png = new PNG({ width: 28, height: 28, colorType: 0 });
+    for (let i = 0; i < 784; i++) { const v = Math.round(px[i]! * 255); png.data.set([v, v, v, 255], i * 4); }
+    writeFileSync(join(dir, 'digit.png'), PNG.sync.write(png));
+    const p = run('predict', out, join(dir, 'digit.png'), '--json');
+    assert.equal(p.status, 0, p.stderr);
+    const pr = JSON.parse(p.stdout);
+    assert.equal(pr.probabilities.length, 10);
+    assert.ok(Math.abs(pr.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
+    // no temporary files are left behind
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('bad input: one line, exit code 2, nothing written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'es-cli-'));
+  try {
+    const out = join(dir, 'x.es');
+    oneLineError(run('train', '--bogus', '1', '--out', out), /train: unknown flag --bogus/);
+    oneLineError(run('train', '--epochs', 'two', '--out', out), /--epochs: expected an integer, got "two"/);
+    oneLineError(run('train', '--lr', 'NaN', '--out', out), /--lr: expected a number, got "NaN"/);
+    oneLineError(run('train', '--model', '16C5-PX-10', '--limit', '8', '--out', out), /--model: "16C5-PX-10" is neither a zoo name .* nor a valid spec: .*PX/);
+    oneLineError(run('train', '--dataset', 'imagenet', '--out', out), /--dataset: unknown data set "imagenet"/);
+    oneLineError(run('train', '--dataset', 'cifar10', '--out', out), /cifar10 needs dataDir/);
+    assert.equal(existsSync(out), false);
+    oneLineError(run('frobnicate'), /unknown command "frobnicate"/);
+    oneLineError(run('eval', join(dir, 'missing.es')), /missing\.es/);
+    writeFileSync(join(dir, 'junk.es'), 'not a model at all');
+    oneLineError(run('eval', join(dir, 'junk.es')), /junk\.es/);
+    oneLineError(run('info', join(dir, 'junk.es'), '--verbose'), /info: unknown flag --verbose/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('--help prints usage and exits 0', () => {
+  const r = run('train', '--help');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout + r.stderr, /--timesteps/);
+  void readFileSync;
+});
