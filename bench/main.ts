@@ -3,10 +3,14 @@
  * JSON lines. Unknown names exit 2 with a one-line message.
  */
 import { runEngineBench } from './engine.js';
+import { runTrainBench } from './train.js';
+import { benchEvents } from './events.js';
 
 /** The benchmarks by name. */
 const BENCHES: Record<string, () => Promise<void>> = {
   engine: runEngineBench,
+  train: runTrainBench,
+  events: benchEvents,
 };
 
 const name = process.argv[2] ?? '';

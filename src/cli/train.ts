@@ -6,12 +6,13 @@ import { parseSpec } from '../notation/parse.js';
 import { withClasses, type ModelSpec } from '../notation/spec.js';
 import { NEURON_PRESETS, neuronParams, type NeuronPreset } from '../neurons/neuron.js';
 import { SURROGATES, type SurrogateName } from '../neurons/surrogate.js';
-import { SpikingNet, type ReadoutMode } from '../layers/net.js';
+import { SpikingNet, READOUTS } from '../layers/net.js';
 import { ENCODERS, type EncoderSpec } from '../layers/encode.js';
 import { train } from '../train/trainer.js';
 import { saveNet } from '../train/model-file.js';
 import { LOSSES, type LossSpec } from '../train/loss.js';
 import type { Schedule } from '../train/optim.js';
+import type { AugmentOptions } from '../data/augment.js';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
 import { DATASET_NAMES, isEventDataset, loadDataset } from './_data.js';
 
@@ -47,8 +48,8 @@ const args = {
   'learn-threshold': { type: 'boolean', description: 'LT-SNN: learn one threshold per layer' },
   'avg-threshold': { type: 'boolean', description: 'LT-SNN averaged-threshold variant (TET φ = mean threshold)' },
   encoder: { type: 'string', description: `input encoder (${ENCODERS.join(', ')})`, default: 'direct' },
-  readout: { type: 'string', description: 'leaky, mean or last', default: RECIPE.readout },
-  augment: { type: 'boolean', description: 'random crop (pad 4) and flip for CIFAR (on by default there)' },
+  readout: { type: 'string', description: `readout (${READOUTS.join(', ')})`, default: RECIPE.readout },
+  augment: { type: 'string', description: 'none, crop (random crop with padding 2) or crop-flip (padding 4 and horizontal flip; the CIFAR default)' },
   limit: { type: 'string', description: 'use the first N training samples' },
   'test-limit': { type: 'string', description: 'use the first N test samples' },
   seed: { type: 'string', description: 'random seed', default: '1' },
@@ -65,6 +66,12 @@ function specFor(model: string, classes: number): { spec: ModelSpec; input?: rea
     if (e instanceof EdgespikeError) throw new EdgespikeError(`--model: "${model}" is neither a zoo name (${zooNames().join(', ')}) nor a valid spec: ${e.message}`);
     throw e;
   }
+}
+
+function augmentFor(kind: 'none' | 'crop' | 'crop-flip', dataset: string): AugmentOptions | undefined {
+  if (kind === 'none') return undefined;
+  if (isEventDataset(dataset)) throw new EdgespikeError(`--augment ${kind}: applies to image data sets, not to ${dataset}`);
+  return kind === 'crop' ? { pad: 2 } : { pad: 4, flip: 0.5 };
 }
 
 function lossSpec(a: Record<string, unknown>): LossSpec {
@@ -103,7 +110,7 @@ export const trainCommand = defineCommand({
     const encoder = { kind: choice('encoder', a.encoder, ENCODERS) } as EncoderSpec;
     if (trainSet.temporal && encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${encoder.kind}: ${dataset} is already a spike sequence; use direct`);
     const seed = num('seed', a.seed, { int: true, min: 0 });
-    const net = new SpikingNet(spec, { input, neuron, T, encoder, readout: choice('readout', a.readout, ['leaky', 'mean', 'last'] as ReadoutMode[]), readoutBeta: 0.9, seed });
+    const net = new SpikingNet(spec, { input, neuron, T, encoder, readout: choice('readout', a.readout, READOUTS), readoutBeta: 0.9, seed });
     const schedKind = choice('schedule', a.schedule, ['cosine', 'step', 'none'] as const);
     const schedule: Schedule = schedKind === 'cosine' ? { kind: 'cosine', epochs } : schedKind === 'step'
       ? { kind: 'step', every: num('step-size', a['step-size'], { int: true, min: 1 }), gamma: num('gamma', a.gamma, { min: 0 }) } : { kind: 'none' };
@@ -114,7 +121,7 @@ export const trainCommand = defineCommand({
       optim: { kind: choice('optimizer', a.optimizer, ['adam', 'adamw', 'sgd'] as const), lr: num('lr', a.lr, { min: 1e-12 }),
         momentum: num('momentum', a.momentum, { min: 0, max: 1 }), nesterov: !!a.nesterov, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }) },
       schedule, loss: lossSpec(a), phiFromThreshold: !!a['avg-threshold'], clip: optNum('clip', a.clip, { min: 0 }), seed,
-      augment: (a.augment ?? isCifar) && !isEventDataset(dataset) ? { pad: 4, flip: 0.5 } : undefined,
+      augment: augmentFor(a.augment === undefined ? (isCifar ? 'crop-flip' : 'none') : choice('augment', a.augment, ['none', 'crop', 'crop-flip'] as const), dataset),
       logPath: a.log ?? `${out}.log.jsonl`, checkpointPath: a.checkpoint ?? `${out}.ckpt`, resume: !!a.resume, progress: !a.json,
     });
     const last = history[history.length - 1]!;

@@ -13,8 +13,15 @@ import type { NeuronParams } from '../neurons/neuron.js';
 import { BatchNorm, Conv, Dense, Dropout, Flatten, GlobalAvgPool, Pool, Residual, Spiking, type Layer, type RunContext } from './layers.js';
 import { encode, type EncoderSpec } from './encode.js';
 
-/** How the readout's T outputs become logits. */
-export type ReadoutMode = 'mean' | 'leaky' | 'last';
+/**
+ * How the readout's T outputs become logits. Non-spiking: mean (average over T), leaky (average
+ * membrane of a leaky integrator, snnTorch's Leaky without reset), last (final step). Spiking (a
+ * neuron layer after the readout): count (spikes summed over T), rate (spikes averaged over T).
+ */
+export type ReadoutMode = 'mean' | 'leaky' | 'last' | 'count' | 'rate';
+
+/** All readout modes. */
+export const READOUTS: readonly ReadoutMode[] = ['leaky', 'mean', 'last', 'count', 'rate'];
 
 /** Everything besides the spec that defines a network. */
 export interface NetConfig {
@@ -50,6 +57,7 @@ export class SpikingNet {
     const last = shapes[shapes.length - 1]!;
     this.classes = last.reduce((a, b) => a * b, 1);
     this.build(spec.layers, config.input, shapes, rng, '', this.layers);
+    if (config.readout === 'count' || config.readout === 'rate') this.layers.push(this.neuron('readout'));
   }
 
   private build(specs: readonly LayerSpec[], input: readonly number[], shapes: number[][], rng: Rng, prefix: string, out: Layer[]): void {
@@ -97,7 +105,7 @@ export class SpikingNet {
     return new Spiking(`${name}.lif`, this.config.neuron);
   }
 
-  /** Number of spiking layers. */
+  /** Number of spiking layers (including a spiking readout). */
   get spikingLayers(): number { return this.neuronCount; }
 
   /** All trainable parameters with dotted names (stable order). */
@@ -140,7 +148,8 @@ export class SpikingNet {
     const [T, N, C] = steps.shape as [number, number, number];
     if (this.config.readout === 'last') return op.reshape(op.slice(steps, 0, T - 1, T), [N, C]);
     const w = new Float32Array(T);
-    if (this.config.readout === 'mean') w.fill(1 / T);
+    if (this.config.readout === 'mean' || this.config.readout === 'rate') w.fill(1 / T);
+    else if (this.config.readout === 'count') w.fill(1);
     else {
       // Mean over t of m[t] = β·m[t−1] + I[t]: input I[t] contributes Σ_{τ ≥ t} β^(τ−t) / T.
       const b = this.config.readoutBeta;

@@ -113,7 +113,7 @@ export type Schedule =
   /** lr·γ^floor(epoch/every) (StepLR). */
   | { readonly kind: 'step'; readonly every: number; readonly gamma: number };
 
-/** Learning rate at the start of `epoch` for base rate lr. */
+/** Learning rate at (possibly fractional) `epoch` for base rate lr; the step schedule uses whole epochs. */
 export function scheduledLr(s: Schedule, lr: number, epoch: number): number {
   if (s.kind === 'cosine') { const lo = s.minLr ?? 0; return lo + ((lr - lo) * (1 + Math.cos((Math.PI * epoch) / s.epochs))) / 2; }
   if (s.kind === 'step') return lr * Math.pow(s.gamma, Math.floor(epoch / s.every));

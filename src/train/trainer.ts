@@ -145,6 +145,8 @@ function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, c
   let phi: number | undefined;
   const t0 = performance.now();
   for (let b = 0; b < n; b += bs) {
+    // Cosine anneals every step (fractional epochs); the step schedule changes at epoch boundaries.
+    if (cfg.schedule.kind === 'cosine') opt.lr = scheduledLr(cfg.schedule, cfg.optim.lr, st.epoch + b / n);
     const { x, y } = makeBatch(trainSet, order, b, Math.min(n, b + bs), cfg.augment ? { opts: cfg.augment, rng } : undefined);
     const out = net.forward(x, { training: true, rng });
     const loss = lossOf(out, y, cfg.loss, cfg.phiFromThreshold ? phi : undefined);
@@ -164,7 +166,7 @@ function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, c
   bar?.stop();
   const test = testSet ? evaluate(net, testSet) : null;
   return {
-    epoch: st.epoch + 1, lr: opt.lr, loss: lossSum / seen, train_accuracy: correct / seen,
+    epoch: st.epoch + 1, lr: scheduledLr(cfg.schedule, cfg.optim.lr, st.epoch), loss: lossSum / seen, train_accuracy: correct / seen,
     ...(test ? { test_accuracy: test.accuracy } : {}), train_samples_per_s: seen / seconds, seconds,
   };
 }
