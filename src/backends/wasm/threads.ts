@@ -20,6 +20,9 @@ export type ParallelExport = (typeof PARALLEL_EXPORTS)[number];
 /** Control block of one worker, in i32 slots: sequence, done, export index, argument count, error flag, ready. */
 export const CTL = { seq: 0, done: 1, fn: 2, nargs: 3, error: 4, ready: 5, args: 8, bytes: 256, maxArgs: 28 } as const;
 
+/** Most workers a pool starts (its control blocks are reserved once, outside any kernel's arena scope). */
+export const MAX_WORKERS = 15;
+
 type Call = (...args: number[]) => unknown;
 type WorkerLike = { unref(): void; terminate(): Promise<number> };
 
@@ -30,12 +33,17 @@ export class ThreadPool {
   private seq = 0;
   private broken = false;
 
-  constructor(private readonly wasm: WasmModule, private readonly arena: Arena) {}
+  private readonly ctlBase: number;
+
+  /** Reserves the control blocks now: they must outlive every kernel call's arena mark. */
+  constructor(private readonly wasm: WasmModule, arena: Arena) {
+    this.ctlBase = arena.alloc(CTL.bytes * MAX_WORKERS);
+  }
 
   /** Number of threads run() may use: 1 + the workers it managed to start. */
   usable(wanted: number): number {
     if (wanted <= 1 || this.broken) return 1;
-    this.ensure(wanted - 1);
+    this.ensure(Math.min(wanted - 1, MAX_WORKERS));
     return 1 + Math.min(this.workers.length, wanted - 1);
   }
 
@@ -76,11 +84,11 @@ export class ThreadPool {
     const wt = workerThreads();
     if (wt === undefined) { this.broken = true; return; }
     while (this.workers.length < count) {
-      const base = this.arena.alloc(CTL.bytes);
+      const base = this.ctlBase + CTL.bytes * this.workers.length;
       const i32 = new Int32Array(this.wasm.memory.buffer);
       i32.fill(0, base / 4, (base + CTL.bytes) / 4);
       const worker = new wt.Worker(new URL('./worker.js', import.meta.url),
-        { workerData: { module: this.wasm.module, memory: this.wasm.memory, base } });
+        { workerData: { module: this.wasm.module, memory: this.wasm.memory, base }, execArgv: [] });
       worker.unref();
       if (Atomics.wait(i32, base / 4 + CTL.ready, 0, 5000) === 'timed-out') {
         void worker.terminate();

@@ -1,0 +1,53 @@
+// The backend switch: wasm by default when built, the environment overrides, thread count and the
+// spike/dense choice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { backendInfo, kernels, preferSpike, setBackend, setThreads, spikeDensity, SPIKE_CROSSOVER } from '../../src/backends/index.js';
+import { refKernels } from '../../src/backends/ref/index.js';
+import { EdgespikeError } from '../../src/util/errors.js';
+
+const entry = fileURLToPath(new URL('../../src/backends/index.js', import.meta.url));
+
+/** Runs a snippet in a fresh process with the given environment and returns backendInfo() as JSON. */
+function infoWith(env: Record<string, string>): { status: number | null; out: string; err: string } {
+  const script = `import { backendInfo } from ${JSON.stringify(entry)}; console.log(JSON.stringify(backendInfo()));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+    { encoding: 'utf8', env: { ...process.env, EDGESPIKE_BACKEND: '', EDGESPIKE_THREADS: '', ...env }, timeout: 20000 });
+  return { status: r.status, out: r.stdout.trim(), err: r.stderr };
+}
+
+test('wasm is the default backend in Node when build/edgespike.wasm exists; EDGESPIKE_BACKEND overrides', () => {
+  assert.deepEqual(JSON.parse(infoWith({}).out), { name: 'wasm', threads: 1, simd: true });
+  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_BACKEND: 'ref' }).out), { name: 'ref', threads: 1, simd: false });
+  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_THREADS: '2' }).out), { name: 'wasm', threads: 2, simd: true });
+  const bad = infoWith({ EDGESPIKE_BACKEND: 'gpu' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.err, /EDGESPIKE_BACKEND: expected ref or wasm, got "gpu"/);
+});
+
+test('setBackend switches the table; setThreads validates its argument', () => {
+  setBackend('ref');
+  assert.equal(kernels(), refKernels);
+  assert.equal(backendInfo().name, 'ref');
+  setBackend('wasm');
+  assert.notEqual(kernels(), refKernels);
+  assert.equal(backendInfo().name, 'wasm');
+  assert.throws(() => setThreads(0), EdgespikeError);
+  assert.throws(() => setThreads(1.5), EdgespikeError);
+  assert.throws(() => setBackend('gpu' as 'ref'), EdgespikeError);
+  setThreads(1);
+  assert.equal(backendInfo().threads, 1);
+});
+
+test('spikeDensity counts non-zeros; preferSpike switches at the measured crossover', () => {
+  assert.equal(spikeDensity(Float32Array.from([0, 1, 0, 1, 1, 0, 0, 0])), 3 / 8);
+  assert.equal(spikeDensity(new Float32Array(0)), 0);
+  for (const kind of ['linear', 'conv'] as const) {
+    assert.equal(preferSpike(kind, 0.01), true);
+    assert.equal(preferSpike(kind, SPIKE_CROSSOVER[kind] - 1e-9), true);
+    assert.equal(preferSpike(kind, SPIKE_CROSSOVER[kind]), false);
+    assert.equal(preferSpike(kind, 0.9), false);
+  }
+});

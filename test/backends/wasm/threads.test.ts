@@ -1,0 +1,36 @@
+// The worker pool: workers started lazily inside a kernel call keep working on later calls (their control
+// blocks survive the arena being released), results equal one thread's, and the process still exits.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { wasmBackendSync } from '../../../src/backends/wasm/index.js';
+
+const seq = (n: number, mod: number): Float32Array => Float32Array.from({ length: n }, (_, i) => ((i * 7) % mod) - (mod >> 1));
+
+test('workers started inside a kernel call serve many later calls with results equal to one thread', () => {
+  const two = wasmBackendSync(2), one = wasmBackendSync(1);
+  assert.ok(two && one, 'build/edgespike.wasm is missing');
+  two.settings.minParallelWork = 0;
+  const [m, n, k] = [23, 17, 31];
+  const a = seq(m * k, 5), b = seq(k * n, 3);
+  const want = new Float32Array(m * n);
+  one.kernels.gemm(a, b, want, m, n, k, false, false, 0);
+  // integer inputs keep every sum exact, so the split must not change a single bit
+  for (let call = 0; call < 50; call++) {
+    const got = new Float32Array(m * n).fill(NaN);
+    two.kernels.gemm(a, b, got, m, n, k, false, false, 0);
+    assert.deepEqual(got, want, `call ${call}`);
+  }
+  assert.equal(two.usableThreads(), 2);
+});
+
+test('a process that used two threads exits by itself (workers are unref-ed)', () => {
+  const backend = fileURLToPath(new URL('../../../src/backends/index.js', import.meta.url));
+  const script = `import { kernels, setThreads, backendInfo } from ${JSON.stringify(backend)};
+    setThreads(2); const n = 256, a = new Float32Array(n * n).fill(1), c = new Float32Array(n * n);
+    kernels().gemm(a, a, c, n, n, n, false, false, 0); console.log(backendInfo().threads, c[0]);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '2 256');
+});
