@@ -36,6 +36,9 @@ export interface NetConfig {
   readonly seed: number;
 }
 
+/** Called after every top-level layer with its input and output (and whether the input was static [N, …]). */
+export type LayerHook = (layer: Layer, input: Tensor, output: Tensor, inputStatic: boolean) => void;
+
 /** Output of a forward pass. */
 export interface NetOutput {
   /** Readout per step [T, N, classes]. */
@@ -125,7 +128,7 @@ export class SpikingNet {
    * Forward over T steps. x: [N, …input] for static data (encoded by the encoder) or
    * [N, T, …frame] for temporal data (event frames, one per step).
    */
-  forward(x: Tensor, opts: { training: boolean; rng?: Rng; monitor?: RunContext['monitor'] }): NetOutput {
+  forward(x: Tensor, opts: { training: boolean; rng?: Rng; monitor?: RunContext['monitor']; onLayer?: LayerHook }): NetOutput {
     const { T } = this.config;
     const inLen = this.config.input.length;
     const N = x.shape[0]!;
@@ -138,7 +141,12 @@ export class SpikingNet {
     const enc = temporal ? { x: toTimeMajor(x), static: false } : encode(x, this.config.encoder, T, rng);
     const ctx: RunContext = { T, N, training: opts.training, rng, static: enc.static, monitor: opts.monitor };
     let a = enc.x;
-    for (const l of this.layers) a = l.forward(a, ctx);
+    for (const l of this.layers) {
+      const wasStatic = ctx.static;
+      const y = l.forward(a, ctx);
+      opts.onLayer?.(l, a, y, wasStatic);
+      a = y;
+    }
     const steps = ctx.static ? op.reshape(expandStatic(a, T), [T, N, this.classes]) : op.reshape(a, [T, N, this.classes]);
     return { steps, logits: this.aggregate(steps) };
   }

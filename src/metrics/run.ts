@@ -1,0 +1,190 @@
+/**
+ * Accounting from a run on data: firing rates, spikes per sample, synaptic operations in both seed
+ * conventions, MACs versus ACs, FLOPs reduction against the dense network, and energy
+ * E = MACs·E_MAC + ACs·E_AC (defaults 4.6 / 0.9 pJ, 32-bit float at 45 nm; presets fp16, int8).
+ *
+ * - ACs are the accumulates a spike-fed layer really performs: every active input adds its weights
+ *   to each output it reaches (fan-out at its position × output channels per group).
+ * - SOPs, EC-SNN convention: dense MACs per step × input firing rate, summed over T (uses each
+ *   layer's own output size).
+ * - SOPs, Scatter-and-Gather convention: the accumulates actually done, first layer and readout
+ *   excluded (its README's rule), times an optional factor (its 2·2^k·B sub-neurons; 1 for LIF).
+ * - MACs: layers fed by analog values; a static (direct) input is processed once, not T times.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../tensor/tape.js';
+import type { Dataset } from '../data/dataset.js';
+import { sampleSize } from '../data/dataset.js';
+import { EdgespikeError } from '../util/errors.js';
+import { Conv, Dense, type Layer } from '../layers/layers.js';
+import type { SpikingNet } from '../layers/net.js';
+import { Monitor } from './monitor.js';
+
+/** Energy per operation in picojoules. */
+export interface EnergyModel { readonly name: string; readonly macPj: number; readonly acPj: number }
+
+/** The usual constants (45 nm): 32-bit float, 16-bit float, 8-bit integer. */
+export const ENERGY_PRESETS = {
+  fp32: { name: 'fp32', macPj: 4.6, acPj: 0.9 },
+  fp16: { name: 'fp16', macPj: 1.5, acPj: 0.4 },
+  int8: { name: 'int8', macPj: 0.23, acPj: 0.03 },
+} satisfies Record<string, EnergyModel>;
+
+/** Per weighted layer, per sample (summed over T). */
+export interface LayerOps {
+  readonly layer: string;
+  readonly kind: 'conv' | 'dense';
+  readonly role: 'first' | 'hidden' | 'readout';
+  readonly input: 'static' | 'analog' | 'spikes';
+  /** Fraction of non-zero input values (over samples and steps). */
+  readonly inputRate: number;
+  /** Dense MACs of one time step. */
+  readonly macsPerStep: number;
+  readonly macs: number;
+  readonly acs: number;
+  readonly sopsEcSnn: number;
+  readonly energyPj: number;
+}
+
+/** Whole-network figures, per sample. */
+export interface RunReport {
+  readonly samples: number;
+  readonly T: number;
+  readonly accuracy: number;
+  readonly layers: LayerOps[];
+  /** Firing rate per neuron layer and step. */
+  readonly firingRates: Record<string, number[]>;
+  readonly spikesPerSample: number;
+  readonly macs: number;
+  readonly acs: number;
+  readonly sopsEcSnn: number;
+  readonly sopsScatterGather: number;
+  /** Dense MACs of the same network over T steps (every layer, every step). */
+  readonly denseMacsT: number;
+  /** denseMacsT / (macs + acs). */
+  readonly flopsReduction: number;
+  readonly energy: EnergyModel;
+  readonly energyUj: number;
+  /** Energy of the equivalent ANN (dense MACs of one step). */
+  readonly annEnergyUj: number;
+}
+
+/** Options of runReport. */
+export interface RunOptions {
+  readonly limit?: number;
+  readonly batchSize?: number;
+  readonly energy?: EnergyModel;
+  /** Scatter-and-Gather factor 2·2^k·B (1 for ordinary spiking neurons). */
+  readonly sgFactor?: number;
+}
+
+/** Fan-out of every input position of a conv: how many (output position, kernel tap) pairs it reaches. */
+export function convFanOut(c: Conv, h: number, w: number): Int32Array {
+  const k = c.k, s = c.stride, p = c.pad;
+  const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+  const f = new Int32Array(h * w);
+  for (let oy = 0; oy < oh; oy++) for (let ky = 0; ky < k; ky++) {
+    const iy = oy * s - p + ky;
+    if (iy < 0 || iy >= h) continue;
+    for (let ox = 0; ox < ow; ox++) for (let kx = 0; kx < k; kx++) {
+      const ix = ox * s - p + kx;
+      if (ix >= 0 && ix < w) f[iy * w + ix]!++;
+    }
+  }
+  return f;
+}
+
+interface Acc { layer: Layer; role: LayerOps['role']; input: LayerOps['input']; nz: number; total: number; macsPerStep: number; acs: number; macs: number }
+
+function account(acc: Acc, x: Tensor, y: Tensor, staticIn: boolean, T: number): void {
+  const X = x.data;
+  let nz = 0;
+  for (let i = 0; i < X.length; i++) if (X[i] !== 0) nz++;
+  acc.nz += nz; acc.total += X.length * (staticIn ? T : 1);
+  if (staticIn) acc.nz += nz * (T - 1);
+  const rows = y.shape[0]!; // N (static) or T·N
+  const perRowOut = y.size / rows;
+  if (acc.layer instanceof Conv) {
+    const c = acc.layer, [, cin, h, w] = x.shape as [number, number, number, number];
+    acc.macsPerStep = perRowOut * (cin / c.groups) * c.k * c.k;
+    if (!x.binary) { acc.macs += acc.macsPerStep * rows; return; }
+    const f = convFanOut(c, h, w), perCh = c.weight.shape[0]! / c.groups;
+    for (let i = 0; i < X.length; i++) if (X[i] !== 0) acc.acs += f[i % (h * w)]! * perCh;
+  } else if (acc.layer instanceof Dense) {
+    const nIn = acc.layer.nIn, nOut = acc.layer.weight.shape[0]!;
+    acc.macsPerStep = nIn * nOut;
+    if (!x.binary) { acc.macs += acc.macsPerStep * rows; return; }
+    acc.acs += nz * nOut;
+  }
+}
+
+/** Runs `net` on the first `limit` samples of `data` and accounts for what it computed. */
+export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): RunReport {
+  const n = Math.min(o.limit ?? data.length, data.length);
+  if (n < 1) throw new EdgespikeError('runReport: the data set is empty');
+  const T = net.config.T, bs = o.batchSize ?? 128, energy = o.energy ?? ENERGY_PRESETS.fp32;
+  const weighted = net.layers.filter((l) => l instanceof Conv || l instanceof Dense);
+  const accs = new Map<Layer, Acc>(weighted.map((l, i) => [l, {
+    layer: l, role: i === 0 ? 'first' : i === weighted.length - 1 ? 'readout' : 'hidden', input: 'analog', nz: 0, total: 0, macsPerStep: 0, acs: 0, macs: 0,
+  }]));
+  const mon = new Monitor(T);
+  const size = sampleSize(data);
+  let correct = 0;
+  noGrad(() => {
+    for (let b = 0; b < n; b += bs) {
+      const m = Math.min(bs, n - b), xb = new Float32Array(m * size), y = new Int32Array(m);
+      for (let i = 0; i < m; i++) { data.read(b + i, xb, i * size); y[i] = data.label(b + i); }
+      const out = net.forward(new Tensor(xb, [m, ...data.shape]), {
+        training: false, monitor: mon.hook,
+        onLayer: (l, x, yy, st) => {
+          const a = accs.get(l);
+          if (!a) return;
+          a.input = x.binary ? 'spikes' : st ? 'static' : 'analog';
+          account(a, x, yy, st, T);
+        },
+      });
+      const L = out.logits, C = L.shape[1]!;
+      for (let i = 0; i < m; i++) {
+        let best = 0;
+        for (let j = 1; j < C; j++) if (L.data[i * C + j]! > L.data[i * C + best]!) best = j;
+        if (best === y[i]) correct++;
+      }
+    }
+  });
+  const layers: LayerOps[] = [...accs.values()].map((a) => ({
+    layer: a.layer.name, kind: a.layer instanceof Conv ? 'conv' : 'dense', role: a.role, input: a.input,
+    inputRate: a.total ? a.nz / a.total : 0, macsPerStep: a.macsPerStep, macs: a.macs / n, acs: a.acs / n,
+    sopsEcSnn: a.macsPerStep * (a.total ? a.nz / a.total : 0) * T,
+    energyPj: (a.macs / n) * energy.macPj + (a.acs / n) * energy.acPj,
+  }));
+  const sum = (f: (l: LayerOps) => number, which = layers) => which.reduce((s, l) => s + f(l), 0);
+  const macs = sum((l) => l.macs), acs = sum((l) => l.acs), dense = sum((l) => l.macsPerStep);
+  return {
+    samples: n, T, accuracy: correct / n, layers, firingRates: mon.firingRates(), spikesPerSample: mon.spikesPerSample(),
+    macs, acs, sopsEcSnn: sum((l) => l.sopsEcSnn),
+    sopsScatterGather: sum((l) => l.acs, layers.filter((l) => l.role === 'hidden')) * (o.sgFactor ?? 1),
+    denseMacsT: dense * T, flopsReduction: (dense * T) / Math.max(macs + acs, 1e-9), energy,
+    energyUj: (macs * energy.macPj + acs * energy.acPj) / 1e6, annEnergyUj: (dense * energy.macPj) / 1e6,
+  };
+}
+
+/** Batch-1 latency p50/p95 (ms) and mean time per top-level layer, on this machine. */
+export function latencyReport(net: SpikingNet, data: Dataset, runs = 100): { p50: number; p95: number; perLayerMs: Record<string, number> } {
+  const size = sampleSize(data), per: Record<string, number> = {}, times: number[] = [];
+  noGrad(() => {
+    for (let r = 0; r < runs + 10; r++) {
+      const x = new Float32Array(size);
+      data.read(r % data.length, x, 0);
+      let last = performance.now();
+      const t0 = last;
+      net.forward(new Tensor(x, [1, ...data.shape]), {
+        training: false,
+        onLayer: (l) => { const now = performance.now(); if (r >= 10) per[l.name] = (per[l.name] ?? 0) + now - last; last = now; },
+      });
+      if (r >= 10) times.push(performance.now() - t0);
+    }
+  });
+  times.sort((a, b) => a - b);
+  for (const k of Object.keys(per)) per[k]! /= runs;
+  return { p50: times[Math.floor(runs * 0.5)]!, p95: times[Math.min(runs - 1, Math.floor(runs * 0.95))]!, perLayerMs: per };
+}
