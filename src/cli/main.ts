@@ -8,8 +8,9 @@ import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
 import { infoCommand } from './info.js';
+import { profileCommand } from './profile.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },

@@ -1,0 +1,113 @@
+/**
+ * `edgespike profile`: what a network costs. From the architecture alone (a zoo name or a spec and an
+ * input shape): neurons, parameters, MACs, weight and membrane memory at any bit width. From a model
+ * file and data: firing rates, spikes, SOPs, ACs vs MACs, FLOPs reduction, energy, latency.
+ */
+import { defineCommand } from 'citty';
+import { EdgespikeError } from '../util/errors.js';
+import { zoo, zooNames } from '../models/zoo.js';
+import { parseSpec } from '../notation/parse.js';
+import type { ModelSpec } from '../notation/spec.js';
+import { archReport, formatArchTable, megabytes, mbTrunc2, ARCH_CONVENTIONS, type ArchConventionName, type ArchReport } from '../metrics/arch.js';
+import { runReport, latencyReport, ENERGY_PRESETS, type EnergyModel, type RunReport } from '../metrics/run.js';
+import { loadNet } from '../train/model-file.js';
+import { checkFlags, choice, num, optNum, printJson } from './_args.js';
+import { loadDataset } from './_data.js';
+
+/** The accounting convention each zoo model's paper uses. */
+const ZOO_CONVENTION: Partial<Record<string, ArchConventionName>> = {
+  'vgg9-48': 'spquant', resnet19: 'spquant', 'sg-lenet': 'sg-lenet', 'sg-vgg': 'sg-vgg', vgg9: 'ec-snn', cifarnet: 'ec-snn', 'lt-vgg9': 'lt-snn',
+};
+
+const args = {
+  file: { type: 'positional', description: 'model file (.es); omit it and give --model for the architecture alone', required: false },
+  arch: { type: 'string', alias: 'model', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
+  input: { type: 'string', description: 'input shape CxHxW (default: the zoo model\'s)' },
+  'weight-bits': { type: 'string', description: 'bits per weight', default: '32' },
+  'membrane-bits': { type: 'string', description: 'bits per membrane potential (1.58 = ternary, stored in 2 bits)', default: '32' },
+  timesteps: { type: 'string', alias: 'T', description: 'time steps' },
+  convention: { type: 'string', description: `counting convention (${Object.keys(ARCH_CONVENTIONS).join(', ')})` },
+  dataset: { type: 'string', description: 'data set for run accounting (default: the model\'s)' },
+  'data-dir': { type: 'string', description: 'folder with the data set files' },
+  limit: { type: 'string', description: 'samples for run accounting', default: '1000' },
+  energy: { type: 'string', description: 'energy preset (fp32, fp16, int8)', default: 'fp32' },
+  'e-mac': { type: 'string', description: 'energy per MAC in pJ (overrides the preset)' },
+  'e-ac': { type: 'string', description: 'energy per accumulate in pJ (overrides the preset)' },
+  json: { type: 'boolean', description: 'print one JSON object' },
+} as const;
+
+/** Parses "3x48x48" into [3, 48, 48]. */
+export function parseShape(flag: string, s: string): number[] {
+  const parts = s.toLowerCase().split(/[x×,]/).map((p) => Number(p));
+  if (parts.length !== 3 || parts.some((p) => !Number.isInteger(p) || p < 1)) throw new EdgespikeError(`--${flag}: expected CxHxW with positive integers (e.g. 3x48x48), got "${s}"`);
+  return parts;
+}
+
+/** Memory of the architecture at bit widths (storage bits: ternary 1.58 is stored in 2 bits). */
+function archJson(rep: ArchReport, weightBits: number, membraneBits: number) {
+  const t = rep.total, storage = Math.ceil(membraneBits);
+  return {
+    layers: rep.layers.map((l) => ({ path: l.path, label: l.label, role: l.role, out_shape: l.outShape, neurons: l.neurons, params: l.params, weights: l.weights, macs: l.macs })),
+    neurons: t.neurons, params: t.params, weights: t.weights, conv_weights: t.convWeights, dense_weights: t.denseWeights, macs_per_step: t.macs, macs_T: t.macsT,
+    weight_bits: weightBits, membrane_bits: membraneBits, membrane_storage_bits: storage,
+    weight_mb: t.weightMb, weight_mb_paper: t.weightMbText,
+    membrane_mb: megabytes(t.neurons, storage), membrane_mb_paper: mbTrunc2(megabytes(t.neurons, storage)),
+    membrane_mb_nominal_bits: megabytes(t.neurons, membraneBits), membrane_mb_nominal_bits_paper: mbTrunc2(megabytes(t.neurons, membraneBits)),
+    convention: t.convention,
+  };
+}
+
+function runJson(r: RunReport) {
+  return {
+    samples: r.samples, timesteps: r.T, accuracy: r.accuracy, spikes_per_sample: r.spikesPerSample, firing_rates: r.firingRates,
+    macs: r.macs, acs: r.acs, sops_ec_snn: r.sopsEcSnn, sops_scatter_gather: r.sopsScatterGather, dense_macs_T: r.denseMacsT,
+    flops_reduction: r.flopsReduction, energy_model: r.energy, energy_uj: r.energyUj, ann_energy_uj: r.annEnergyUj,
+    layers: r.layers.map((l) => ({ layer: l.layer, role: l.role, input: l.input, input_rate: l.inputRate, macs_per_step: l.macsPerStep, macs: l.macs, acs: l.acs, sops_ec_snn: l.sopsEcSnn, energy_pj: l.energyPj })),
+  };
+}
+
+export const profileCommand = defineCommand({
+  meta: { name: 'profile', description: 'Neurons, parameters, MACs, memory at any precision; spikes, SOPs, energy and latency from a run' },
+  args,
+  async run({ args: a, rawArgs }) {
+    checkFlags('profile', rawArgs, args);
+    const wb = num('weight-bits', a['weight-bits'], { min: 1, max: 64 }), mb = num('membrane-bits', a['membrane-bits'], { min: 1, max: 64 });
+    const energy: EnergyModel = { ...ENERGY_PRESETS[choice('energy', a.energy, Object.keys(ENERGY_PRESETS) as (keyof typeof ENERGY_PRESETS)[])] };
+    const eMac = optNum('e-mac', a['e-mac'], { min: 0 }), eAc = optNum('e-ac', a['e-ac'], { min: 0 });
+    if (eMac !== undefined || eAc !== undefined) Object.assign(energy, { name: 'custom', macPj: eMac ?? energy.macPj, acPj: eAc ?? energy.acPj });
+    let spec: ModelSpec, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
+    if (a.file) {
+      if (a.arch) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
+      const { net, meta } = loadNet(String(a.file));
+      spec = net.spec; input = [...net.config.input]; T = net.config.T;
+      const test = await loadDataset(String(a.dataset ?? meta.dataset ?? 'mnist'), 'test', { dataDir: a['data-dir'], T, limit: num('limit', a.limit, { int: true, min: 1 }) });
+      run = runJson(runReport(net, test, { energy }));
+      const lat = latencyReport(net, test, 100);
+      latency = { latency_ms_p50_batch1: lat.p50, latency_ms_p95_batch1: lat.p95, per_layer_ms: lat.perLayerMs };
+    } else {
+      if (!a.arch) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
+      const name = String(a.arch);
+      if ((zooNames() as string[]).includes(name)) { const z = zoo(name); spec = z.spec; input = [...z.input]; conv = ZOO_CONVENTION[name] ?? 'all'; }
+      else {
+        try { spec = parseSpec(name); } catch (e) { if (e instanceof EdgespikeError) throw new EdgespikeError(`--model: "${name}" is neither a zoo name nor a valid spec: ${e.message}`); throw e; }
+        if (!a.input) throw new EdgespikeError('profile: a spec needs --input CxHxW');
+        input = [];
+      }
+      T = 1;
+    }
+    if (a.input) input = parseShape('input', String(a.input));
+    T = optNum('timesteps', a.timesteps, { int: true, min: 1 }) ?? T;
+    if (a.convention) conv = choice('convention', a.convention, Object.keys(ARCH_CONVENTIONS) as ArchConventionName[]);
+    const rep = archReport(spec, input, { weightBits: wb, membraneBits: Math.ceil(mb), T, convention: conv });
+    const out = { input, timesteps: T, architecture: archJson(rep, wb, mb), ...(run ? { run } : {}), ...(latency ? { latency } : {}) };
+    if (a.json) { printJson(out); return; }
+    process.stdout.write(formatArchTable(rep) + '\n');
+    if (run) {
+      process.stdout.write(`\nrun on ${run.samples} samples: accuracy ${(100 * run.accuracy).toFixed(2)}%, ${run.spikes_per_sample.toFixed(0)} spikes/sample, ` +
+        `MACs ${run.macs.toExponential(3)}, ACs ${run.acs.toExponential(3)}, SOPs (EC-SNN) ${run.sops_ec_snn.toExponential(3)}, ` +
+        `FLOPs reduction ${run.flops_reduction.toFixed(2)}×, energy ${run.energy_uj.toFixed(3)} µJ (${energy.name}; ANN ${run.ann_energy_uj.toFixed(3)} µJ)\n`);
+      for (const [k, v] of Object.entries(run.firing_rates)) process.stdout.write(`  ${k.padEnd(12)} firing rate per step ${v.map((x) => x.toFixed(3)).join(' ')}\n`);
+    }
+    if (latency) process.stdout.write(`batch-1 latency p50 ${latency.latency_ms_p50_batch1.toFixed(2)} ms, p95 ${latency.latency_ms_p95_batch1.toFixed(2)} ms\n`);
+  },
+});
