@@ -3,7 +3,7 @@
  * MNIST with the default recipe, evaluates it, and prints a short table. Outputs go to demo-out/.
  * `npm run demo -- --quick` trains on 6,000 samples for one epoch.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setThreads, backendInfo } from '../src/backends/index.js';
 import { zoo } from '../src/models/zoo.js';
@@ -15,10 +15,12 @@ import { train, evaluate } from '../src/train/trainer.js';
 import { saveNet } from '../src/train/model-file.js';
 import { RECIPE } from '../src/cli/train.js';
 import { availableParallelism } from 'node:os';
+import { writeRunReport } from '../src/cli/report.js';
 
 const quick = process.argv.includes('--quick');
 const outDir = resolve('demo-out');
 mkdirSync(outDir, { recursive: true });
+rmSync(join(outDir, 'lenet.es.log.jsonl'), { force: true });
 setThreads(Math.min(2, availableParallelism()));
 
 const z = zoo('lenet');
@@ -36,7 +38,7 @@ process.stdout.write(`edgespike demo: lenet ${'16C5-P2-16C5-P2-256-10'}, T = ${T
 const t0 = performance.now();
 const history = train(net, trainSet, testSet, {
   epochs, batchSize: RECIPE.batchSize, optim: { kind: RECIPE.optimizer, lr: RECIPE.lr }, schedule: { kind: RECIPE.schedule, epochs },
-  loss: { kind: 'ce' }, seed: 1, progress: true, logPath: join(outDir, 'lenet.log.jsonl'),
+  loss: { kind: 'ce' }, seed: 1, progress: true, logPath: join(outDir, 'lenet.es.log.jsonl'),
 });
 const model = join(outDir, 'lenet.es');
 saveNet(model, net, { dataset: 'mnist', classNames: testSet.classNames, training: { epochs: history, samples: trainSet.length } });
@@ -49,4 +51,6 @@ for (const h of history) {
     Math.round(h.train_samples_per_s), h.seconds.toFixed(1)]));
 }
 process.stdout.write(`\ntest accuracy ${(100 * ev.accuracy).toFixed(2)}% on ${ev.samples} images, inference ${Math.round(ev.samplesPerSecond)} samples/s\n`);
+const report = await writeRunReport(outDir, join(outDir, 'report.html'), { limit: 1000 });
 process.stdout.write(`model written to ${model} (total ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+process.stdout.write(`report: ${report}\n`);

@@ -9,8 +9,9 @@ import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
 import { infoCommand } from './info.js';
 import { profileCommand } from './profile.js';
+import { reportCommand } from './report.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, report: reportCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
