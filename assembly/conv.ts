@@ -33,10 +33,10 @@ function weightChunk(g: Conv): i32 {
 /** Scratch bytes one thread needs: kind 0 forward, 1 backward-input, 2 backward-weight. */
 export function convScratchBytes(geom: usize, kind: i32): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
-  if (kind == 0) return <i32>TILE_BYTES + packedBytes(ohw, K, NR);
+  if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
   if (kind == 1) return <i32>TILE_BYTES + packedBytes(ohw, coutG, NR) + K * ohw * 4;
   const kk = weightChunk(g) * ohw;
-  return <i32>TILE_BYTES + packedBytes(coutG, kk, MR) + packedBytes(K, kk, NR);
+  return <i32>TILE_BYTES + packedBytes(coutG, kk, MR) + packedBytes(K, kk, NR) + K * ohw * 4;
 }
 
 /** One input value of a group's im2col matrix, or 0 in the padding. */
@@ -65,39 +65,74 @@ function packConvPanelRow(xg: usize, g: Conv, cinG: i32, dst: usize, oy: i32, ox
   }
 }
 
-/** Writes the im2col matrix of one group ([K, oh·ow], K = cinG·kh·kw) as GEMM B panels of 8 pixels. */
-function packConvB(xg: usize, g: Conv, cinG: i32, pb: usize): void {
-  const ohw = g.oh * g.ow, K = cinG * g.kh * g.kw, panels = (ohw + NR - 1) / NR;
-  for (let jp = 0; jp < panels; jp++) {
-    const j0 = jp * NR, dst = pb + f4(jp * K * NR), ox0 = j0 % g.ow;
-    if (g.sW == 1 && j0 + NR <= ohw && ox0 + NR <= g.ow) {
-      packConvPanelRow(xg, g, cinG, dst, j0 / g.ow, ox0);
-      continue;
-    }
-    for (let r = 0; r < NR; r++) {
-      const j = j0 + r, oy = j / g.ow, ox = j % g.ow;
-      let d = dst + f4(r);
-      for (let ci = 0; ci < cinG; ci++) {
-        for (let ky = 0; ky < g.kh; ky++) {
-          for (let kx = 0; kx < g.kw; kx++) {
-            store<f32>(d, j < ohw ? tap(xg, g, ci, oy * g.sH - g.pH + ky, ox * g.sW - g.pW + kx) : 0);
-            d += 32;
-          }
+/**
+ * Writes panels jp0 ≤ jp < jp1 (8 pixels each) of one group's im2col matrix ([K, oh·ow], K = cinG·kh·kw)
+ * as GEMM B panels; panel jp goes to pb + (jp − jp0)·K·32. Needs directPack (each panel in one row).
+ */
+function packConvB(xg: usize, g: Conv, cinG: i32, pb: usize, jp0: i32, jp1: i32): void {
+  const ohw = g.oh * g.ow, K = cinG * g.kh * g.kw;
+  for (let jp = jp0; jp < jp1; jp++) {
+    const j0 = jp * NR, dst = pb + f4((jp - jp0) * K * NR), ox0 = j0 % g.ow;
+    packConvPanelRow(xg, g, cinG, dst, j0 / g.ow, ox0);
+  }
+}
+
+/** dst[0..n) = src[0..n) for short runs, 4 lanes at a time. */
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + f4(i), v128.load(src + f4(i)));
+  for (; i < n; i++) store<f32>(dst + f4(i), load<f32>(src + f4(i)));
+}
+
+/** The im2col matrix of one group, col [K, oh·ow] row-major: row (ci,ky,kx) holds the input each output reads. */
+function im2col(xg: usize, g: Conv, cinG: i32, col: usize): void {
+  let row = col;
+  for (let ci = 0; ci < cinG; ci++) {
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const lo = validLo(g.pW, kx, g.sW), hi = max(lo, validHi(g.w, g.pW, kx, g.sW, g.ow));
+        for (let oy = 0; oy < g.oh; oy++) {
+          const iy = oy * g.sH - g.pH + ky, dst = row + f4(oy * g.ow);
+          if (iy < 0 || iy >= g.h) { memory.fill(dst, 0, f4(g.ow)); continue; }
+          memory.fill(dst, 0, f4(lo));
+          memory.fill(dst + f4(hi), 0, f4(g.ow - hi));
+          const src = xg + f4((ci * g.h + iy) * g.w - g.pW + kx);
+          if (g.sW == 1) copyRun(dst + f4(lo), src + f4(lo), hi - lo);
+          else for (let ox = lo; ox < hi; ox++) store<f32>(dst + f4(ox), load<f32>(src + f4(ox * g.sW)));
         }
+        row += f4(g.oh * g.ow);
       }
     }
   }
+}
+
+/** True when conv2dForward packs straight from x (stride-1 rows of whole 8-pixel panels), else via im2col. */
+@inline function directPack(g: Conv): bool {
+  return g.sW == 1 && g.ow % NR == 0;
+}
+
+/** Pixel panels packed at a time by conv2dForward: about 512 KiB, so they are still in L2 for the GEMM. */
+function forwardChunk(g: Conv): i32 {
+  return max(1, (512 << 10) / (kSize(g) * NR * 4));
 }
 
 /** y[b] = conv(x[b], w) for b0 ≤ b < b1, from weights packed by convPackWeights(…, false). */
 export function conv2dForward(x: usize, pa: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
   const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, stride = <usize>packedBytes(coutG, K, MR);
-  const ip = (coutG + MR - 1) / MR, jp = (ohw + NR - 1) / NR;
+  const ip = (coutG + MR - 1) / MR, jp = (ohw + NR - 1) / NR, chunk = forwardChunk(g), direct = directPack(g);
+  const col = pb + <usize>packedBytes(min(ohw, chunk * NR), K, NR);
   for (let b = b0; b < b1; b++) {
     for (let grp = 0; grp < g.groups; grp++) {
-      packConvB(x + f4((b * g.cin + grp * cinG) * g.h * g.w), g, cinG, pb);
-      gemmPacked(pa + <usize>grp * stride, pb, y + f4((b * g.cout + grp * coutG) * ohw), coutG, ohw, K, ohw, 0, 0, ip, 0, jp, scratch);
+      const xg = x + f4((b * g.cin + grp * cinG) * g.h * g.w), yg = y + f4((b * g.cout + grp * coutG) * ohw);
+      if (!direct) im2col(xg, g, cinG, col);
+      for (let j0 = 0; j0 < jp; j0 += chunk) {
+        const j1 = min(jp, j0 + chunk);
+        // gemmPacked (and packB) find panel jp at pb' + jp·K·32, so pb' is pb moved back by j0 panels
+        if (direct) packConvB(xg, g, cinG, pb, j0, j1);
+        else packB(col, ohw, 1, K, ohw, pb - f4(j0 * K * NR), K, 0, j0, j1);
+        gemmPacked(pa + <usize>grp * stride, pb - f4(j0 * K * NR), yg, coutG, ohw, K, ohw, 0, 0, ip, j0, j1, scratch);
+      }
     }
   }
 }
@@ -146,35 +181,12 @@ export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize
   }
 }
 
-/** B panels of the transposed im2col of one item: rows p0 + pixel, columns (ci,ky,kx), over kTot rows. */
-function packConvBT(xg: usize, g: Conv, cinG: i32, pb: usize, kTot: i32, p0: i32): void {
-  const ohw = g.oh * g.ow, K = cinG * g.kh * g.kw, Kp = (K + NR - 1) / NR * NR;
-  let j = 0;
-  for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < g.kh; ky++) {
-      for (let kx = 0; kx < g.kw; kx++) {
-        const col = pb + f4(((j / NR) * kTot + p0) * NR + j % NR);
-        for (let oy = 0; oy < g.oh; oy++) {
-          const iy = oy * g.sH - g.pH + ky, d = col + f4(oy * g.ow * NR);
-          for (let ox = 0; ox < g.ow; ox++) {
-            store<f32>(d + f4(ox * NR), tap(xg, g, ci, iy, ox * g.sW - g.pW + kx));
-          }
-        }
-        j++;
-      }
-    }
-  }
-  for (; j < Kp; j++) {
-    const col = pb + f4(((j / NR) * kTot + p0) * NR + j % NR);
-    for (let p = 0; p < ohw; p++) store<f32>(col + f4(p * NR), 0);
-  }
-}
-
 /** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group; beta 0 overwrites dw, 1 accumulates. */
 export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize, beta: i32, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
   const ohw = g.oh * g.ow, chunk = weightChunk(g);
   const pa = scratch + TILE_BYTES, pb = pa + <usize>packedBytes(coutG, chunk * ohw, MR);
+  const col = pb + <usize>packedBytes(K, chunk * ohw, NR);
   const ip = (coutG + MR - 1) / MR, jp = (K + NR - 1) / NR;
   for (let grp = 0; grp < g.groups; grp++) {
     const dwg = dw + f4(grp * coutG * K);
@@ -183,7 +195,8 @@ export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize
       const c1 = min(b1, c0 + chunk), kk = (c1 - c0) * ohw;
       for (let b = c0; b < c1; b++) {
         packA(dy + f4((b * g.cout + grp * coutG) * ohw), ohw, 1, coutG, ohw, pa, kk, (b - c0) * ohw);
-        packConvBT(x + f4((b * g.cin + grp * cinG) * g.h * g.w), g, cinG, pb, kk, (b - c0) * ohw);
+        im2col(x + f4((b * g.cin + grp * cinG) * g.h * g.w), g, cinG, col);
+        packB(col, 1, ohw, ohw, K, pb, kk, (b - c0) * ohw, 0, jp);
       }
       gemmPacked(pa, pb, dwg, coutG, K, kk, K, c0 > b0 ? 1 : beta, 0, ip, 0, jp, scratch);
     }

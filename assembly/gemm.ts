@@ -52,6 +52,16 @@ export function packA(a: usize, rs: i32, cs: i32, m: i32, k: i32, pa: usize, kTo
   }
 }
 
+/** Stores the transpose of the 4x4 block with rows r0…r3 as four rows of a B panel (stride NR floats) at d. */
+@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, d: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), NR * 4);
+  v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), NR * 8);
+  v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), NR * 12);
+}
+
 /**
  * Packs B(p,j) = b[p·rs + j·cs] for p < k, j < n into NR-column panels of a packed operand spanning kTot
  * rows, starting at row p0; only panels jp0 ≤ jp < jp1 are written. Columns past n are zero.
@@ -69,13 +79,23 @@ export function packB(b: usize, rs: i32, cs: i32, k: i32, n: i32, pb: usize, kTo
       }
       continue;
     }
+    let p4 = 0;
+    if (rs == 1 && cols == NR) {
+      // Bᵀ: columns are contiguous; 4x4 blocks are transposed in registers
+      for (; p4 + 4 <= k; p4 += 4) {
+        for (let c = 0; c < NR; c += 4) {
+          const src = b + (<usize>((j0 + c) * cs + p4) << 2), d = dst + (<usize>(p4 * NR + c) << 2), ld = <usize>cs << 2;
+          transpose4(v128.load(src), v128.load(src + ld), v128.load(src + 2 * ld), v128.load(src + 3 * ld), d);
+        }
+      }
+    }
     for (let c = 0; c < NR; c++) {
       if (c >= cols) {
         for (let p = 0; p < k; p++) store<f32>(dst + (<usize>(p * NR + c) << 2), 0);
         continue;
       }
       const src = b + (<usize>((j0 + c) * cs) << 2);
-      for (let p = 0; p < k; p++) {
+      for (let p = p4; p < k; p++) {
         store<f32>(dst + (<usize>(p * NR + c) << 2), load<f32>(src + (<usize>(p * rs) << 2)));
       }
     }

@@ -46,6 +46,12 @@ export function kernelTable(exp: WasmExports, arena: Arena, pool: ThreadPool, cf
     x: g.n * g.cin * g.h * g.w, w: g.cout * (g.cin / g.groups) * g.kh * g.kw, y: g.n * g.cout * g.oh * g.ow,
     flops: 2 * g.n * g.cout * g.oh * g.ow * (g.cin / g.groups) * g.kh * g.kw,
   });
+  /** Forward convolution of arena-resident x and w into py (the caller's scope releases the scratch). */
+  const forward = (px: number, pw: number, py: number, g: ConvGeom): void => {
+    const geom = convRecord(arena, g), packW = arena.alloc(exp.convWeightBytes(geom, false));
+    exp.convPackWeights(pw, packW, geom, false);
+    split('conv2dForward', convSizes(g).flops, g.n, exp.convScratchBytes(geom, 0), [px, packW, py, geom]);
+  };
   const copyOut = (dst: Float32Array, off: number, length: number): void => { dst.set(arena.f32(off, length)); };
 
   return {
@@ -68,11 +74,9 @@ export function kernelTable(exp: WasmExports, arena: Arena, pool: ThreadPool, cf
 
     conv2dForward(x, w, y, g) {
       scoped(() => {
-        const s = convSizes(g), geom = convRecord(arena, g);
-        const px = arena.put(x, s.x), pw = arena.put(w, s.w), py = arena.alloc(4 * s.y);
-        const packW = arena.alloc(exp.convWeightBytes(geom, false));
-        exp.convPackWeights(pw, packW, geom, false);
-        split('conv2dForward', s.flops, g.n, exp.convScratchBytes(geom, 0), [px, packW, py, geom]);
+        const s = convSizes(g);
+        const py = arena.alloc(4 * s.y);
+        forward(arena.put(x, s.x), arena.put(w, s.w), py, g);
         copyOut(y, py, s.y);
       });
     },
