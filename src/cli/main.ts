@@ -10,8 +10,9 @@ import { predictCommand } from './predict.js';
 import { infoCommand } from './info.js';
 import { profileCommand } from './profile.js';
 import { reportCommand } from './report.js';
+import { dataCommand } from './data.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, report: reportCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, report: reportCommand, data: dataCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },

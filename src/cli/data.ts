@@ -1,0 +1,102 @@
+/**
+ * `edgespike data`: inspect an event file, draw its frames, and make an event data set offline from
+ * images by simulated saccades (as N-MNIST was recorded).
+ */
+import { defineCommand } from 'citty';
+import { mkdirSync } from 'node:fs';
+import { EdgespikeError } from '../util/errors.js';
+import { inspect, readEvents } from '../data/events/inspect.js';
+import { toFrame } from '../data/events/frame.js';
+import type { SliceSpec } from '../data/events/slice.js';
+import { framesToPng } from '../data/events/png.js';
+import { writeEmulatedDataset } from '../data/events/emulator.js';
+import { mnist } from '../data/mnist.js';
+import { fashionMnist } from '../data/fashion.js';
+import { checkFlags, num, optNum, printJson } from './_args.js';
+
+const inspectArgs = {
+  file: { type: 'positional', description: 'event file (.bin, .aedat, .npy, .h5)', required: true },
+  json: { type: 'boolean', description: 'print one JSON object' },
+} as const;
+
+const inspectCommand = defineCommand({
+  meta: { name: 'inspect', description: 'Format, events, sensor size, duration and event rate of an event file' },
+  args: inspectArgs,
+  async run({ args: a, rawArgs }) {
+    checkFlags('data inspect', rawArgs, inspectArgs);
+    const r = await inspect(String(a.file));
+    const out = { file: String(a.file), format: r.format, events: r.events, samples: r.samples, sensor_size: r.sensorSize, duration_us: r.durationUs, event_rate: r.eventRate };
+    if (a.json) printJson(out);
+    else process.stdout.write(`${out.file}: ${r.format}, ${r.events.toLocaleString('en-US')} events, sensor ${r.sensorSize.join('×')}, ` +
+      `${(r.durationUs / 1e6).toFixed(3)} s, ${Math.round(r.eventRate).toLocaleString('en-US')} events/s\n`);
+  },
+});
+
+const framesArgs = {
+  file: { type: 'positional', description: 'event file', required: true },
+  'time-bins': { type: 'string', description: 'number of equal time bins' },
+  'event-bins': { type: 'string', description: 'number of equal event-count bins' },
+  'time-window': { type: 'string', description: 'frame length in µs' },
+  'event-count': { type: 'string', description: 'events per frame' },
+  overlap: { type: 'string', description: 'overlap between frames (µs or events)', default: '0' },
+  output: { type: 'string', alias: 'o', description: 'PNG file to write', default: 'frames.png' },
+  scale: { type: 'string', description: 'pixels per sensor pixel', default: '4' },
+} as const;
+
+const framesCommand = defineCommand({
+  meta: { name: 'frames', description: 'Draw the frames of an event file into one PNG strip' },
+  args: framesArgs,
+  async run({ args: a, rawArgs }) {
+    checkFlags('data frames', rawArgs, framesArgs);
+    const overlap = num('overlap', a.overlap, { min: 0 });
+    const given = (['time-bins', 'event-bins', 'time-window', 'event-count'] as const).filter((k) => a[k] !== undefined);
+    if (given.length > 1) throw new EdgespikeError(`data frames: give one of --time-bins, --event-bins, --time-window, --event-count, not ${given.map((g) => `--${g}`).join(' and ')}`);
+    const k = given[0] ?? 'time-bins';
+    const v = k === 'time-window' ? num(k, a[k], { min: 1 }) : num(k, a[k] ?? '10', { int: true, min: 1 });
+    const spec: SliceSpec = k === 'time-bins' ? { nTimeBins: v, overlap } : k === 'event-bins' ? { nEventBins: v, overlap }
+      : k === 'time-window' ? { timeWindow: v, overlap } : { eventCount: v, overlap };
+    const ev = readEvents(String(a.file));
+    const f = toFrame(ev, spec);
+    if (f.shape[0] === 0) throw new EdgespikeError(`data frames: ${a.file} gives no frames with --${k} ${v}`);
+    framesToPng(f.data, f.shape, String(a.output), { scale: num('scale', a.scale, { int: true, min: 1, max: 32 }) });
+    process.stdout.write(`${a.output}: ${f.shape[0]} frames of ${f.shape[1]}×${f.shape[2]}×${f.shape[3]}\n`);
+  },
+});
+
+const emulateArgs = {
+  from: { type: 'string', description: 'source images: mnist or fashion-mnist', default: 'mnist' },
+  out: { type: 'string', description: 'output directory (N-MNIST layout: Train/ and Test/ with one folder per class)', required: true },
+  limit: { type: 'string', description: 'training images to convert (test images: one sixth as many)' },
+  seed: { type: 'string', description: 'seed of the emulated sensor', default: '1' },
+} as const;
+
+const emulateCommand = defineCommand({
+  meta: { name: 'emulate', description: 'Turn images into an N-MNIST-style event data set by simulated saccades' },
+  args: emulateArgs,
+  async run({ args: a, rawArgs }) {
+    checkFlags('data emulate', rawArgs, emulateArgs);
+    const src = String(a.from);
+    const load = src === 'mnist' ? mnist : src === 'fashion-mnist' ? fashionMnist : null;
+    if (!load) throw new EdgespikeError(`--from: expected mnist or fashion-mnist, got "${src}"`);
+    const train = load('train'), test = load('test');
+    const nTrain = Math.min(train.length, optNum('limit', a.limit, { int: true, min: 1 }) ?? train.length);
+    const nTest = Math.min(test.length, a.limit === undefined ? test.length : Math.max(1, Math.round(nTrain / 6)));
+    const n = nTrain + nTest, px = 28 * 28;
+    const images = new Uint8Array(n * px), labels = new Int32Array(n), tmp = new Float32Array(px);
+    const put = (d: typeof train, i: number, j: number) => {
+      d.read(i, tmp, 0);
+      for (let p = 0; p < px; p++) images[j * px + p] = Math.round(Math.min(1, Math.max(0, tmp[p]!)) * 255);
+      labels[j] = d.label(i);
+    };
+    for (let i = 0; i < nTrain; i++) put(train, i, i);
+    for (let i = 0; i < nTest; i++) put(test, i, nTrain + i);
+    mkdirSync(String(a.out), { recursive: true });
+    const r = writeEmulatedDataset(String(a.out), images, labels, 28, 28, { seed: num('seed', a.seed, { int: true, min: 0 }), testFraction: nTest / n });
+    process.stdout.write(`${a.out}: ${r.train} training and ${r.test} test recordings, ${r.events.toLocaleString('en-US')} events\n`);
+  },
+});
+
+export const dataCommand = defineCommand({
+  meta: { name: 'data', description: 'Event data: inspect, frames, emulate' },
+  subCommands: { inspect: inspectCommand, frames: framesCommand, emulate: emulateCommand },
+});
