@@ -17,15 +17,19 @@ function activeList(s: usize, k: i32, list: usize): i32 {
 /** out[0..n) = Σ over the cnt listed rows r of src[r·ld .. r·ld + n): 32 columns held in registers at a time. */
 function sumRows(src: usize, ld: i32, list: usize, cnt: i32, out: usize, n: i32): void {
   let j = 0;
-  for (; j + 16 <= n; j += 16) {
-    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (; j + 32 <= n; j += 32) {
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    const col = src + f4(j);
     for (let t = 0; t < cnt; t++) {
-      const r = src + f4(load<i32>(list + f4(t)) * ld + j);
+      const r = col + f4(load<i32>(list + f4(t)) * ld);
       a0 = f32x4.add(a0, v128.load(r)); a1 = f32x4.add(a1, v128.load(r, 16));
       a2 = f32x4.add(a2, v128.load(r, 32)); a3 = f32x4.add(a3, v128.load(r, 48));
+      a4 = f32x4.add(a4, v128.load(r, 64)); a5 = f32x4.add(a5, v128.load(r, 80));
+      a6 = f32x4.add(a6, v128.load(r, 96)); a7 = f32x4.add(a7, v128.load(r, 112));
     }
     const o = out + f4(j);
     v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+    v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
   }
   for (; j + 4 <= n; j += 4) {
     let a = f32x4.splat(0);
@@ -48,20 +52,14 @@ export function spikeLinear(s: usize, wT: usize, y: usize, m: i32, n: i32, k: i3
 }
 
 /**
- * dw[:,p] (+)= Σ_{s[i,p] = 1} dy[i,:] for columns p0 ≤ p < p1 of dw [n,k]; scratch ≥ 4(m + n) bytes.
- * The active rows of column p are listed first, then summed like spikeLinear and stored down the column.
+ * dwT[p,:] = Σ_{s[i,p] = 1} dy[i,:] for p0 ≤ p < p1: the transposed weight gradient dwT [k,n], from
+ * sT = sᵀ [k,m]; scratch ≥ 4m bytes. The active rows of input p are listed from row p of sT and summed
+ * like spikeLinear.
  */
-export function spikeLinearBackwardWeight(s: usize, dy: usize, dw: usize, m: i32, n: i32, k: i32, beta: i32,
-  p0: i32, p1: i32, scratch: usize): void {
-  const list = scratch, sum = scratch + f4(m);
+export function spikeLinearBackwardWeight(sT: usize, dy: usize, dwT: usize, m: i32, n: i32, p0: i32, p1: i32, scratch: usize): void {
   for (let p = p0; p < p1; p++) {
-    let cnt = 0;
-    for (let i = 0; i < m; i++) if (load<f32>(s + f4(i * k + p)) != 0) store<i32>(list + f4(cnt++), i);
-    sumRows(dy, n, list, cnt, sum, n);
-    for (let j = 0; j < n; j++) {
-      const o = dw + f4(j * k + p);
-      store<f32>(o, beta != 0 ? load<f32>(o) + load<f32>(sum + f4(j)) : load<f32>(sum + f4(j)));
-    }
+    const cnt = activeList(sT + f4(p * m), m, scratch);
+    sumRows(dy, n, scratch, cnt, dwT + f4(p * n), n);
   }
 }
 

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { kernels, setBackend, setThreads, backendInfo } from '../src/backends/index.js';
 import { outSize, type ConvGeom } from '../src/kernels/contract.js';
-import { tfjsAnchor } from './tfjs-anchor.js';
 
 type Row = Record<string, string | number | boolean>;
 
@@ -29,18 +28,18 @@ const random = (n: number): Float32Array => Float32Array.from({ length: n }, () 
 const binary = (n: number, density: number): Float32Array => Float32Array.from({ length: n }, () => (Math.random() < density ? 1 : 0));
 
 /** A convolution shape of the benchmark: [batch, cin, hw, hw] → cout, k×k, stride 1, padding pad. */
-export interface ConvShape { batch: number; cin: number; cout: number; hw: number; k: number; pad: number }
+interface ConvShape { batch: number; cin: number; cout: number; hw: number; k: number; pad: number }
 
 /** The two convolution shapes: LeNet's second layer and a VGG-like 3×3 layer. */
-export const CONV_SHAPES: ConvShape[] = [
+const CONV_SHAPES: ConvShape[] = [
   { batch: 128, cin: 16, cout: 16, hw: 12, k: 5, pad: 0 },
   { batch: 32, cin: 64, cout: 64, hw: 32, k: 3, pad: 1 },
 ];
 /** The GEMM shape m×k·k×n. */
-export const GEMM = { m: 1024, k: 400, n: 1024 };
+const GEMM = { m: 1024, k: 400, n: 1024 };
 
 /** ConvGeom of a benchmark shape. */
-export function geomOf(s: ConvShape): ConvGeom {
+function geomOf(s: ConvShape): ConvGeom {
   const o = outSize(s.hw, s.k, 1, s.pad);
   return { n: s.batch, cin: s.cin, h: s.hw, w: s.hw, cout: s.cout, kh: s.k, kw: s.k, strideH: 1, strideW: 1,
     padH: s.pad, padW: s.pad, groups: 1, oh: o, ow: o };
@@ -94,6 +93,36 @@ function spikeBench(threads: number): void {
   }
 }
 
+/** tfjs's WebAssembly backend (XNNPACK, SIMD, one thread in Node) on the same shapes, in this process. */
+async function tfjsAnchor(): Promise<{ rows: Row[]; gflops: Map<string, number> }> {
+  const gflops = new Map<string, number>(), rows: Row[] = [];
+  let tf: typeof import('@tensorflow/tfjs-core');
+  try {
+    tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) throw new Error('setBackend(wasm) returned false');
+    await tf.ready();
+  } catch (e) {
+    return { rows: [{ anchor: 'tfjs-wasm', skipped: String((e as Error).message ?? e).split('\n')[0] }], gflops };
+  }
+  const { m, k, n } = GEMM, a = tf.randomUniform([m, k]), b = tf.randomUniform([k, n]);
+  // (tf.tidy around dataSync made each call much slower, so tensors are disposed by hand)
+  const ms = medianMs(() => { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); });
+  gflops.set('gemm', 2 * m * k * n / ms / 1e6);
+  rows.push({ anchor: 'tfjs-wasm', bench: 'gemm', m, k, n, threads: 1, ms: round(ms), gflops: round(gflops.get('gemm')!, 2) });
+  a.dispose(); b.dispose();
+  for (const s of CONV_SHAPES) {
+    const x = tf.randomUniform([s.batch, s.hw, s.hw, s.cin]) as import('@tensorflow/tfjs-core').Tensor4D;
+    const w = tf.randomUniform([s.k, s.k, s.cin, s.cout]) as import('@tensorflow/tfjs-core').Tensor4D;
+    const t = medianMs(() => { const y = tf.conv2d(x, w, 1, s.pad ? 'same' : 'valid'); y.dataSync(); y.dispose(); }, 5);
+    const key = `fwd ${s.batch},${s.cin},${s.hw},${s.k}`;
+    gflops.set(key, convFlops(geomOf(s)) / t / 1e6);
+    rows.push({ anchor: 'tfjs-wasm', bench: 'conv2d_fwd', ...s, layout: 'NHWC', threads: 1, ms: round(t), gflops: round(gflops.get(key)!, 2) });
+    x.dispose(); w.dispose();
+  }
+  return { rows, gflops };
+}
+
 /** PyTorch's figures from the anchor script beside the repository, or a skipped line. */
 function torchAnchor(): Row[] {
   const script = fileURLToPath(new URL('../../../shared/anchors/torch_kernels.py', import.meta.url));
@@ -118,7 +147,7 @@ export async function runEngineBench(): Promise<void> {
   spikeBench(1);
   spikeBench(2);
   setThreads(1);
-  const tf = await tfjsAnchor(GEMM, CONV_SHAPES);
+  const tf = await tfjsAnchor();
   tf.rows.forEach(emit);
   const torch = torchAnchor();
   const ratio = (name: string, threads: number, value: number | undefined, extra: Row = {}): void => {

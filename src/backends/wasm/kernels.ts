@@ -129,9 +129,13 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       ctx.copyOut(y, py, m * n);
     }),
     spikeLinearBackwardWeight: (s, dy, dw, m, n, k, beta) => ctx.scoped(() => {
-      const ps = arena.put(s, m * k), pdy = arena.put(dy, m * n);
-      const pdw = beta === 1 ? arena.put(dw, n * k) : arena.alloc(4 * n * k);
-      ctx.split('spikeLinearBackwardWeight', m * n * k, k, 4 * (m + n), [ps, pdy, pdw, m, n, k, beta]);
+      // sums land in dwT [k, n] rows (contiguous), transposed into dw at the end
+      const ps = arena.put(s, m * k), sT = arena.alloc(4 * m * k), pdy = arena.put(dy, m * n);
+      const dwT = arena.alloc(4 * n * k), pdw = arena.alloc(4 * n * k);
+      exp.transpose(ps, sT, m, k);
+      ctx.split('spikeLinearBackwardWeight', m * n * k, k, 4 * m, [sT, pdy, dwT, m, n]);
+      exp.transpose(dwT, pdw, k, n);
+      if (beta === 1) exp.addInto(pdw, arena.put(dw, n * k), n * k);
       ctx.copyOut(dw, pdw, n * k);
     }),
     spikeConv2dForward: (s, w, y, g) => ctx.scoped(() => {
