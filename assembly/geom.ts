@@ -23,6 +23,15 @@ export function addInto(dst: usize, src: usize, n: i32): void {
   for (; i < n; i++) store<f32>(dst + f4(i), load<f32>(dst + f4(i)) + load<f32>(src + f4(i)));
 }
 
+/** Number of non-zero floats in p[0..n) (−0 counts as zero). */
+export function countNonZero(p: usize, n: i32): i32 {
+  const z = f32x4.splat(0);
+  let acc = i32x4.splat(0), i = 0, cnt = 0;
+  for (; i + 4 <= n; i += 4) acc = i32x4.sub(acc, f32x4.ne(v128.load(p + f4(i)), z));
+  for (; i < n; i++) if (load<f32>(p + f4(i)) != 0) cnt++;
+  return cnt + i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+}
+
 /** dst[0..n) = 0. */
 export function zero(dst: usize, n: i32): void {
   memory.fill(dst, 0, f4(n));

@@ -4,7 +4,7 @@ export { panelRows, panelCols, packedBytes, packA, packB, gemmPacked } from './g
 export { convPackWeights, convWeightBytes, convScratchBytes, conv2dForward, conv2dBackwardInput, conv2dBackwardWeight } from './conv';
 export { spikeLinear, spikeLinearBackwardWeight, spikeConvPackWeights, spikeConvUnpackWeights, spikeConvScratchBytes, spikeConvGathers, spikeConv2dForward, spikeConv2dBackwardWeight } from './spike';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
-export { addInto, zero, transpose } from './geom';
+export { addInto, zero, transpose, countNonZero } from './geom';
 export { neuronForward, neuronBackward } from './neuron';
 
 /** First byte past the module's static data: the JS arena starts above it. */

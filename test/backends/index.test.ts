@@ -42,8 +42,15 @@ test('setBackend switches the table; setThreads validates its argument', () => {
 });
 
 test('spikeDensity counts non-zeros; preferSpike switches at the measured crossover', () => {
-  assert.equal(spikeDensity(Float32Array.from([0, 1, 0, 1, 1, 0, 0, 0])), 3 / 8);
-  assert.equal(spikeDensity(new Float32Array(0)), 0);
+  // both counting paths: 9 entries, non-zero at 1, 3, 4 (NaN counts, −0 does not) plus the scalar tail at 8
+  const a = Float32Array.from([0, 1, 0, NaN, 0.5, -0, 0, 0, 2]);
+  for (const name of ['wasm', 'ref'] as const) {
+    setBackend(name);
+    assert.equal(spikeDensity(a), 4 / 9, name);
+    assert.equal(spikeDensity(Float32Array.from([0, 1, 0, 1, 1, 0, 0, 0])), 3 / 8, name);
+    assert.equal(spikeDensity(new Float32Array(0)), 0, name);
+  }
+  setBackend('wasm');
   for (const kind of ['linear', 'conv'] as const) {
     assert.equal(preferSpike(kind, 0.01), true);
     assert.equal(preferSpike(kind, SPIKE_CROSSOVER[kind] - 1e-9), true);

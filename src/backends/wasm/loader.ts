@@ -26,6 +26,7 @@ export interface WasmExports {
   addInto(dst: number, src: number, n: number): void;
   zero(dst: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
+  countNonZero(p: number, n: number): number;
 }
 
 /** A compiled module and the memory an instance of it works in. */
