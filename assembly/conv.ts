@@ -46,14 +46,15 @@ export function convScratchBytes(geom: usize, kind: i32): i32 {
 
 /** Panel jp when its 8 pixels lie in one output row and stride is 1: mostly two v128 copies per tap. */
 function packConvPanelRow(xg: usize, g: Conv, cinG: i32, dst: usize, oy: i32, ox0: i32): void {
+  const h = g.h, w = g.w, kh = g.kh, kw = g.kw, pW = g.pW;
   let d = dst;
   for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < g.kh; ky++) {
-      const iy = oy * g.sH - g.pH + ky;
-      for (let kx = 0; kx < g.kw; kx++) {
-        const ix0 = ox0 - g.pW + kx;
-        if (iy >= 0 && iy < g.h && ix0 >= 0 && ix0 + 8 <= g.w) {
-          const src = xg + f4((ci * g.h + iy) * g.w + ix0);
+    for (let ky = 0; ky < kh; ky++) {
+      const iy = oy * g.sH - g.pH + ky, rowIn = iy >= 0 && iy < h, src0 = xg + f4((ci * h + iy) * w + ox0 - pW);
+      for (let kx = 0; kx < kw; kx++) {
+        const ix0 = ox0 - pW + kx;
+        if (rowIn && ix0 >= 0 && ix0 + 8 <= w) {
+          const src = src0 + f4(kx);
           v128.store(d, v128.load(src));
           v128.store(d, v128.load(src, 16), 16);
         } else {
@@ -84,23 +85,34 @@ function packConvB(xg: usize, g: Conv, cinG: i32, pb: usize, jp0: i32, jp1: i32)
   for (; i < n; i++) store<f32>(dst + f4(i), load<f32>(src + f4(i)));
 }
 
+/** dst[0..n) = 0 for short runs (memory.fill is a call into the engine: too slow per im2col row). */
+@inline function zeroRun(dst: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + f4(i), z);
+  for (; i < n; i++) store<f32>(dst + f4(i), 0);
+}
+
 /** The im2col matrix of one group, col [K, oh·ow] row-major: row (ci,ky,kx) holds the input each output reads. */
 function im2col(xg: usize, g: Conv, cinG: i32, col: usize): void {
+  // geometry in locals: every g.field is a memory load, and this loop runs K·oh times per item
+  const h = g.h, w = g.w, oh = g.oh, ow = g.ow, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW, kh = g.kh, kw = g.kw;
   let row = col;
   for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < g.kh; ky++) {
-      for (let kx = 0; kx < g.kw; kx++) {
-        const lo = validLo(g.pW, kx, g.sW), hi = max(lo, validHi(g.w, g.pW, kx, g.sW, g.ow));
-        for (let oy = 0; oy < g.oh; oy++) {
-          const iy = oy * g.sH - g.pH + ky, dst = row + f4(oy * g.ow);
-          if (iy < 0 || iy >= g.h) { memory.fill(dst, 0, f4(g.ow)); continue; }
-          memory.fill(dst, 0, f4(lo));
-          memory.fill(dst + f4(hi), 0, f4(g.ow - hi));
-          const src = xg + f4((ci * g.h + iy) * g.w - g.pW + kx);
-          if (g.sW == 1) copyRun(dst + f4(lo), src + f4(lo), hi - lo);
-          else for (let ox = lo; ox < hi; ox++) store<f32>(dst + f4(ox), load<f32>(src + f4(ox * g.sW)));
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const lo = validLo(pW, kx, sW), hi = max(lo, validHi(w, pW, kx, sW, ow));
+        const xrow = xg + f4(ci * h * w - pW + kx);
+        for (let oy = 0, iy = ky - pH; oy < oh; oy++, iy += sH) {
+          const dst = row + f4(oy * ow);
+          if (iy < 0 || iy >= h) { zeroRun(dst, ow); continue; }
+          const src = xrow + f4(iy * w);
+          if (lo > 0) zeroRun(dst, lo);
+          if (hi < ow) zeroRun(dst + f4(hi), ow - hi);
+          if (sW == 1) copyRun(dst + f4(lo), src + f4(lo), hi - lo);
+          else for (let ox = lo; ox < hi; ox++) store<f32>(dst + f4(ox), load<f32>(src + f4(ox * sW)));
         }
-        row += f4(g.oh * g.ow);
+        row += f4(oh * ow);
       }
     }
   }
@@ -139,27 +151,27 @@ export function conv2dForward(x: usize, pa: usize, y: usize, geom: usize, b0: i3
 
 /** dx_g += col2im(dcol): every row (ci,ky,kx) of dcol [K, oh·ow] adds into the input cells it came from. */
 function col2im(dcol: usize, dxg: usize, g: Conv, cinG: i32): void {
+  const h = g.h, w = g.w, oh = g.oh, ow = g.ow, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW, kh = g.kh, kw = g.kw;
   let row = dcol;
   for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < g.kh; ky++) {
-      for (let kx = 0; kx < g.kw; kx++) {
-        const lo = validLo(g.pW, kx, g.sW), hi = validHi(g.w, g.pW, kx, g.sW, g.ow);
-        for (let oy = 0; oy < g.oh; oy++) {
-          const iy = oy * g.sH - g.pH + ky;
-          if (iy < 0 || iy >= g.h) continue;
-          const src = row + f4(oy * g.ow), dst = dxg + f4((ci * g.h + iy) * g.w - g.pW + kx);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const lo = validLo(pW, kx, sW), hi = validHi(w, pW, kx, sW, ow);
+        for (let oy = 0, iy = ky - pH; oy < oh; oy++, iy += sH) {
+          if (iy < 0 || iy >= h) continue;
+          const src = row + f4(oy * ow), dst = dxg + f4((ci * h + iy) * w - pW + kx);
           let ox = lo;
-          if (g.sW == 1) {
+          if (sW == 1) {
             for (; ox + 4 <= hi; ox += 4) {
               v128.store(dst + f4(ox), f32x4.add(v128.load(dst + f4(ox)), v128.load(src + f4(ox))));
             }
           }
           for (; ox < hi; ox++) {
-            const o = dst + f4(ox * g.sW);
+            const o = dst + f4(ox * sW);
             store<f32>(o, load<f32>(o) + load<f32>(src + f4(ox)));
           }
         }
-        row += f4(g.oh * g.ow);
+        row += f4(oh * ow);
       }
     }
   }
