@@ -69,12 +69,16 @@ export class ThreadPool {
       Atomics.store(i32, base / 4 + CTL.seq, seq);
       Atomics.notify(i32, base / 4 + CTL.seq);
     }
-    exp[name](...argsFor(0, cut(0), cut(1)));
     let failed = false;
-    for (let p = 1; p < n; p++) {
-      const slot = this.ctl[p - 1] / 4 + CTL.done;
-      for (let v = Atomics.load(i32, slot); v !== seq; v = Atomics.load(i32, slot)) Atomics.wait(i32, slot, v, 1000);
-      failed ||= i32[this.ctl[p - 1] / 4 + CTL.error] !== 0;
+    try {
+      exp[name](...argsFor(0, cut(0), cut(1)));
+    } finally {
+      // even when the main part throws, the workers finish before their control blocks are reused
+      for (let p = 1; p < n; p++) {
+        const slot = this.ctl[p - 1] / 4 + CTL.done;
+        for (let v = Atomics.load(i32, slot); v !== seq; v = Atomics.load(i32, slot)) Atomics.wait(i32, slot, v, 1000);
+        failed ||= i32[this.ctl[p - 1] / 4 + CTL.error] !== 0;
+      }
     }
     if (failed) throw new Error(`threads: ${name} failed in a worker`);
   }
