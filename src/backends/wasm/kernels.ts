@@ -150,7 +150,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       const ps = arena.put(s, z.x), pdy = arena.put(dy, z.y), pdw = beta === 1 ? arena.put(dw, z.w) : arena.alloc(4 * z.w);
       const parts = ctx.threadsFor(z.flops / 2, g.n);
       const acc = Array.from({ length: parts }, () => arena.alloc(4 * z.w));
-      const scratch = acc.map(() => arena.alloc(4 * g.cout * g.oh * g.ow));
+      const scratch = acc.map(() => arena.alloc(exp.spikeConvWeightScratchBytes(geom)));
       for (const a of acc) exp.zero(a, z.w);
       pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]]);
       acc.forEach((a, p) => exp.spikeConvUnpackWeights(a, pdw, geom, p === 0 ? beta : 1));

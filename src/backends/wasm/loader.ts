@@ -21,6 +21,7 @@ export interface WasmExports {
   convScratchBytes(geom: number, kind: number): number;
   spikeConvPackWeights(w: number, wr: number, geom: number, reverse: boolean): void;
   spikeConvGathers(geom: number): boolean;
+  spikeConvWeightScratchBytes(geom: number): number;
   spikeConvScratchBytes(geom: number): number;
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
   addInto(dst: number, src: number, n: number): void;

@@ -1,0 +1,187 @@
+// Row bitmasks of spike planes and the gathers built on them: for each output (forward) or each weight tap
+// (weight gradient) the active inputs are found as set bits and their terms are summed in registers.
+import { Conv, f4 } from './geom';
+
+/** Bit i of the stream at `bits` is set when plane[i] ≠ 0, i < n; 16 floats per bitmask. */
+function planeBits(plane: usize, n: i32, bits: usize): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = plane + f4(i);
+    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(p), z), f32x4.ne(v128.load(p, 16), z));
+    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(p, 32), z), f32x4.ne(v128.load(p, 48), z));
+    store<u16>(bits + (<usize>i >> 3), <u16>i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi)));
+  }
+  let tail: u32 = 0;
+  for (let j = i; j < n; j++) if (load<f32>(plane + f4(j)) != 0) tail |= <u32>1 << <u32>(j - i);
+  store<u32>(bits + (<usize>i >> 3), tail);
+  store<u32>(bits + (<usize>i >> 3), 0, 4);
+}
+
+/**
+ * Bitmask rows of item b with the padding built in: bit ix + padW of masks[c·(h + 2·padH) + iy + padH]
+ * is set when s[b, c, iy, ix] ≠ 0; padding rows are 0. `bits` holds one plane's bit stream.
+ */
+export function buildMasks(s: usize, g: Conv, b: i32, masks: usize, bits: usize): void {
+  const hp = g.h + 2 * g.pH, w = g.w, rowMask: u64 = (<u64>1 << <u64>w) - 1, pw = <u64>g.pW;
+  memory.fill(masks, 0, <usize>(g.cin * hp) << 3);
+  for (let c = 0; c < g.cin; c++) {
+    planeBits(s + f4((b * g.cin + c) * g.h * w), g.h * w, bits);
+    const dst = masks + (<usize>(c * hp + g.pH) << 3);
+    for (let iy = 0, off = 0; iy < g.h; iy++, off += w) {
+      const m = (load<u64>(bits + (<usize>off >> 3)) >> <u64>(off & 7)) & rowMask;
+      store<u64>(dst + (<usize>iy << 3), m << pw);
+    }
+  }
+}
+
+/**
+ * Sums, for channels co … co + width − 1 (width 16, 4 or 1, a constant), the weights (layout [q][kx][coutG],
+ * q = (ci, ky)) at the set bits of the pixel's tap words (u64 every 16 bytes): bit j·kw + kx of word t is
+ * tap (q = t·per + j, kx).
+ * The sums stay in registers; the result goes to `out`.
+ */
+@inline function gatherSum(words: usize, nw: i32, per: i32, kw: i32, w: usize, coutG: i32, out: usize, width: i32): void {
+  // two sets of sums, alternating taps, halve the add-latency chains
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, s0: f32 = 0;
+  for (let t = 0; t < nw; t++) {
+    let word = load<u64>(words + (<usize>t << 4));
+    const base = w + f4(t * per * kw * coutG);
+    while (word != 0) {
+      const p = base + f4(<i32>ctz(word) * coutG);
+      word &= word - 1;
+      if (width == 1) { s0 += load<f32>(p); continue; }
+      a0 = f32x4.add(a0, v128.load(p));
+      if (width == 16) {
+        a1 = f32x4.add(a1, v128.load(p, 16)); a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+      }
+      if (word == 0) break;
+      const r = base + f4(<i32>ctz(word) * coutG);
+      word &= word - 1;
+      b0 = f32x4.add(b0, v128.load(r));
+      if (width == 16) {
+        b1 = f32x4.add(b1, v128.load(r, 16)); b2 = f32x4.add(b2, v128.load(r, 32)); b3 = f32x4.add(b3, v128.load(r, 48));
+      }
+    }
+  }
+  if (width == 1) {
+    store<f32>(out, s0);
+    return;
+  }
+  v128.store(out, f32x4.add(a0, b0));
+  if (width == 16) {
+    v128.store(out, f32x4.add(a1, b1), 16); v128.store(out, f32x4.add(a2, b2), 32); v128.store(out, f32x4.add(a3, b3), 48);
+  }
+}
+
+/** Packs the tap words of pixels (ox, ox + 1) as i64x2 lanes: row pairs (m, m >> sW) in `rows`. */
+@inline function pixelWords(rows: usize, q: i32, per: i32, nw: i32, kw: i32, sx: i32, words: usize): void {
+  const kmask = i64x2.splat((<i64>1 << <i64>kw) - 1);
+  for (let t = 0; t < nw; t++) {
+    let word = i64x2.splat(0), shift = 0;
+    for (let j = t * per; j < min(q, (t + 1) * per); j++) {
+      word = v128.or(word, i64x2.shl(v128.and(i64x2.shr_u(v128.load(rows + (<usize>j << 4)), sx), kmask), shift));
+      shift += kw;
+    }
+    v128.store(words + (<usize>t << 4), word);
+  }
+}
+
+/**
+ * Every output of one item by gathering into the NHWC accumulator acc: per output row the Q = cinG·kh row
+ * masks its windows read are collected in `rows`, per pair of pixels their window bits are packed 64/kw
+ * rows to a word (i64x2, one lane per pixel), and the set bits are summed (one loop exit per word).
+ */
+export function gatherItem(masks: usize, wq: usize, g: Conv, acc: usize, rows: usize, words: usize): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, kh = g.kh, kw = g.kw, hp = g.h + 2 * g.pH;
+  const q = cinG * kh, per = 64 / kw, nw = (q + per - 1) / per;
+  for (let grp = 0; grp < g.groups; grp++) {
+    const wg = wq + f4(grp * q * kw * coutG);
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let cl = 0, j = 0; cl < cinG; cl++) {
+        const src = masks + (<usize>((grp * cinG + cl) * hp + oy * g.sH) << 3);
+        for (let ky = 0; ky < kh; ky++, j++) {
+          const m = load<u64>(src + (<usize>ky << 3));
+          v128.store(rows + (<usize>j << 4), i64x2.replace_lane(i64x2.splat(m), 1, m >> <u64>g.sW));
+        }
+      }
+      for (let ox = 0; ox < g.ow; ox++) {
+        if ((ox & 1) == 0) pixelWords(rows, q, per, nw, kw, ox * g.sW, words);
+        const out = acc + f4((oy * g.ow + ox) * g.cout + grp * coutG), wl = words + (<usize>(ox & 1) << 3);
+        let co = 0;
+        for (; co + 16 <= coutG; co += 16) gatherSum(wl, nw, per, kw, wg + f4(co), coutG, out + f4(co), 16);
+        for (; co + 4 <= coutG; co += 4) gatherSum(wl, nw, per, kw, wg + f4(co), coutG, out + f4(co), 4);
+        for (; co < coutG; co++) gatherSum(wl, nw, per, kw, wg + f4(co), coutG, out + f4(co), 1);
+      }
+    }
+  }
+}
+
+/**
+ * Σ over the items and output rows of the dyT rows (channels off … off + width − 1, width 16, 4 or 1, a
+ * constant) at the outputs whose tap (c, ky, kx) reads an active input; added once into `out`.
+ * Stride 1 along x: output ox reads mask bit ox + kx.
+ */
+@inline function weightTapSum(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv,
+  row0: i32, kx: i32, off: i32, out: usize, width: i32): void {
+  const oh = g.oh, ow = g.ow, cout = g.cout, rowStep = <usize>g.sH << 3, owMask: u64 = (<u64>1 << <u64>ow) - 1;
+  const per = 64 / ow;  // output rows per 64-bit word: one loop exit per word, not per row
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, s0: f32 = 0;
+  for (let t = 0; t < items; t++) {
+    const mrow = masks + <usize>t * maskBytes + (<usize>row0 << 3), drow = dyT + <usize>t * dyBytes + f4(off);
+    for (let oy0 = 0; oy0 < oh; oy0 += per) {
+      let bits: u64 = 0, m = mrow + <usize>oy0 * rowStep;
+      for (let j = 0, sh = 0; j < min(per, oh - oy0); j++, sh += ow, m += rowStep) {
+        bits |= ((load<u64>(m) >> <u64>kx) & owMask) << <u64>sh;
+      }
+      const base = drow + f4(oy0 * ow * cout);
+      while (bits != 0) {
+        const p = base + f4(<i32>ctz(bits) * cout);
+        bits &= bits - 1;
+        if (width == 1) { s0 += load<f32>(p); continue; }
+        a0 = f32x4.add(a0, v128.load(p));
+        if (width == 16) {
+          a1 = f32x4.add(a1, v128.load(p, 16)); a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+        }
+        if (bits == 0) break;
+        const r = base + f4(<i32>ctz(bits) * cout);
+        bits &= bits - 1;
+        b0 = f32x4.add(b0, v128.load(r));
+        if (width == 16) {
+          b1 = f32x4.add(b1, v128.load(r, 16)); b2 = f32x4.add(b2, v128.load(r, 32)); b3 = f32x4.add(b3, v128.load(r, 48));
+        }
+      }
+    }
+  }
+  if (width == 1) {
+    store<f32>(out, load<f32>(out) + s0);
+    return;
+  }
+  v128.store(out, f32x4.add(v128.load(out), f32x4.add(a0, b0)));
+  if (width == 16) {
+    v128.store(out, f32x4.add(v128.load(out, 16), f32x4.add(a1, b1)), 16);
+    v128.store(out, f32x4.add(v128.load(out, 32), f32x4.add(a2, b2)), 32);
+    v128.store(out, f32x4.add(v128.load(out, 48), f32x4.add(a3, b3)), 48);
+  }
+}
+
+/**
+ * dwr += the weight gradient of `items` items whose row masks (maskBytes apart) and transposed output
+ * gradients dyT [oh·ow, cout] (dyBytes apart) are given; dwr in the spikeConvPackWeights(…, true) layout.
+ * Every weight tap sums its terms in registers: no read-modify-write per active input.
+ */
+export function gatherWeights(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv, dwr: usize): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, hp = g.h + 2 * g.pH, kh = g.kh, kw = g.kw;
+  for (let c = 0; c < g.cin; c++) {
+    const grp = c / cinG;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const out = dwr + f4(((c * kh + ky) * kw + kw - 1 - kx) * coutG), row0 = c * hp + ky;
+        let co = 0;
+        for (; co + 16 <= coutG; co += 16) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 16);
+        for (; co + 4 <= coutG; co += 4) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 4);
+        for (; co < coutG; co++) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 1);
+      }
+    }
+  }
+}
