@@ -92,11 +92,12 @@ export function spikeDensity(a: Float32Array): number {
 }
 
 /**
- * Densities below which the spike kernels (forward and weight gradient together) beat the dense ones.
- * Measured with `npm run bench -- engine`, one thread, LeNet shapes (linear 512×256→256, conv
- * [128,16,12,12]→16 5×5), speed-up of spike over dense at density 0.1 / 0.3 / 0.5:
- * spikeLinear 3.4–4.6 / 1.0–1.5 / 1.0–1.1, its weight gradient 2.9–4.1 / 1.3–1.6 / 1.0;
- * spikeConv2dForward 3.6–4.0 / 1.8–2.5 / 1.8, its weight gradient 3.4–4.3 / 1.6–2.0 / 1.0–1.1.
+ * Densities below which the spike kernels (forward and weight gradient together) beat the dense ones,
+ * measured with `npm run bench -- engine` (one thread; spike ms vs dense ms, speed-up at density 0.1 / 0.3 / 0.5):
+ * - linear 512×256→256: forward 2.9–3.3 / 1.3–1.5 / 0.92–0.98, weight gradient 2.0–2.6 / 1.1–1.3 / 0.78–0.83;
+ * - conv [128,16,12,12]→16 5×5: forward 3.1–3.4 / 2.3–2.4 / 1.7–1.8, weight gradient 3.4–4.2 / 2.0–2.7 / 1.9–2.0
+ *   (spike still 1.2–1.4× faster at density 1 on this shape);
+ * - conv [32,64,32,32]→64 3×3 pad 1: forward 2.0 / 1.7 / 1.15, weight gradient 3.1 / 1.4 / 0.93.
  */
 export const SPIKE_CROSSOVER = { linear: 0.4, conv: 0.5 } as const;
 
