@@ -7,6 +7,7 @@ import { EdgespikeError } from '../util/errors.js';
 import type { Kernels } from '../kernels/contract.js';
 import { refKernels } from './ref/index.js';
 import { wasmBackendAsync, wasmBackendSync, type WasmBackend } from './wasm/index.js';
+import { MAX_WORKERS } from './wasm/threads.js';
 
 /** Names of the kernel bodies. */
 export type BackendName = 'ref' | 'wasm';
@@ -17,6 +18,9 @@ export interface BackendInfo {
   readonly threads: number;
   readonly simd: boolean;
 }
+
+/** Most threads setThreads accepts: the main thread and up to 15 workers. */
+export const MAX_THREADS = 1 + MAX_WORKERS;
 
 let active: BackendName | undefined;
 let wasm: WasmBackend | undefined;
@@ -37,7 +41,12 @@ function wasmOrUndefined(): WasmBackend | undefined {
 function resolve(): BackendName {
   if (active !== undefined) return active;
   const t = env('EDGESPIKE_THREADS');
-  if (t !== undefined && t !== '') setThreads(Number(t));
+  if (t !== undefined && t !== '') {
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > MAX_THREADS) {
+      throw new EdgespikeError(`EDGESPIKE_THREADS: expected an integer 1…${MAX_THREADS}, got ${JSON.stringify(t)}`);
+    }
+    setThreads(Number(t));
+  }
   const b = env('EDGESPIKE_BACKEND');
   if (b !== undefined && b !== '') {
     if (b !== 'ref' && b !== 'wasm') throw new EdgespikeError(`EDGESPIKE_BACKEND: expected ref or wasm, got ${JSON.stringify(b)}`);
@@ -64,7 +73,7 @@ export function setBackend(name: BackendName): void {
 
 /** Threads the wasm kernels may use (main thread + n − 1 workers, created on first need). */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new EdgespikeError(`setThreads: expected an integer 1…64, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new EdgespikeError(`setThreads: expected an integer 1…${MAX_THREADS}, got ${n}`);
   wantedThreads = n;
   if (wasm !== undefined) wasm.settings.threads = n;
 }

@@ -25,6 +25,9 @@ test('wasm is the default backend in Node when build/edgespike.wasm exists; EDGE
   const bad = infoWith({ EDGESPIKE_BACKEND: 'gpu' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.err, /EDGESPIKE_BACKEND: expected ref or wasm, got "gpu"/);
+  const badThreads = infoWith({ EDGESPIKE_THREADS: 'two' });
+  assert.notEqual(badThreads.status, 0);
+  assert.match(badThreads.err, /EDGESPIKE_THREADS: expected an integer 1…16, got "two"/);
 });
 
 test('setBackend switches the table; setThreads validates its argument', () => {
@@ -36,6 +39,7 @@ test('setBackend switches the table; setThreads validates its argument', () => {
   assert.equal(backendInfo().name, 'wasm');
   assert.throws(() => setThreads(0), EdgespikeError);
   assert.throws(() => setThreads(1.5), EdgespikeError);
+  assert.throws(() => setThreads(17), EdgespikeError);
   assert.throws(() => setBackend('gpu' as 'ref'), EdgespikeError);
   setThreads(1);
   assert.equal(backendInfo().threads, 1);
