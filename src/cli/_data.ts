@@ -3,7 +3,7 @@
  * embedded) and event-camera sets from a directory, framed into T steps.
  */
 import { EdgespikeError } from '../util/errors.js';
-import { limit, type Dataset } from '../data/dataset.js';
+import { limit, spread, type Dataset } from '../data/dataset.js';
 import { STATIC_DATASETS, staticDataset, type StaticDatasetName } from '../data/registry.js';
 import { EVENT_DATASETS, eventDataset } from '../data/events/datasets.js';
 import type { NormalizeOption } from '../data/augment.js';
@@ -38,5 +38,7 @@ export async function loadDataset(name: string, split: 'train' | 'test', o: Data
   } else {
     throw new EdgespikeError(`--dataset: unknown data set "${name}" (known: ${DATASET_NAMES.join(', ')})`);
   }
-  return o.limit !== undefined ? limit(d, o.limit) : d;
+  // Event sets are stored class by class: a limit takes samples spread over the set, not the first ones.
+  if (o.limit === undefined) return d;
+  return isEventDataset(name) ? spread(d, o.limit) : limit(d, o.limit);
 }

@@ -50,7 +50,7 @@ const args = {
   encoder: { type: 'string', description: `input encoder (${ENCODERS.join(', ')})`, default: 'direct' },
   readout: { type: 'string', description: `readout (${READOUTS.join(', ')})`, default: RECIPE.readout },
   augment: { type: 'string', description: 'none, crop (random crop with padding 2) or crop-flip (padding 4 and horizontal flip; the CIFAR default)' },
-  limit: { type: 'string', description: 'use the first N training samples' },
+  limit: { type: 'string', description: 'use the first N training samples (event sets: N spread over the set)' },
   'test-limit': { type: 'string', description: 'use the first N test samples' },
   seed: { type: 'string', description: 'random seed', default: '1' },
   out: { type: 'string', description: 'model file to write', required: true },

@@ -38,3 +38,14 @@ export function limit(d: Dataset, n: number): Dataset {
     read: (i, out, off) => d.read(i, out, off),
   };
 }
+
+/** A view of `n` samples spread evenly over `d` (for sets stored class by class, where the first n would be one class). */
+export function spread(d: Dataset, n: number): Dataset {
+  const length = Math.min(d.length, Math.max(0, Math.floor(n)));
+  const at = (i: number): number => Math.floor((i * d.length) / Math.max(length, 1));
+  return {
+    name: d.name, length, shape: d.shape, temporal: d.temporal, numClasses: d.numClasses, classNames: d.classNames,
+    label: (i) => d.label(at(i)),
+    read: (i, out, off) => d.read(at(i), out, off),
+  };
+}
