@@ -3,7 +3,9 @@
  * prints one line `edgespike: …` and exits 2; anything else is a bug and keeps its stack.
  */
 import { defineCommand, runCommand, showUsage } from 'citty';
+import { availableParallelism } from 'node:os';
 import { EdgespikeError } from '../util/errors.js';
+import { setThreads, MAX_THREADS } from '../backends/index.js';
 import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { predictCommand } from './predict.js';
@@ -32,6 +34,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const rest = argv.slice(1);
   if (rest.includes('--help') || rest.includes('-h')) { await showUsage(cmd as never, main as never); return 0; }
   try {
+    // Both cores (all of them) unless EDGESPIKE_THREADS says otherwise.
+    if (!process.env.EDGESPIKE_THREADS) setThreads(Math.max(1, Math.min(availableParallelism(), MAX_THREADS)));
     await runCommand(cmd as never, { rawArgs: rest });
     return 0;
   } catch (e) {
