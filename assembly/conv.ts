@@ -2,6 +2,7 @@
 // group. Each export handles batch items b0 ≤ b < b1 with its own scratch, so threads can split the batch.
 import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4, validHi, validLo } from './geom';
+import { implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes } from './conv-implicit';
 
 const TILE_BYTES: usize = 256;
 const CHUNK_BYTES: i32 = 4 << 20;
@@ -11,6 +12,7 @@ const CHUNK_BYTES: i32 = 4 << 20;
 /** Packs the weights of every group as GEMM A panels: forward uses W_g, backward-input W_gᵀ (`trans`). */
 export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): void {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  if (!trans && implicitForward(g)) { implicitPackWeights(w, pa, g); return; }
   for (let grp = 0; grp < g.groups; grp++) {
     const src = w + f4(grp * coutG * K);
     if (trans) packA(src, 1, K, K, coutG, pa + <usize>(grp * packedBytes(K, coutG, MR)), coutG, 0);
@@ -21,6 +23,7 @@ export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): 
 /** Bytes of packed weights (`trans` as in convPackWeights). */
 export function convWeightBytes(geom: usize, trans: bool): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  if (!trans && implicitForward(g)) return implicitWeightBytes(g);
   return g.groups * (trans ? packedBytes(K, coutG, MR) : packedBytes(coutG, K, MR));
 }
 
@@ -33,6 +36,7 @@ function weightChunk(g: Conv): i32 {
 /** Scratch bytes one thread needs: kind 0 forward, 1 backward-input, 2 backward-weight. */
 export function convScratchBytes(geom: usize, kind: i32): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
+  if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
   if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
   if (kind == 1) return <i32>TILE_BYTES + packedBytes(ohw, coutG, NR) + K * ohw * 4;
   const kk = weightChunk(g) * ohw;
@@ -131,6 +135,7 @@ function forwardChunk(g: Conv): i32 {
 /** y[b] = conv(x[b], w) for b0 ≤ b < b1, from weights packed by convPackWeights(…, false). */
 export function conv2dForward(x: usize, pa: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  if (implicitForward(g)) { implicitConvForward(x, pa, y, g, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, stride = <usize>packedBytes(coutG, K, MR);
   const ip = (coutG + MR - 1) / MR, jp = (ohw + NR - 1) / NR, chunk = forwardChunk(g), direct = directPack(g);
   const col = pb + <usize>packedBytes(min(ohw, chunk * NR), K, NR);
