@@ -7,6 +7,18 @@
 import type { Arena } from './arena.js';
 import type { WasmModule } from './loader.js';
 
+/** How long a thread spins on a control word before parking in Atomics.wait, in milliseconds. */
+export const SPIN_MS = 0.2;
+
+/** Spins while i32[index] === value, for at most SPIN_MS; true when the value changed. */
+export function spinWhile(i32: Int32Array, index: number, value: number): boolean {
+  const end = performance.now() + SPIN_MS;
+  for (;;) {
+    for (let k = 0; k < 256; k++) if (Atomics.load(i32, index) !== value) return true;
+    if (performance.now() > end) return false;
+  }
+}
+
 /** Exports a worker may run. The index in this list is what the control block carries. */
 export const PARALLEL_EXPORTS = [
   'gemmPacked', 'packB', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
@@ -76,7 +88,10 @@ export class ThreadPool {
       // even when the main part throws, the workers finish before their control blocks are reused
       for (let p = 1; p < n; p++) {
         const slot = this.ctl[p - 1] / 4 + CTL.done;
-        for (let v = Atomics.load(i32, slot); v !== seq; v = Atomics.load(i32, slot)) Atomics.wait(i32, slot, v, 1000);
+        for (let v = Atomics.load(i32, slot); v !== seq; v = Atomics.load(i32, slot)) {
+          if (spinWhile(i32, slot, v)) continue;
+          Atomics.wait(i32, slot, v, 1000);
+        }
         failed ||= i32[this.ctl[p - 1] / 4 + CTL.error] !== 0;
       }
     }

@@ -3,7 +3,7 @@
  * calls posted in its control block (see threads.ts) until the process exits.
  */
 import { workerData } from 'node:worker_threads';
-import { CTL, PARALLEL_EXPORTS } from './threads.js';
+import { CTL, PARALLEL_EXPORTS, spinWhile } from './threads.js';
 
 const { module, memory, base } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; base: number };
 const exp = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Record<string, (...a: number[]) => unknown>;
@@ -14,6 +14,9 @@ Atomics.store(i32, slot + CTL.ready, 1);
 Atomics.notify(i32, slot + CTL.ready);
 let seen = 0;
 for (;;) {
+  // Kernel calls of one training step come back to back: spin briefly before parking, since waking a
+  // parked thread costs tens of microseconds.
+  spinWhile(i32, slot + CTL.seq, seen);
   Atomics.wait(i32, slot + CTL.seq, seen);
   const seq = Atomics.load(i32, slot + CTL.seq);
   if (seq === seen) continue;
