@@ -52,7 +52,8 @@ const ZERO: f32 = 0.0;
 
 /** Forward over T steps: x [T,m] (or [m] when stat), v [m] in/out, s and h [T,m] out. */
 export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m: i32, stat: i32,
-  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32): void {
+  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32): i32 {
+  let count = i32x4.splat(0), tail = 0;
   const va = f32x4.splat(a), vb = f32x4.splat(b), vc = f32x4.splat(c), vth = f32x4.splat(th);
   const vvr = f32x4.splat(vr), vthk = f32x4.splat(thk), one = f32x4.splat(1.0), zero = f32x4.splat(0);
   const row = <usize>m << 2;
@@ -69,6 +70,7 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
       const si = v128.and(mask, one);
       v128.store(h + ot, hi);
       v128.store(s + ot, si);
+      count = i32x4.sub(count, mask); // mask lanes are −1 where a spike fired
       if (reset == 0) vi = f32x4.sub(hi, f32x4.mul(si, vthk));
       else if (reset == 1) vi = v128.bitselect(vvr, hi, mask);
       else vi = hi;
@@ -86,10 +88,12 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
       const si: f32 = (strict ? u > 0 : u >= 0) ? 1.0 : 0.0;
       store<f32>(h + ot, hi);
       store<f32>(s + ot, si);
+      if (si != 0) tail++;
       vi = reset == 0 ? hi - si * thk : reset == 1 ? (si != 0 ? vr : hi) : hi;
     }
     store<f32>(v + o, vi);
   }
+  return i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail;
 }
 
 /** The state that entered step t of lane group at byte offset o (see the reference body). */
@@ -109,7 +113,7 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
  * parameter gradients [a, b, c, θ] added into the four f64 at gp.
  */
 export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usize, gx: usize, T: i32, m: i32, stat: i32,
-  a: f32, b: f32, th: f32, vr: f32, reset: i32, k: f32, detach: i32, sid: i32, alpha: f32, sigma: i32, gp: usize): void {
+  a: f32, b: f32, th: f32, vr: f32, reset: i32, k: f32, detach: i32, sid: i32, alpha: f32, sigma: i32, decay: i32, gp: usize): void {
   const thk = th * k, undecayed = reset == 0 && k != 1.0;
   const va = f32x4.splat(a), vb = f32x4.splat(b), vth = f32x4.splat(th), vvr = f32x4.splat(vr);
   const vthk = f32x4.splat(thk), vk = f32x4.splat(k), one = f32x4.splat(1.0), zero = f32x4.splat(0);
@@ -139,11 +143,13 @@ export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usiz
         w = f32x4.replace_lane(w, 3, u3 >= 0 ? logistic(u3) : 0);
         aT = f32x4.sub(aT, f32x4.mul(gU, w));
       }
-      const vPrev = prevState(h, s, v0, o, ot, row, t, reset, undecayed, vthk, vvr);
-      const xi = v128.load(x + (stat ? o : ot));
-      aA = f32x4.add(aA, f32x4.mul(gH, vPrev));
-      aB = f32x4.add(aB, f32x4.mul(gH, xi));
-      aC = f32x4.add(aC, gH);
+      if (decay) {
+        const vPrev = prevState(h, s, v0, o, ot, row, t, reset, undecayed, vthk, vvr);
+        const xi = v128.load(x + (stat ? o : ot));
+        aA = f32x4.add(aA, f32x4.mul(gH, vPrev));
+        aB = f32x4.add(aB, f32x4.mul(gH, xi));
+        aC = f32x4.add(aC, gH);
+      }
       if (stat) gxs = f32x4.add(gxs, f32x4.mul(gH, vb));
       else v128.store(gx + ot, f32x4.mul(gH, vb));
       gV = f32x4.mul(gH, va);
@@ -168,14 +174,16 @@ export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usiz
       const gH = gU + gV * dvdh;
       gT += <f64>(gV * dvdth - gU);
       if (sigma && u >= 0) gT -= <f64>(gU * logistic(u));
-      let vPrev: f32;
-      if (t == 0) vPrev = load<f32>(v0 + o);
-      else {
-        const hp = load<f32>(h + ot - row), sp = load<f32>(s + ot - row);
-        vPrev = undecayed || reset == 2 ? hp : reset == 0 ? hp - sp * thk : (sp != 0 ? vr : hp);
+      if (decay) {
+        let vPrev: f32;
+        if (t == 0) vPrev = load<f32>(v0 + o);
+        else {
+          const hp = load<f32>(h + ot - row), sp = load<f32>(s + ot - row);
+          vPrev = undecayed || reset == 2 ? hp : reset == 0 ? hp - sp * thk : (sp != 0 ? vr : hp);
+        }
+        const xi = load<f32>(x + (stat ? o : ot));
+        gA += <f64>(gH * vPrev); gB += <f64>(gH * xi); gC += <f64>gH;
       }
-      const xi = load<f32>(x + (stat ? o : ot));
-      gA += <f64>(gH * vPrev); gB += <f64>(gH * xi); gC += <f64>gH;
       if (stat) gxs += gH * b; else store<f32>(gx + ot, gH * b);
       gV = gH * a;
     }

@@ -32,16 +32,18 @@ export interface NeuronKernelParams {
   readonly alpha: number;
   /** LT-SNN: add −Σ_{u ≥ 0} ∂L/∂u · logistic(u) to the threshold gradient. */
   readonly sigmaPath: boolean;
+  /** Compute ∂L/∂a, ∂L/∂b, ∂L/∂c (a learnable leak); when false they are 0 and backward reads neither x nor v0. */
+  readonly decayGrads: boolean;
 }
 
 /** Fused neuron kernels. m = neurons per step; arrays are [T, m] unless said otherwise. */
 export interface NeuronKernels {
   /**
    * Runs T steps. x: [T, m], or [m] when `staticInput`. v: [m] initial state in, final state out.
-   * Writes s (0/1) and h (membrane before reset) for every step.
+   * Writes s (0/1) and h (membrane before reset) for every step; returns the number of spikes.
    */
   neuronForward(x: Float32Array, v: Float32Array, s: Float32Array, h: Float32Array, T: number, m: number,
-    staticInput: boolean, p: NeuronKernelParams): void;
+    staticInput: boolean, p: NeuronKernelParams): number;
   /**
    * Backpropagation through the T steps given gs = ∂L/∂s [T, m], the saved h and s, the input x
    * and the initial state v0 [m]. Overwrites gx ([T, m], or [m] summed over T when staticInput) and

@@ -123,6 +123,6 @@ export function kernelParams(p: NeuronParams, decay?: number, vth?: number): Neu
     a: co.a, b: co.b, c: co.c, vth: vth ?? p.vth, vReset: p.vReset,
     reset: p.reset === 'soft' ? 0 : p.reset === 'hard' ? 1 : 2, resetScale: co.k,
     detachReset: p.detachReset, strict: p.fire === '>',
-    surrogate: sur.id ?? -1, alpha: p.alpha ?? sur.alpha, sigmaPath: p.thresholdSigmaPath,
+    surrogate: sur.id ?? -1, alpha: p.alpha ?? sur.alpha, sigmaPath: p.thresholdSigmaPath, decayGrads: p.learnDecay,
   };
 }

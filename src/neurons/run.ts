@@ -53,9 +53,10 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   const v = o.v0 ? new Float32Array(o.v0) : new Float32Array(m);
   const v0 = new Float32Array(v);
   const s = new Float32Array(T * m), h = new Float32Array(T * m);
-  K.neuronForward(xs.data, v, s, h, T, m, !!o.staticInput, kp);
+  const count = K.neuronForward(xs.data, v, s, h, T, m, !!o.staticInput, kp);
   const spikes = new Tensor(s, [T, ...shape]);
   spikes.binary = true;
+  spikes.density = count / Math.max(1, T * m);
   const inputs = [xs, ...(lp.decay ? [lp.decay] : []), ...(lp.vth ? [lp.vth] : [])];
   record(spikes, 'neuronRun', inputs, (gs) => {
     const gx = new Float32Array(xs.size), gp = new Float64Array(4);

@@ -70,7 +70,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const K = kernels();
   const plane = g.oh * g.ow;
   const y = new Float32Array(g.n * g.cout * plane);
-  const spikes = x.binary && preferSpike('conv', spikeDensity(x.data));
+  const spikes = x.binary && preferSpike('conv', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeConv2dForward(x.data, w.data, y, g);
   else K.conv2dForward(x.data, w.data, y, g);
   if (b) {

@@ -70,7 +70,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const K = kernels();
   const rows = x.size / nIn;
   const y = new Float32Array(rows * nOut);
-  const spikes = x.binary && preferSpike('linear', spikeDensity(x.data));
+  const spikes = x.binary && preferSpike('linear', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeLinear(x.data, w.data, y, rows, nOut, nIn);
   else K.gemm(x.data, w.data, y, rows, nOut, nIn, false, true, 0);
   if (b) for (let i = 0; i < rows; i++) for (let j = 0; j < nOut; j++) y[i * nOut + j]! += b.data[j]!;

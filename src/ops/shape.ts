@@ -18,6 +18,7 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
   if (numel(s) !== a.size) throw new EdgespikeError(`reshape: cannot reshape ${fmtShape(a.shape)} (${a.size} values) to ${fmtShape(shape)}`);
   const out = new Tensor(a.data, s);
   out.binary = a.binary;
+  if (a.density !== undefined) out.density = a.density;
   return record(out, 'reshape', [a], (g) => accumulate(a, g));
 }
 

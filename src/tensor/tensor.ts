@@ -42,6 +42,8 @@ export class Tensor {
   node: TapeNode | null = null;
   /** True when every value is known to be exactly 0 or 1 (spikes): lets linear/conv pick spike kernels. */
   binary = false;
+  /** Fraction of non-zero values when already known (spikes counted by the neuron kernel), else undefined. */
+  density?: number;
   /** Optional name (parameters), for messages and files. */
   name?: string;
 

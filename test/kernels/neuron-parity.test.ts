@@ -15,11 +15,11 @@ const wb = wasmBackendSync(1);
 test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 'build/edgespike.wasm not built' : false }, () => {
   const wasm = wasmNeuronKernels(wb!.wasm.exports as unknown as NeuronExports, wb!.arena);
   const rng = new Rng(31);
-  const base: NeuronKernelParams = { a: 0.9, b: 1, c: 0, vth: 1, vReset: 0, reset: 0, resetScale: 1, detachReset: true, strict: false, surrogate: 0, alpha: 2, sigmaPath: false };
+  const base: NeuronKernelParams = { a: 0.9, b: 1, c: 0, vth: 1, vReset: 0, reset: 0, resetScale: 1, detachReset: true, strict: false, surrogate: 0, alpha: 2, sigmaPath: false, decayGrads: true };
   const variants: Partial<NeuronKernelParams>[] = [];
   for (const surrogate of [0, 1, 2, 3, 4, 5]) variants.push({ surrogate, alpha: [2, 4, 25, 1, 1, 1][surrogate]! });
   variants.push({ reset: 1, detachReset: false, vReset: -0.2 }, { reset: 2 }, { strict: true }, { resetScale: 1 / 0.9 },
-    { a: 0.25, b: 0.75, c: 0 }, { sigmaPath: true, reset: 1, surrogate: 3, alpha: 1, vth: 0.8 }, { detachReset: false });
+    { a: 0.25, b: 0.75, c: 0 }, { decayGrads: false }, { sigmaPath: true, reset: 1, surrogate: 3, alpha: 1, vth: 0.8 }, { detachReset: false });
   for (const v of variants) {
     for (const stat of [false, true]) {
       const p = { ...base, ...v }, T = 5, m = 37;
@@ -29,7 +29,8 @@ test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 
       const v0 = new Float32Array(m).map(() => rng.float() * 0.5);
       const out = (k: typeof wasm) => {
         const v1 = new Float32Array(v0), s = new Float32Array(T * m), h = new Float32Array(T * m);
-        k.neuronForward(x, v1, s, h, T, m, stat, p);
+        const count = k.neuronForward(x, v1, s, h, T, m, stat, p);
+        assert.equal(count, s.reduce((a, b) => a + b, 0), 'spike count returned by neuronForward');
         const gs = new Float32Array(T * m).map((_, i) => Math.sin(i));
         const gx = new Float32Array(x.length), gp = new Float64Array(4);
         k.neuronBackward(gs, h, s, x, v0, gx, T, m, stat, p, gp);

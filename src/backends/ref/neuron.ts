@@ -21,8 +21,9 @@ export function surrogateGrad(id: number, u: number, a: number): number {
 
 /** Forward over T steps; see NeuronKernels.neuronForward. */
 export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array, h: Float32Array, T: number, m: number,
-  staticInput: boolean, p: NeuronKernelParams): void {
+  staticInput: boolean, p: NeuronKernelParams): number {
   const a = f(p.a), b = f(p.b), c = f(p.c), th = f(p.vth), vr = f(p.vReset), thk = f(p.vth * p.resetScale);
+  let count = 0;
   for (let i = 0; i < m; i++) {
     let vi = v[i]!;
     for (let t = 0; t < T; t++) {
@@ -33,10 +34,12 @@ export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array,
       const si = (p.strict ? u > 0 : u >= 0) ? 1 : 0;
       h[o] = hi;
       s[o] = si;
+      count += si;
       vi = p.reset === 0 ? f(hi - si * thk) : p.reset === 1 ? (si ? vr : hi) : hi;
     }
     v[i] = vi;
   }
+  return count;
 }
 
 /** Backward over T steps; see NeuronKernels.neuronBackward. */
@@ -69,15 +72,17 @@ export function neuronBackwardWith(sgOf: (u: number) => number, gs: Float32Array
       const gH = gU + gV * dvdh;
       gT += -gU + gV * dvdth;
       if (sigmaPath && u >= 0) gT -= gU * logistic(u);
-      // The state that entered step t (for ∂h/∂a); with the undecayed soft reset a·v = a·h − s·θ.
-      let vPrev: number;
-      if (t === 0) vPrev = v0[i]!;
-      else {
-        const hp = h[o - m]!, sp = s[o - m]!;
-        vPrev = undecayed ? hp : reset === 0 ? hp - sp * thk : reset === 1 ? (sp ? vr : hp) : hp;
+      if (p.decayGrads) {
+        // The state that entered step t (for ∂h/∂a); with the undecayed soft reset a·v = a·h − s·θ.
+        let vPrev: number;
+        if (t === 0) vPrev = v0[i]!;
+        else {
+          const hp = h[o - m]!, sp = s[o - m]!;
+          vPrev = undecayed ? hp : reset === 0 ? hp - sp * thk : reset === 1 ? (sp ? vr : hp) : hp;
+        }
+        const xi = staticInput ? x[i]! : x[o]!;
+        gA += gH * vPrev; gB += gH * xi; gC += gH;
       }
-      const xi = staticInput ? x[i]! : x[o]!;
-      gA += gH * vPrev; gB += gH * xi; gC += gH;
       if (staticInput) gx[i]! += gH * b; else gx[o] = gH * b;
       gV = gH * a;
     }
