@@ -1,7 +1,8 @@
-// Implicit-GEMM forward convolution for stride 1 without padding whose output width is a whole number
-// of 8-pixel panels: the 8 outputs of a panel read 8 contiguous inputs per tap, so the micro-kernel loads
-// its B columns straight from x (one byte offset per tap from a table) and nothing is packed per item.
-// The weights are 4-row panels: 16 output channels fill them exactly, where 5-row panels compute 20.
+// Implicit-GEMM convolutions for stride 1 without padding whose output width is a whole number of 8-pixel
+// panels: nothing is im2col-packed per item. Forward: the 8 outputs of a panel read 8 contiguous inputs per
+// tap, so the micro-kernel loads its B columns straight from x (one byte offset per tap from a table), with
+// the weights in 4-row panels (16 output channels fill them exactly, where 5-row panels compute 20).
+// Weight gradient: dwᵀ tiles of 4 taps x 8 channels sum x(tap, pixel) · dyᵀ(pixel) over a chunk's pixels.
 import { NR } from './gemm';
 import { Conv, f4 } from './geom';
 
@@ -12,7 +13,7 @@ const TMP_BYTES: usize = 256;
 @inline function kSize(g: Conv): i32 { return (g.cin / g.groups) * g.kh * g.kw; }
 @inline function panels(g: Conv): i32 { return (g.cout / g.groups + MI - 1) / MI; }
 
-/** True when conv2dForward takes the implicit path: stride 1, no padding, whole 8-pixel panels. */
+/** True when conv2dForward and conv2dBackwardWeight take the implicit path: stride 1, no padding, whole 8-pixel panels. */
 export function implicitForward(g: Conv): bool {
   return g.sH == 1 && g.sW == 1 && g.pH == 0 && g.pW == 0 && g.ow % NR == 0;
 }
@@ -109,5 +110,107 @@ export function implicitConvForward(x: usize, pa: usize, y: usize, g: Conv, b0: 
         panelSweep(a, tab, xg, yg + f4(i * MI * ohw), g, K, min(MI, coutG - i * MI), tmp);
       }
     }
+  }
+}
+
+/** Bytes of packed dyᵀ per chunk of items (about 16 KiB, so a tile's sweep stays in L1 beside x). */
+const WEIGHT_CHUNK_BYTES: i32 = 16 << 10;
+
+@inline function coutPad(g: Conv): i32 { return (g.cout / g.groups + NR - 1) / NR * NR; }
+@inline function kPad(g: Conv): i32 { return (kSize(g) + MI - 1) / MI * MI; }
+
+/** Items per weight-gradient chunk. */
+function weightItems(g: Conv): i32 {
+  return max(1, min(g.n, WEIGHT_CHUNK_BYTES / (g.oh * g.ow * coutPad(g) * 4)));
+}
+
+/** Scratch bytes of one weight-gradient thread: tap and pixel tables, dyᵀ of one chunk, dwᵀ of one group. */
+export function implicitWeightScratchBytes(g: Conv): i32 {
+  const pixels = weightItems(g) * g.oh * g.ow;
+  return kPad(g) * 4 + pixels * 4 + pixels * coutPad(g) * 4 + kPad(g) * coutPad(g) * 4;
+}
+
+/** tab[i] = byte offset in x of output pixel i of a chunk (item-major, then row, then column). */
+function fillPixels(tab: usize, g: Conv, items: i32): void {
+  let t = tab;
+  for (let b = 0; b < items; b++) {
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let ox = 0; ox < g.ow; ox++) {
+        store<i32>(t, <i32>f4(b * g.cin * g.h * g.w + oy * g.w + ox));
+        t += 4;
+      }
+    }
+  }
+}
+
+/** Packs one group's dy of items c0 ≤ b < c1 transposed, as [8-channel block][pixel][8 channels]. */
+function packDyT(dy: usize, g: Conv, grp: i32, c0: i32, c1: i32, dst: usize): void {
+  const coutG = g.cout / g.groups, ohw = g.oh * g.ow, np = (c1 - c0) * ohw, cp = coutPad(g);
+  for (let co = 0; co < cp; co++) {
+    const blk = dst + f4((co / NR) * np * NR + co % NR);
+    for (let b = c0; b < c1; b++) {
+      const src = dy + f4((b * g.cout + grp * coutG + co) * ohw);
+      let d = blk + f4((b - c0) * ohw * NR);
+      if (co < coutG) for (let p = 0; p < ohw; p++, d += NR * 4) store<f32>(d, load<f32>(src + f4(p)));
+      else for (let p = 0; p < ohw; p++, d += NR * 4) store<f32>(d, 0);
+    }
+  }
+}
+
+@inline function addRow(c: usize, lo: v128, hi: v128): void {
+  v128.store(c, f32x4.add(v128.load(c), lo));
+  v128.store(c, f32x4.add(v128.load(c, 16), hi), 16);
+}
+
+/** dwᵀ tile (4 taps x 8 channels at c, row stride ldc bytes) += Σ over np pixels of x(tap) · dyᵀ(pixel). */
+function weightTile(xs: usize, taps: usize, pix: usize, np: i32, d: usize, c: usize, ldc: usize): void {
+  const o0 = <usize>load<i32>(taps), o1 = <usize>load<i32>(taps, 4), o2 = <usize>load<i32>(taps, 8), o3 = <usize>load<i32>(taps, 12);
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const end = pix + f4(np);
+  for (; pix < end; pix += 4, d += 32) {
+    const xp = xs + <usize>load<i32>(pix);
+    const b0 = v128.load(d), b1 = v128.load(d, 16);
+    let a = v128.load32_splat(xp + o0);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(xp + o1);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(xp + o2);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(xp + o3);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+  }
+  addRow(c, c00, c01); addRow(c + ldc, c10, c11); addRow(c + 2 * ldc, c20, c21); addRow(c + 3 * ldc, c30, c31);
+}
+
+/** dw_g (+)= dwᵀ for the group's rows (beta 0 overwrites, 1 accumulates). */
+function storeWeightT(dwT: usize, dw: usize, g: Conv, grp: i32, beta: i32): void {
+  const coutG = g.cout / g.groups, K = kSize(g), cp = coutPad(g);
+  for (let co = 0; co < coutG; co++) {
+    const dst = dw + f4((grp * coutG + co) * K);
+    for (let k = 0; k < K; k++) {
+      const v = load<f32>(dwT + f4(k * cp + co));
+      store<f32>(dst + f4(k), beta != 0 ? load<f32>(dst + f4(k)) + v : v);
+    }
+  }
+}
+
+/** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group with no im2col: beta 0 overwrites, 1 accumulates. */
+export function implicitConvBackwardWeight(x: usize, dy: usize, dw: usize, g: Conv, beta: i32, b0: i32, b1: i32, scratch: usize): void {
+  const cinG = g.cin / g.groups, K = kSize(g), kp = kPad(g), cp = coutPad(g), items = weightItems(g), ohw = g.oh * g.ow;
+  const taps = scratch, pix = taps + f4(kp), dyT = pix + f4(items * ohw), dwT = dyT + f4(items * ohw * cp);
+  fillTaps(taps, g, cinG);
+  for (let k = K; k < kp; k++) store<i32>(taps + f4(k), 0);
+  fillPixels(pix, g, items);
+  for (let grp = 0; grp < g.groups; grp++) {
+    memory.fill(dwT, 0, f4(kp * cp));
+    for (let c0 = b0; c0 < b1; c0 += items) {
+      const c1 = min(b1, c0 + items), np = (c1 - c0) * ohw, xg = x + f4((c0 * g.cin + grp * cinG) * g.h * g.w);
+      packDyT(dy, g, grp, c0, c1, dyT);
+      for (let j = 0; j < cp / NR; j++) {
+        const d = dyT + f4(j * np * NR);
+        for (let k = 0; k < kp; k += MI) weightTile(xg, taps + f4(k), pix, np, d, dwT + f4(k * cp + j * NR), f4(cp));
+      }
+    }
+    storeWeightT(dwT, dw, g, grp, beta);
   }
 }

@@ -1,8 +1,12 @@
 // Convolution bodies: im2col packed straight into GEMM panels, then the blocked GEMM, per batch item and
-// group. Each export handles batch items b0 ≤ b < b1 with its own scratch, so threads can split the batch.
+// group (shapes that conv-implicit takes skip the packing). Each export handles batch items b0 ≤ b < b1
+// with its own scratch, so threads can split the batch.
 import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4, validHi, validLo } from './geom';
-import { implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes } from './conv-implicit';
+import {
+  implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes,
+  implicitConvBackwardWeight, implicitWeightScratchBytes,
+} from './conv-implicit';
 
 const TILE_BYTES: usize = 256;
 const CHUNK_BYTES: i32 = 4 << 20;
@@ -39,6 +43,7 @@ export function convScratchBytes(geom: usize, kind: i32): i32 {
   if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
   if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
   if (kind == 1) return <i32>TILE_BYTES + packedBytes(ohw, coutG, NR) + K * ohw * 4;
+  if (implicitForward(g)) return implicitWeightScratchBytes(g);
   const kk = weightChunk(g) * ohw;
   return <i32>TILE_BYTES + packedBytes(coutG, kk, MR) + packedBytes(K, kk, NR) + K * ohw * 4;
 }
@@ -201,6 +206,7 @@ export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize
 /** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group; beta 0 overwrites dw, 1 accumulates. */
 export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize, beta: i32, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  if (implicitForward(g)) { implicitConvBackwardWeight(x, dy, dw, g, beta, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, chunk = weightChunk(g);
   const pa = scratch + TILE_BYTES, pb = pa + <usize>packedBytes(coutG, chunk * ohw, MR);
   const col = pb + <usize>packedBytes(K, chunk * ohw, NR);
