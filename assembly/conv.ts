@@ -7,6 +7,9 @@ import {
   implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes,
   implicitConvBackwardWeight, implicitWeightScratchBytes,
 } from './conv-implicit';
+import {
+  implicitInput, implicitConvBackwardInput, implicitInputPackWeights, implicitInputScratchBytes, implicitInputWeightBytes,
+} from './conv-implicit-input';
 
 const TILE_BYTES: usize = 256;
 const CHUNK_BYTES: i32 = 4 << 20;
@@ -16,6 +19,7 @@ const CHUNK_BYTES: i32 = 4 << 20;
 /** Packs the weights of every group as GEMM A panels: forward uses W_g, backward-input W_gᵀ (`trans`). */
 export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): void {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  if (trans && implicitInput(g)) { implicitInputPackWeights(w, pa, g); return; }
   if (!trans && implicitForward(g)) { implicitPackWeights(w, pa, g); return; }
   for (let grp = 0; grp < g.groups; grp++) {
     const src = w + f4(grp * coutG * K);
@@ -27,6 +31,7 @@ export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): 
 /** Bytes of packed weights (`trans` as in convPackWeights). */
 export function convWeightBytes(geom: usize, trans: bool): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  if (trans && implicitInput(g)) return implicitInputWeightBytes(g);
   if (!trans && implicitForward(g)) return implicitWeightBytes(g);
   return g.groups * (trans ? packedBytes(K, coutG, MR) : packedBytes(coutG, K, MR));
 }
@@ -41,6 +46,7 @@ function weightChunk(g: Conv): i32 {
 export function convScratchBytes(geom: usize, kind: i32): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
   if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
+  if (kind == 1 && implicitInput(g)) return implicitInputScratchBytes(g);
   if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
   if (kind == 1) return <i32>TILE_BYTES + packedBytes(ohw, coutG, NR) + K * ohw * 4;
   if (implicitForward(g)) return implicitWeightScratchBytes(g);
@@ -190,6 +196,7 @@ function col2im(dcol: usize, dxg: usize, g: Conv, cinG: i32): void {
 /** dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by convPackWeights(…, true). */
 export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  if (implicitInput(g)) { implicitConvBackwardInput(dy, pa, dx, g, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, dcol = pb + <usize>packedBytes(ohw, coutG, NR);
   const stride = <usize>packedBytes(K, coutG, MR), ip = (K + MR - 1) / MR, jp = (ohw + NR - 1) / NR;
   for (let b = b0; b < b1; b++) {

@@ -47,6 +47,8 @@ const CONVS: ConvOpts[] = [
   { n: 2, cin: 2, h: 3, w: 70, cout: 20, kh: 3, kw: 3, pad: 1 },
   { n: 3, cin: 1, h: 28, w: 19, cout: 6, kh: 5, kw: 4 },
   { n: 2, cin: 6, h: 9, w: 10, cout: 9, kh: 2, kw: 3, groups: 3 },
+  { n: 3, cin: 8, h: 10, w: 11, cout: 6, kh: 3, kw: 4, groups: 2 },
+  { n: 2, cin: 4, h: 12, w: 12, cout: 16, kh: 5, kw: 5 },
 ];
 const label = (o: ConvOpts): string =>
   `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0} g${o.groups ?? 1}`;
