@@ -52,8 +52,10 @@ export class Conv implements Layer {
     this.weight = parameter(uniformInit(cout * fanIn, fanIn, rng), [cout, cin / groups, k, k], `${name}.weight`);
     this.bias = bias ? parameter(uniformInit(cout, fanIn, rng), [cout], `${name}.bias`) : null;
   }
+  /** Set by the builder when a max pool follows: the bias is then added after the pool (see DeferredBias). */
+  deferBias = false;
   forward(x: Tensor): Tensor {
-    return op.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.pad, groups: this.groups });
+    return op.conv2d(x, this.weight, this.deferBias ? null : this.bias, { stride: this.stride, padding: this.pad, groups: this.groups });
   }
   params(): [string, Tensor][] { return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]]; }
   buffers(): [string, Float32Array][] { return []; }
@@ -91,6 +93,17 @@ export class BatchNorm implements Layer {
   }
   params(): [string, Tensor][] { return [['weight', this.gamma], ['bias', this.beta]]; }
   buffers(): [string, Float32Array][] { return [['running_mean', this.runningMean], ['running_var', this.runningVar]]; }
+}
+
+/**
+ * A conv's bias added after the max pool(s) that follow it: max(x + b) = max(x) + b per channel
+ * (exactly, as rounding is monotonic), on a quarter of the values. Owns no parameter: the conv does.
+ */
+export class DeferredBias implements Layer {
+  constructor(readonly name: string, readonly conv: Conv) {}
+  forward(x: Tensor): Tensor { return op.channelBias(x, this.conv.bias!); }
+  params(): [string, Tensor][] { return []; }
+  buffers(): [string, Float32Array][] { return []; }
 }
 
 /** Max or average pooling. */

@@ -10,7 +10,7 @@ import { EdgespikeError, fmtShape } from '../util/errors.js';
 import type { LayerSpec, ModelSpec } from '../notation/spec.js';
 import { chainShapes } from '../notation/shapes.js';
 import type { NeuronParams } from '../neurons/neuron.js';
-import { BatchNorm, Conv, Dense, Dropout, Flatten, GlobalAvgPool, Pool, Residual, Spiking, type Layer, type RunContext } from './layers.js';
+import { BatchNorm, Conv, DeferredBias, Dense, Dropout, Flatten, GlobalAvgPool, Pool, Residual, Spiking, type Layer, type RunContext } from './layers.js';
 import { encode, type EncoderSpec } from './encode.js';
 
 /**
@@ -69,14 +69,19 @@ export class SpikingNet {
       const s = specs[i]!, name = `${prefix}${i}`;
       switch (s.kind) {
         case 'conv': {
-          out.push(new Conv(`${name}.conv`, inShape[0]!, s.out, s.k, s.stride, s.pad, s.groups, s.bias, rng));
+          const conv = new Conv(`${name}.conv`, inShape[0]!, s.out, s.k, s.stride, s.pad, s.groups, s.bias, rng);
+          out.push(conv);
           if (s.bn) out.push(new BatchNorm(`${name}.bn`, s.out));
           if (s.spike) {
-            // Max pools that directly follow move before the neuron (conv → pool → LIF).
+            // Max pools that directly follow move before the neuron (conv → pool → LIF); without batch
+            // norm between them, the conv's bias moves after the pools too.
+            let pooled = false;
             while (specs[i + 1]?.kind === 'pool' && (specs[i + 1] as { op: string }).op === 'max') {
               const p = specs[++i] as Extract<LayerSpec, { kind: 'pool' }>;
               out.push(new Pool(`${prefix}${i}.pool`, 'max', p.k, p.stride));
+              pooled = true;
             }
+            if (pooled && conv.bias && !s.bn) { conv.deferBias = true; out.push(new DeferredBias(`${name}.bias`, conv)); }
             out.push(this.neuron(name));
           }
           break;

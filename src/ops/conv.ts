@@ -37,6 +37,29 @@ export function convGeom(xs: readonly number[], ws: readonly number[], opts: Con
   return { n, cin, h, w, cout, kh, kw, strideH, strideW, padH, padW, groups, oh, ow };
 }
 
+/** y = x + b per channel: x [N, C, …], b [C]. */
+export function channelBias(x: Tensor, b: Tensor): Tensor {
+  if (x.rank < 2 || b.rank !== 1 || b.shape[0] !== x.shape[1]) throw new EdgespikeError(`channelBias: bias must be [${x.shape[1]}] for input ${fmtShape(x.shape)}, got ${fmtShape(b.shape)}`);
+  const c = x.shape[1]!, plane = x.size / (x.shape[0]! * c), planes = x.shape[0]! * c;
+  const X = x.data, B = b.data, y = new Float32Array(x.size);
+  for (let p = 0; p < planes; p++) {
+    const v = B[p % c]!, o = p * plane;
+    for (let j = 0; j < plane; j++) y[o + j] = X[o + j]! + v;
+  }
+  return record(new Tensor(y, x.shape), 'channelBias', [x, b], (g) => {
+    if (x.requiresGrad) accumulateOwned(x, new Float32Array(g));
+    if (b.requiresGrad) {
+      const gb = new Float32Array(c);
+      for (let p = 0; p < planes; p++) {
+        let s = 0; const o = p * plane;
+        for (let j = 0; j < plane; j++) s += g[o + j]!;
+        gb[p % c]! += s;
+      }
+      accumulateOwned(b, gb);
+    }
+  });
+}
+
 /** Whether stride-1, ungrouped input gradients go through the forward kernel (see backwardInput). */
 export const convOptions = { backwardInputAsForward: false };
 

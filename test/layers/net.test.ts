@@ -16,7 +16,7 @@ const digits = (n: number) => new Tensor(new Float32Array(n * 784).map((_, i) =>
 
 test('lenet: the neuron follows each max pool (conv → pool → LIF), the readout is non-spiking', () => {
   const net = new SpikingNet(zoo('lenet').spec, cfg());
-  assert.deepEqual(net.layers.map((l) => l.name), ['0.conv', '1.pool', '0.lif', '2.conv', '3.pool', '2.lif', '4.dense', '4.lif', '5.dense']);
+  assert.deepEqual(net.layers.map((l) => l.name), ['0.conv', '1.pool', '0.bias', '0.lif', '2.conv', '3.pool', '2.bias', '2.lif', '4.dense', '4.lif', '5.dense']);
   assert.equal(net.spikingLayers, 3);
   assert.equal(net.classes, 10);
 });
@@ -30,6 +30,25 @@ test('direct input: the layers before the first neuron run once on [N, …], not
   }
   net.forward(digits(2), { training: false });
   assert.deepEqual(seen, [[2, 1, 28, 28], [2, 16, 24, 24], [2, 16, 12, 12]]);
+});
+
+test('a conv bias added after its max pool gives the same outputs and gradients as before the pool', () => {
+  const net = new SpikingNet(zoo('lenet').spec, cfg({ T: 3 }));
+  const x = digits(3);
+  const run = () => {
+    for (const p of net.parameters()) p.grad = null;
+    const out = net.forward(x, { training: true });
+    op.crossEntropy(out.logits, [1, 2, 3]).backward();
+    return { logits: out.logits.toArray(), grads: net.parameters().map((p) => Array.from(p.grad!)) };
+  };
+  const deferred = run();
+  const convs = net.layers.filter((l): l is import('../../src/layers/layers.js').Conv => l.name.endsWith('.conv'));
+  for (const c of convs) c.deferBias = false;
+  const biasLayers = net.layers.filter((l) => l.name.endsWith('.bias'));
+  net.layers.splice(0, net.layers.length, ...net.layers.filter((l) => !biasLayers.includes(l)));
+  const direct = run();
+  assert.deepEqual(deferred.logits, direct.logits);
+  deferred.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - direct.grads[i]![j]!) <= 1e-5 * (1 + Math.abs(v)), `param ${i}[${j}]`)));
 });
 
 test('leaky readout weights by hand: T = 3, β = 0.5 → mean of m = (I0, I0/2 + I1, I0/4 + I1/2 + I2)', () => {
