@@ -41,6 +41,7 @@ export interface NeuronKernels {
   /**
    * Runs T steps. x: [T, m], or [m] when `staticInput`. v: [m] initial state in, final state out.
    * Writes s (0/1) and h (membrane before reset) for every step; returns the number of spikes.
+   * An empty h (length 0) means the membranes are not wanted (inference without monitors).
    */
   neuronForward(x: Float32Array, v: Float32Array, s: Float32Array, h: Float32Array, T: number, m: number,
     staticInput: boolean, p: NeuronKernelParams): number;

@@ -159,7 +159,7 @@ export class Spiking implements Layer {
     const lp = { decay: this.decay ?? undefined, vth: this.vth ?? undefined };
     const perStep = ctx.static ? x.shape : [x.shape[0]! / ctx.T, ...x.shape.slice(1)];
     const xs = ctx.static ? x : op.reshape(x, [ctx.T, x.size / ctx.T]);
-    const r = neuronRun(xs, this.p, lp, { T: ctx.T, staticInput: ctx.static });
+    const r = neuronRun(xs, this.p, lp, { T: ctx.T, staticInput: ctx.static, keepMembrane: ctx.monitor !== undefined });
     ctx.static = false;
     const out = op.reshape(r.spikes, [ctx.T * perStep[0]!, ...perStep.slice(1)]);
     ctx.monitor?.(this.name, out, r.h);

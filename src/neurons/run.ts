@@ -3,7 +3,7 @@
  * to T calls of neuronStep in values and gradients (tested).
  */
 import { Tensor, type Shape } from '../tensor/tensor.js';
-import { accumulateOwned, record } from '../tensor/tape.js';
+import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { neuronKernels } from '../backends/neuron.js';
 import { coefficientGrads, kernelParams, type NeuronParams } from './neuron.js';
@@ -15,7 +15,7 @@ import type { NeuronTensors } from './step.js';
 export interface NeuronRun {
   /** Spikes [T, ...shape] (binary). */
   readonly spikes: Tensor;
-  /** Membrane before reset at every step, [T, ...shape] (no gradient; for monitors). */
+  /** Membrane before reset at every step, [T, ...shape] (no gradient; for monitors); empty when not kept. */
   readonly h: Float32Array;
   /** State after the last step, [...shape]. */
   readonly v: Float32Array;
@@ -29,6 +29,8 @@ export interface NeuronRunOptions {
   readonly staticInput?: boolean;
   /** Initial state [...shape] (default zeros). Not modified. */
   readonly v0?: Float32Array;
+  /** Keep the membranes (needed for gradients and monitors; default true). */
+  readonly keepMembrane?: boolean;
 }
 
 /**
@@ -52,7 +54,8 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   const K = sur.id === undefined ? refNeuronKernels : neuronKernels();
   const v = o.v0 ? new Float32Array(o.v0) : new Float32Array(m);
   const v0 = new Float32Array(v);
-  const s = new Float32Array(T * m), h = new Float32Array(T * m);
+  const learn = needsGrad(xs, lp.decay, lp.vth);
+  const s = new Float32Array(T * m), h = new Float32Array(learn || (o.keepMembrane ?? true) ? T * m : 0);
   const count = K.neuronForward(xs.data, v, s, h, T, m, !!o.staticInput, kp);
   const spikes = new Tensor(s, [T, ...shape]);
   spikes.binary = true;

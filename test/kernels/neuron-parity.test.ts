@@ -37,6 +37,13 @@ test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 
         return { v1, s, h, gx, gp };
       };
       const r = out(refNeuronKernels), w = out(wasm);
+      // Without membranes (inference): same spikes and state, nothing written to h.
+      for (const k of [refNeuronKernels, wasm]) {
+        const v2 = new Float32Array(v0), s2 = new Float32Array(T * m);
+        k.neuronForward(x, v2, s2, new Float32Array(0), T, m, stat, p);
+        assert.deepEqual(Array.from(s2), Array.from(r.s));
+        assert.deepEqual(Array.from(v2), Array.from(r.v1));
+      }
       const name = `${JSON.stringify(v)} static=${stat}`;
       assert.deepEqual(Array.from(w.s), Array.from(r.s), `spikes: ${name}`);
       assert.deepEqual(Array.from(w.h), Array.from(r.h), `membranes: ${name}`);

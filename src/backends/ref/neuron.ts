@@ -24,6 +24,7 @@ export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array,
   staticInput: boolean, p: NeuronKernelParams): number {
   const a = f(p.a), b = f(p.b), c = f(p.c), th = f(p.vth), vr = f(p.vReset), thk = f(p.vth * p.resetScale);
   let count = 0;
+  const keepH = h.length > 0;
   for (let i = 0; i < m; i++) {
     let vi = v[i]!;
     for (let t = 0; t < T; t++) {
@@ -32,7 +33,7 @@ export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array,
       const hi = f(f(f(a * vi) + f(b * xi)) + c);
       const u = f(hi - th);
       const si = (p.strict ? u > 0 : u >= 0) ? 1 : 0;
-      h[o] = hi;
+      if (keepH) h[o] = hi;
       s[o] = si;
       count += si;
       vi = p.reset === 0 ? f(hi - si * thk) : p.reset === 1 ? (si ? vr : hi) : hi;

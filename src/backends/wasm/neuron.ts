@@ -24,7 +24,8 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKerne
         const ps = arena.alloc(4 * T * m), ph = arena.alloc(4 * T * m);
         count = exp.neuronForward(px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
           Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0);
-        v.set(arena.f32(pv, m)); s.set(arena.f32(ps, T * m)); h.set(arena.f32(ph, T * m));
+        v.set(arena.f32(pv, m)); s.set(arena.f32(ps, T * m));
+        if (h.length > 0) h.set(arena.f32(ph, T * m));
       });
       return count;
     },
