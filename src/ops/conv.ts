@@ -47,7 +47,6 @@ export function channelBias(x: Tensor, b: Tensor): Tensor {
     for (let j = 0; j < plane; j++) y[o + j] = X[o + j]! + v;
   }
   return record(new Tensor(y, x.shape), 'channelBias', [x, b], (g) => {
-    if (x.requiresGrad) accumulateOwned(x, new Float32Array(g));
     if (b.requiresGrad) {
       const gb = new Float32Array(c);
       for (let p = 0; p < planes; p++) {
@@ -57,6 +56,8 @@ export function channelBias(x: Tensor, b: Tensor): Tensor {
       }
       accumulateOwned(b, gb);
     }
+    // Adopted, not copied: the tape drops the output's gradient after this node (bias summed above).
+    if (x.requiresGrad) accumulateOwned(x, g);
   });
 }
 

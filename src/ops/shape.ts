@@ -3,7 +3,7 @@
  * reshape shares data; the others copy.
  */
 import { Tensor, numel, type Shape } from '../tensor/tensor.js';
-import { accumulate, accumulateOwned, record } from '../tensor/tape.js';
+import { accumulateOwned, record } from '../tensor/tape.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 
 /** Same data, new shape; one axis may be −1 (inferred). */
@@ -19,7 +19,8 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
   const out = new Tensor(a.data, s);
   out.binary = a.binary;
   if (a.density !== undefined) out.density = a.density;
-  return record(out, 'reshape', [a], (g) => accumulate(a, g));
+  // The tape drops the output's gradient right after this node runs, so the input may adopt it.
+  return record(out, 'reshape', [a], (g) => accumulateOwned(a, g));
 }
 
 /** Flattens axes from `start` (default 1) to the end: [N, C, H, W] → [N, C·H·W]. */

@@ -44,7 +44,10 @@ export function accumulate(t: Tensor, g: Float32Array): void {
   for (let i = 0; i < a.length; i++) a[i]! += g[i]!;
 }
 
-/** Like accumulate, but may adopt g without copying (the caller gives up g). */
+/**
+ * Like accumulate, but may adopt g without copying. Safe for a node's incoming gradient when it is
+ * passed to one input only: backward() drops the output's gradient right after the node runs.
+ */
 export function accumulateOwned(t: Tensor, g: Float32Array): void {
   if (!t.requiresGrad) return;
   if (t.grad === null) { t.grad = g; return; }
