@@ -50,9 +50,9 @@ const ZERO: f32 = 0.0;
   return f32x4.splat(1.0);
 }
 
-/** Forward over T steps: x [T,m] (or [m] when stat), v [m] in/out, s and h [T,m] out. */
+/** Forward over T steps: x [T,m] (or [m] when stat), v [m] in/out, s and (when keepH) h [T,m] out; returns the spike count. */
 export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m: i32, stat: i32,
-  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32): i32 {
+  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32, keepH: i32): i32 {
   let count = i32x4.splat(0), tail = 0;
   const va = f32x4.splat(a), vb = f32x4.splat(b), vc = f32x4.splat(c), vth = f32x4.splat(th);
   const vvr = f32x4.splat(vr), vthk = f32x4.splat(thk), one = f32x4.splat(1.0), zero = f32x4.splat(0);
@@ -68,7 +68,7 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
       const u = f32x4.sub(hi, vth);
       const mask = strict ? f32x4.gt(u, zero) : f32x4.ge(u, zero);
       const si = v128.and(mask, one);
-      v128.store(h + ot, hi);
+      if (keepH) v128.store(h + ot, hi);
       v128.store(s + ot, si);
       count = i32x4.sub(count, mask); // mask lanes are −1 where a spike fired
       if (reset == 0) vi = f32x4.sub(hi, f32x4.mul(si, vthk));
@@ -86,7 +86,7 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
       const hi = (a * vi + b * xi) + c;
       const u = hi - th;
       const si: f32 = (strict ? u > 0 : u >= 0) ? 1.0 : 0.0;
-      store<f32>(h + ot, hi);
+      if (keepH) store<f32>(h + ot, hi);
       store<f32>(s + ot, si);
       if (si != 0) tail++;
       vi = reset == 0 ? hi - si * thk : reset == 1 ? (si != 0 ? vr : hi) : hi;

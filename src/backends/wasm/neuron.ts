@@ -7,7 +7,7 @@ import type { Arena } from './arena.js';
 /** The neuron exports of build/edgespike.wasm (assembly/neuron.ts). */
 export interface NeuronExports {
   neuronForward(x: number, v: number, s: number, h: number, T: number, m: number, stat: number,
-    a: number, b: number, c: number, th: number, vr: number, reset: number, thk: number, strict: number): number;
+    a: number, b: number, c: number, th: number, vr: number, reset: number, thk: number, strict: number, keepH: number): number;
   neuronBackward(gs: number, h: number, s: number, x: number, v0: number, gx: number, T: number, m: number, stat: number,
     a: number, b: number, th: number, vr: number, reset: number, k: number, detach: number, sid: number, alpha: number,
     sigma: number, decay: number, gp: number): void;
@@ -21,11 +21,12 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKerne
       let count = 0;
       scoped(() => {
         const px = arena.put(x, staticInput ? m : T * m), pv = arena.put(v, m);
-        const ps = arena.alloc(4 * T * m), ph = arena.alloc(4 * T * m);
+        const keepH = h.length > 0;
+        const ps = arena.alloc(4 * T * m), ph = keepH ? arena.alloc(4 * T * m) : 0;
         count = exp.neuronForward(px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
-          Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0);
+          Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0, keepH ? 1 : 0);
         v.set(arena.f32(pv, m)); s.set(arena.f32(ps, T * m));
-        if (h.length > 0) h.set(arena.f32(ph, T * m));
+        if (keepH) h.set(arena.f32(ph, T * m));
       });
       return count;
     },
