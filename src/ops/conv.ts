@@ -61,32 +61,6 @@ export function channelBias(x: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** Whether stride-1, ungrouped input gradients go through the forward kernel (see backwardInput). */
-export const convOptions = { backwardInputAsForward: false };
-
-/**
- * ∂L/∂x. For stride 1 and one group it is a forward convolution of dy, zero-padded by k − 1 − p, with
- * the weights rotated by 180° and their channel axes swapped: the same GEMM shape as the forward pass
- * (deep K = Cout·kH·kW), which the forward kernel handles better than a thin transposed product.
- */
-function backwardInput(gy: Float32Array, w: Float32Array, gx: Float32Array, g: ConvGeom): void {
-  const K = kernels();
-  if (!convOptions.backwardInputAsForward || g.strideH !== 1 || g.strideW !== 1 || g.groups !== 1 || g.padH > g.kh - 1 || g.padW > g.kw - 1) {
-    K.conv2dBackwardInput(gy, w, gx, g);
-    return;
-  }
-  const { cin, cout, kh, kw } = g, taps = kh * kw;
-  const wr = new Float32Array(w.length);
-  for (let co = 0; co < cout; co++) for (let ci = 0; ci < cin; ci++) {
-    const src = (co * cin + ci) * taps, dst = (ci * cout + co) * taps;
-    for (let t = 0; t < taps; t++) wr[dst + t] = w[src + taps - 1 - t]!;
-  }
-  K.conv2dForward(gy, wr, gx, {
-    n: g.n, cin: cout, h: g.oh, w: g.ow, cout: cin, kh, kw, strideH: 1, strideW: 1,
-    padH: kh - 1 - g.padH, padW: kw - 1 - g.padW, groups: 1, oh: g.h, ow: g.w,
-  });
-}
-
 /** y = conv(x, w) + b: x [N, C, H, W], w [Cout, C/groups, kH, kW], b [Cout] → [N, Cout, OH, OW]. */
 export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const g = convGeom(x.shape, w.shape, opts);
@@ -106,7 +80,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const out = new Tensor(y, [g.n, g.cout, g.oh, g.ow]);
   const inputs = b ? [x, w, b] : [x, w];
   return record(out, spikes ? 'conv2d(spike)' : 'conv2d', inputs, (gy) => {
-    if (x.requiresGrad) { const gx = new Float32Array(x.size); backwardInput(gy, w.data, gx, g); accumulateOwned(x, gx); }
+    if (x.requiresGrad) { const gx = new Float32Array(x.size); K.conv2dBackwardInput(gy, w.data, gx, g); accumulateOwned(x, gx); }
     if (w.requiresGrad) {
       const gw = new Float32Array(w.size);
       if (spikes) K.spikeConv2dBackwardWeight(x.data, gy, gw, g, 0);
