@@ -107,8 +107,12 @@ export function spikeDensity(a: Float32Array): number {
  * - conv [128,16,12,12]→16 5×5: forward 3.1–3.4 / 2.3–2.4 / 1.7–1.8, weight gradient 3.4–4.2 / 2.0–2.7 / 1.9–2.0
  *   (spike still 1.2–1.4× faster at density 1 on this shape);
  * - conv [32,64,32,32]→64 3×3 pad 1: forward 2.0 / 1.7 / 1.15, weight gradient 3.1 / 1.4 / 0.93.
+ * Re-measured after the in-place (implicit) dense conv kernels, two runs, one thread:
+ * - linear: forward 1.3–3.1 / 0.5–1.0 / 1.0–1.1, weight gradient 2.7–2.8 / 1.2–1.3 / 0.84–0.95;
+ * - conv 5×5: forward 2.1–3.2 / 1.4–1.5 / 1.1–1.2, weight gradient 2.0–2.6 / 1.8 / 1.3.
+ * Hence linear 0.3 (was 0.4); conv stays 0.5.
  */
-export const SPIKE_CROSSOVER = { linear: 0.4, conv: 0.5 } as const;
+export const SPIKE_CROSSOVER = { linear: 0.3, conv: 0.5 } as const;
 
 /** True when the spike kernel of this kind is expected to beat the dense kernel at this density. */
 export function preferSpike(kind: 'linear' | 'conv', density: number): boolean {
