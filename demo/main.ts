@@ -38,7 +38,7 @@ process.stdout.write(`edgespike demo: lenet ${'16C5-P2-16C5-P2-256-10'}, T = ${T
 const t0 = performance.now();
 const history = train(net, trainSet, testSet, {
   epochs, batchSize: RECIPE.batchSize, optim: { kind: RECIPE.optimizer, lr: RECIPE.lr }, schedule: { kind: RECIPE.schedule, epochs },
-  loss: { kind: 'ce' }, seed: 1, progress: true, logPath: join(outDir, 'lenet.es.log.jsonl'),
+  loss: { kind: 'ce', labelSmoothing: RECIPE.labelSmoothing }, seed: 1, progress: true, logPath: join(outDir, 'lenet.es.log.jsonl'),
 });
 const model = join(outDir, 'lenet.es');
 saveNet(model, net, { dataset: 'mnist', classNames: testSet.classNames, training: { epochs: history, samples: trainSet.length } });

@@ -17,7 +17,7 @@ import { checkFlags, choice, num, optNum, printJson } from './_args.js';
 import { DATASET_NAMES, isEventDataset, loadDataset } from './_data.js';
 
 /** The default recipe (lenet on MNIST, T = 4): what `train` does without flags. */
-export const RECIPE = { epochs: 3, batchSize: 64, lr: 2e-3, optimizer: 'adam', schedule: 'cosine', neuron: 'lif', surrogate: 'atan', readout: 'leaky' } as const;
+export const RECIPE = { epochs: 3, batchSize: 64, lr: 3e-3, labelSmoothing: 0.1, optimizer: 'adam', schedule: 'cosine', neuron: 'lif', surrogate: 'atan', readout: 'leaky' } as const;
 
 const args = {
   model: { type: 'string', description: `zoo name (${zooNames().join(', ')}) or a spec such as 16C5-P2-16C5-P2-256-10`, default: 'lenet' },
@@ -38,7 +38,7 @@ const args = {
   loss: { type: 'string', description: `loss (${LOSSES.join(', ')})`, default: 'ce' },
   'tet-lambda': { type: 'string', description: 'TET: weight λ of the MSE regulariser', default: '0.05' },
   'tet-phi': { type: 'string', description: 'TET: target φ of the regulariser', default: '1' },
-  'label-smoothing': { type: 'string', description: 'label smoothing ε', default: '0' },
+  'label-smoothing': { type: 'string', description: 'label smoothing ε', default: String(RECIPE.labelSmoothing) },
   neuron: { type: 'string', description: `neuron preset (${Object.keys(NEURON_PRESETS).join(', ')})`, default: RECIPE.neuron },
   beta: { type: 'string', description: 'leak β of the multiplicative LIF' },
   tau: { type: 'string', description: 'time constant τ of the decay-input LIF' },
