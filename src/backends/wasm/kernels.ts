@@ -36,11 +36,14 @@ class Ctx {
     return items < 2 || work < this.cfg.minParallelWork ? 1 : this.pool.usable(Math.min(this.cfg.threads, items));
   }
 
-  /** Runs a body over [0, items) with one scratch area per part; the body's last args are (from, to, scratch). */
-  split(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
+  /**
+   * Runs a body over [0, items) with one scratch area per part; the body's last args are (from, to, scratch).
+   * With `weights` (per item), parts get equal total weight instead of equal item counts.
+   */
+  split(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[], weights?: ArrayLike<number>): void {
     const parts = this.threadsFor(work, items);
     const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
-    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]]);
+    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts > 1 ? weights : undefined);
   }
 
   /** Copies `length` floats at arena offset `off` into dst. */
@@ -116,6 +119,20 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
   };
 }
 
+/**
+ * Work per item of a spike kernel: its active inputs plus a fixed cost (a quarter of the item's size).
+ * Time-major batches put the sparse early steps first, so equal item counts would leave one thread idle.
+ */
+function spikeWeights(s: Float32Array, items: number): Float64Array {
+  const size = s.length / items, w = new Float64Array(items), fixed = size / 4;
+  for (let it = 0; it < items; it++) {
+    let c = 0;
+    for (let j = it * size, end = j + size; j < end; j++) if (s[j] !== 0) c++;
+    w[it] = c + fixed;
+  }
+  return w;
+}
+
 type SpikeNames = 'spikeLinear' | 'spikeLinearBackwardWeight' | 'spikeConv2dForward' | 'spikeConv2dBackwardWeight';
 
 /** Spike-fed kernels: weights re-laid so active inputs add contiguous vectors; rows or items split. */
@@ -125,7 +142,8 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     spikeLinear: (s, w, y, m, n, k) => ctx.scoped(() => {
       const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = arena.alloc(4 * m * n);
       exp.transpose(pw, wT, n, k);
-      ctx.split('spikeLinear', m * n * k, m, 4 * k, [ps, wT, py, m, n, k]);
+      const parts = ctx.threadsFor(m * n * k, m);
+      ctx.split('spikeLinear', m * n * k, m, 4 * k, [ps, wT, py, m, n, k], parts > 1 ? spikeWeights(s, m) : undefined);
       ctx.copyOut(y, py, m * n);
     }),
     spikeLinearBackwardWeight: (s, dy, dw, m, n, k, beta) => ctx.scoped(() => {
@@ -142,7 +160,8 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       const z = convSizes(g), geom = ctx.conv(g);
       const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(4 * z.w), py = arena.alloc(4 * z.y);
       exp.spikeConvPackWeights(pw, wr, geom, !exp.spikeConvGathers(geom));
-      ctx.split('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom]);
+      const parts = ctx.threadsFor(z.flops / 2, g.n);
+      ctx.split('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom], parts > 1 ? spikeWeights(s, g.n) : undefined);
       ctx.copyOut(y, py, z.y);
     }),
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {
@@ -152,7 +171,8 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       const acc = Array.from({ length: parts }, () => arena.alloc(4 * z.w));
       const scratch = acc.map(() => arena.alloc(exp.spikeConvWeightScratchBytes(geom)));
       for (const a of acc) exp.zero(a, z.w);
-      pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]]);
+      pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]],
+        parts > 1 ? spikeWeights(s, g.n) : undefined);
       acc.forEach((a, p) => exp.spikeConvUnpackWeights(a, pdw, geom, p === 0 ? beta : 1));
       ctx.copyOut(dw, pdw, z.w);
     }),

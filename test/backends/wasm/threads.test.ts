@@ -34,3 +34,14 @@ test('a process that used two threads exits by itself (workers are unref-ed)', (
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), '2 256');
 });
+
+test('balanced cuts give parts equal weight, each at least one item', async () => {
+  const { balancedCuts } = await import('../../../src/backends/wasm/threads.js');
+  // Sparse first half, dense second half (as early time steps): equal counts would be unbalanced.
+  const w = [1, 1, 1, 1, 1, 1, 10, 10, 10, 10];
+  assert.deepEqual(balancedCuts(w, 0, 10, 2), [0, 8, 10]);
+  assert.deepEqual(balancedCuts([5, 5, 5, 5], 0, 4, 2), [0, 2, 4]);
+  assert.deepEqual(balancedCuts([100, 1, 1], 0, 3, 3), [0, 1, 2, 3]);
+  assert.deepEqual(balancedCuts([0, 0, 0, 0], 0, 4, 2), [0, 2, 4]);
+  assert.deepEqual(balancedCuts([1, 1, 1, 1, 1, 1], 2, 8, 3), [2, 4, 6, 8]);
+});
