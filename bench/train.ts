@@ -10,14 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/tensor/tape.js';
 import { setThreads, backendInfo } from '../src/backends/index.js';
 import { zoo } from '../src/models/zoo.js';
 import { SpikingNet } from '../src/layers/net.js';
 import { neuronParams } from '../src/neurons/neuron.js';
 import { mnist, packagedMnistDir } from '../src/data/mnist.js';
-import { makeBatch } from '../src/train/trainer.js';
+import { makeBatch } from '../src/data/batch.js';
 import { Optimizer } from '../src/train/optim.js';
 import { lossOf } from '../src/train/loss.js';
 import { Rng } from '../src/data/rng.js';
@@ -49,10 +48,9 @@ export function measureOurs(batches: number): Figures {
   let t0 = performance.now();
   for (let b = 3; b < 3 + batches; b++) step(b);
   const trainRate = (batches * 128) / ((performance.now() - t0) / 1000);
-  const ids = Array.from({ length: 2048 }, (_, i) => i);
   const infer = (): number => noGrad(() => {
     const s = performance.now();
-    for (let b = 0; b < 2048; b += 256) net.forward(makeBatch(test, ids, b, b + 256).x, { training: false });
+    for (let b = 0; b < 2048; b += 256) net.forward(makeBatch(test, null, b, b + 256).x, { training: false });
     return 2048 / ((performance.now() - s) / 1000);
   });
   infer();
@@ -60,9 +58,9 @@ export function measureOurs(batches: number): Figures {
   const lat: number[] = [];
   noGrad(() => {
     for (let i = 0; i < 220; i++) {
-      const x = makeBatch(test, ids, i, i + 1).x;
+      const x = makeBatch(test, null, i, i + 1).x;
       t0 = performance.now();
-      net.forward(new Tensor(x.data, x.shape), { training: false });
+      net.forward(x, { training: false });
       if (i >= 20) lat.push(performance.now() - t0);
     }
   });

@@ -1,9 +1,8 @@
 /** `edgespike eval`: test accuracy and speed of a model file on a data set. */
 import { defineCommand } from 'citty';
-import { loadNet } from '../train/model-file.js';
 import { evaluate } from '../train/trainer.js';
 import { SpikingNet } from '../layers/net.js';
-import { loadNetArrays, netArrays } from '../train/model-file.js';
+import { loadNet, loadNetArrays, netArrays } from '../train/model-file.js';
 import { checkFlags, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 

@@ -5,8 +5,8 @@
  */
 import { defineCommand } from 'citty';
 import { EdgespikeError } from '../util/errors.js';
-import { zoo, zooNames } from '../models/zoo.js';
-import { parseSpec } from '../notation/parse.js';
+import { zooNames } from '../models/zoo.js';
+import { resolveModel } from './_model.js';
 import type { ModelSpec } from '../notation/spec.js';
 import { archReport, formatArchTable, megabytes, mbTrunc2, ARCH_CONVENTIONS, type ArchConventionName, type ArchReport } from '../metrics/arch.js';
 import { runReport, latencyReport, ENERGY_PRESETS, type EnergyModel, type RunReport } from '../metrics/run.js';
@@ -87,9 +87,10 @@ export const profileCommand = defineCommand({
     } else {
       if (!a.arch) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
       const name = String(a.arch);
-      if ((zooNames() as string[]).includes(name)) { const z = zoo(name); spec = z.spec; input = [...z.input]; conv = ZOO_CONVENTION[name] ?? 'all'; }
+      const m = resolveModel(name);
+      spec = m.spec;
+      if (m.input) { input = [...m.input]; conv = ZOO_CONVENTION[name] ?? 'all'; }
       else {
-        try { spec = parseSpec(name); } catch (e) { if (e instanceof EdgespikeError) throw new EdgespikeError(`--model: "${name}" is neither a zoo name nor a valid spec: ${e.message}`); throw e; }
         if (!a.input) throw new EdgespikeError('profile: a spec needs --input CxHxW');
         input = [];
       }

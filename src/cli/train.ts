@@ -1,9 +1,9 @@
 /** `edgespike train`: trains a model from the zoo or a spec on a data set and writes a model file. */
 import { defineCommand } from 'citty';
 import { EdgespikeError } from '../util/errors.js';
-import { zoo, zooNames } from '../models/zoo.js';
-import { parseSpec } from '../notation/parse.js';
-import { withClasses, type ModelSpec } from '../notation/spec.js';
+import { zooNames } from '../models/zoo.js';
+import { withClasses } from '../notation/spec.js';
+import { resolveModel } from './_model.js';
 import { NEURON_PRESETS, neuronParams, type NeuronPreset } from '../neurons/neuron.js';
 import { SURROGATES, type SurrogateName } from '../neurons/surrogate.js';
 import { SpikingNet, READOUTS } from '../layers/net.js';
@@ -60,14 +60,6 @@ const args = {
   json: { type: 'boolean', description: 'print a final JSON object' },
 } as const;
 
-function specFor(model: string, classes: number): { spec: ModelSpec; input?: readonly number[] } {
-  if ((zooNames() as string[]).includes(model)) { const z = zoo(model); return { spec: withClasses(z.spec, classes), input: z.input }; }
-  try { return { spec: withClasses(parseSpec(model), classes) }; } catch (e) {
-    if (e instanceof EdgespikeError) throw new EdgespikeError(`--model: "${model}" is neither a zoo name (${zooNames().join(', ')}) nor a valid spec: ${e.message}`);
-    throw e;
-  }
-}
-
 function augmentFor(kind: 'none' | 'crop' | 'crop-flip', dataset: string): AugmentOptions | undefined {
   if (kind === 'none') return undefined;
   if (isEventDataset(dataset)) throw new EdgespikeError(`--augment ${kind}: applies to image data sets, not to ${dataset}`);
@@ -93,7 +85,8 @@ export const trainCommand = defineCommand({
     const dOpts = { dataDir: a['data-dir'], T };
     const trainSet = await loadDataset(dataset, 'train', { ...dOpts, limit: optNum('limit', a.limit, { int: true, min: 1 }) });
     const testSet = await loadDataset(dataset, 'test', { ...dOpts, limit: optNum('test-limit', a['test-limit'], { int: true, min: 1 }) });
-    const { spec, input: zooInput } = specFor(String(a.model), trainSet.numClasses);
+    const model = resolveModel(String(a.model));
+    const spec = withClasses(model.spec, trainSet.numClasses), zooInput = model.input;
     const input = trainSet.temporal ? trainSet.shape.slice(1) : trainSet.shape;
     if (zooInput && zooInput.join() !== input.join() && !(zooInput[1] === input[1] && zooInput[2] === input[2])) {
       process.stderr.write(`note: ${a.model} was designed for input [${zooInput.join(', ')}]; building it for [${input.join(', ')}]\n`);

@@ -10,7 +10,7 @@ import { EdgespikeError, fmtShape } from '../util/errors.js';
 import type { LayerSpec, ModelSpec } from '../notation/spec.js';
 import { chainShapes } from '../notation/shapes.js';
 import type { NeuronParams } from '../neurons/neuron.js';
-import { BatchNorm, Conv, DeferredBias, Dense, Dropout, Flatten, GlobalAvgPool, Pool, Residual, Spiking, type Layer, type RunContext } from './layers.js';
+import { BatchNorm, Conv, DeferredBias, Dense, Dropout, Flatten, GlobalAvgPool, Pool, Residual, Spiking, expandTime, type Layer, type RunContext } from './layers.js';
 import { encode, type EncoderSpec } from './encode.js';
 
 /**
@@ -152,7 +152,7 @@ export class SpikingNet {
       opts.onLayer?.(l, a, y, wasStatic);
       a = y;
     }
-    const steps = ctx.static ? op.reshape(expandStatic(a, T), [T, N, this.classes]) : op.reshape(a, [T, N, this.classes]);
+    const steps = ctx.static ? op.reshape(expandTime(a, T), [T, N, this.classes]) : op.reshape(a, [T, N, this.classes]);
     return { steps, logits: this.aggregate(steps) };
   }
 
@@ -172,10 +172,6 @@ export class SpikingNet {
     const weighted = op.mul(op.reshape(steps, [T, N * C]), new Tensor(w, [T, 1]));
     return op.reshape(op.sum(weighted, 0), [N, C]);
   }
-}
-
-function expandStatic(a: Tensor, T: number): Tensor {
-  return op.concat(Array.from({ length: T }, () => a), 0);
 }
 
 /** [N, T, …] → time-folded [T·N, …]. */

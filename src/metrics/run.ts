@@ -11,10 +11,11 @@
  *   excluded (its README's rule), times an optional factor (its 2·2^k·B sub-neurons; 1 for LIF).
  * - MACs: layers fed by analog values; a static (direct) input is processed once, not T times.
  */
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/tape.js';
 import type { Dataset } from '../data/dataset.js';
-import { sampleSize } from '../data/dataset.js';
+import { makeBatch } from '../data/batch.js';
+import { argmaxRows } from '../ops/reduce.js';
 import { EdgespikeError } from '../util/errors.js';
 import { Conv, Dense, type Layer } from '../layers/layers.js';
 import type { SpikingNet } from '../layers/net.js';
@@ -128,13 +129,11 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
     layer: l, role: i === 0 ? 'first' : i === weighted.length - 1 ? 'readout' : 'hidden', input: 'analog', nz: 0, total: 0, macsPerStep: 0, acs: 0, macs: 0,
   }]));
   const mon = new Monitor(T);
-  const size = sampleSize(data);
   let correct = 0;
   noGrad(() => {
     for (let b = 0; b < n; b += bs) {
-      const m = Math.min(bs, n - b), xb = new Float32Array(m * size), y = new Int32Array(m);
-      for (let i = 0; i < m; i++) { data.read(b + i, xb, i * size); y[i] = data.label(b + i); }
-      const out = net.forward(new Tensor(xb, [m, ...data.shape]), {
+      const { x, y } = makeBatch(data, null, b, Math.min(n, b + bs));
+      const out = net.forward(x, {
         training: false, monitor: mon.hook,
         onLayer: (l, x, yy, st) => {
           const a = accs.get(l);
@@ -143,12 +142,8 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
           account(a, x, yy, st, T);
         },
       });
-      const L = out.logits, C = L.shape[1]!;
-      for (let i = 0; i < m; i++) {
-        let best = 0;
-        for (let j = 1; j < C; j++) if (L.data[i * C + j]! > L.data[i * C + best]!) best = j;
-        if (best === y[i]) correct++;
-      }
+      const pred = argmaxRows(out.logits);
+      for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
     }
   });
   const layers: LayerOps[] = [...accs.values()].map((a) => ({
@@ -170,14 +165,13 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
 
 /** Batch-1 latency p50/p95 (ms) and mean time per top-level layer, on this machine. */
 export function latencyReport(net: SpikingNet, data: Dataset, runs = 100): { p50: number; p95: number; perLayerMs: Record<string, number> } {
-  const size = sampleSize(data), per: Record<string, number> = {}, times: number[] = [];
+  const per: Record<string, number> = {}, times: number[] = [];
   noGrad(() => {
     for (let r = 0; r < runs + 10; r++) {
-      const x = new Float32Array(size);
-      data.read(r % data.length, x, 0);
+      const { x } = makeBatch(data, null, r % data.length, (r % data.length) + 1);
       let last = performance.now();
       const t0 = last;
-      net.forward(new Tensor(x, [1, ...data.shape]), {
+      net.forward(x, {
         training: false,
         onLayer: (l) => { const now = performance.now(); if (r >= 10) per[l.name] = (per[l.name] ?? 0) + now - last; last = now; },
       });

@@ -2,7 +2,7 @@
  * Elementwise ops with NumPy broadcasting: add, sub, mul, div, pow, maximum, and the unary ops.
  * Each op computes its output and records its backward right below it.
  */
-import { Tensor, scalar, type Shape } from '../tensor/tensor.js';
+import { Tensor, scalar } from '../tensor/tensor.js';
 import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
 import { EdgespikeError } from '../util/errors.js';
 import { broadcastIndex, broadcastShapes, sameShape, sumToShape } from './_broadcast.js';
@@ -124,19 +124,3 @@ export function clamp(a: Tensor, lo = -Infinity, hi = Infinity): Tensor {
   if (lo > hi) throw new EdgespikeError(`clamp: lower bound ${lo} is above upper bound ${hi}`);
   return unary('clamp', (x) => (x < lo ? lo : x > hi ? hi : x), (x) => (x >= lo && x <= hi ? 1 : 0))(a);
 }
-
-/** a · s + c for plain numbers s and c (one pass; common in neuron updates). */
-export function affine(a: Tensor, s: number, c = 0): Tensor {
-  return unary('affine', (x) => x * s + c, () => s)(a);
-}
-
-/** Throws when a tensor contains NaN or ±Infinity (names `what`). */
-export function assertFinite(a: Tensor, what: string): void {
-  const A = a.data;
-  for (let i = 0; i < A.length; i++) {
-    if (!Number.isFinite(A[i]!)) throw new EdgespikeError(`${what}: value ${A[i]} at index ${i} is not finite`);
-  }
-}
-
-/** Shape helper re-exported for op authors. */
-export type { Shape };

@@ -3,7 +3,6 @@
  * (spec, input shape, neuron and encoder settings, T, readout, normalisation, class names, a
  * training summary) in one edgespike model file (safetensors + JSON metadata, written atomically).
  */
-import { Tensor } from '../tensor/tensor.js';
 import { EdgespikeError } from '../util/errors.js';
 import { loadModel, saveModel, type FloatTensor } from '../io/model-file.js';
 import { formatSpec } from '../notation/format.js';
@@ -69,6 +68,3 @@ export function loadNet(path: string): { net: SpikingNet; meta: ModelMeta } {
   loadNetArrays(net, tensors, path);
   return { net, meta: m };
 }
-
-/** Re-exported for callers that build inputs. */
-export { Tensor };

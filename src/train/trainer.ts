@@ -4,12 +4,12 @@
  * epoch, and resume that gives exactly the weights of an uninterrupted run.
  */
 import { appendFileSync, existsSync } from 'node:fs';
-import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/tape.js';
 import { argmaxRows } from '../ops/reduce.js';
 import { Rng } from '../data/rng.js';
-import { sampleSize, type Dataset } from '../data/dataset.js';
-import { augment, type AugmentOptions } from '../data/augment.js';
+import type { Dataset } from '../data/dataset.js';
+import type { AugmentOptions } from '../data/augment.js';
+import { makeBatch } from '../data/batch.js';
 import { EdgespikeError } from '../util/errors.js';
 import { loadCheckpoint, saveCheckpoint, type FloatTensor } from '../io/model-file.js';
 import type { SpikingNet } from '../layers/net.js';
@@ -53,20 +53,6 @@ export interface EpochRecord {
   readonly seconds: number;
 }
 
-/** Reads samples idx[from … to) of d (with optional augmentation) into one batch tensor. */
-export function makeBatch(d: Dataset, idx: ArrayLike<number>, from: number, to: number, aug?: { opts: AugmentOptions; rng: Rng }): { x: Tensor; y: Int32Array } {
-  const n = to - from, size = sampleSize(d);
-  const x = new Float32Array(n * size), y = new Int32Array(n);
-  const tmp = aug ? new Float32Array(size) : null;
-  for (let i = 0; i < n; i++) {
-    const j = idx[from + i]!;
-    y[i] = d.label(j);
-    if (tmp && aug) { d.read(j, tmp, 0); augment(tmp, x.subarray(i * size, (i + 1) * size), d.shape, aug.rng, aug.opts); }
-    else d.read(j, x, i * size);
-  }
-  return { x: new Tensor(x, [n, ...d.shape]), y };
-}
-
 /** Result of evaluate(). */
 export interface EvalResult { readonly accuracy: number; readonly samples: number; readonly seconds: number; readonly samplesPerSecond: number }
 
@@ -74,10 +60,9 @@ export interface EvalResult { readonly accuracy: number; readonly samples: numbe
 export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResult {
   const t0 = performance.now();
   let correct = 0;
-  const order = Array.from({ length: d.length }, (_, i) => i);
   noGrad(() => {
     for (let b = 0; b < d.length; b += batchSize) {
-      const { x, y } = makeBatch(d, order, b, Math.min(d.length, b + batchSize));
+      const { x, y } = makeBatch(d, null, b, Math.min(d.length, b + batchSize));
       const pred = argmaxRows(net.forward(x, { training: false }).logits);
       for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
     }

@@ -1,7 +1,8 @@
 /**
- * A small seeded pseudo-random generator (sfc32, seeded through splitmix32) so that every random
- * transform and the emulator are reproducible from one integer seed.
+ * The random source of the event transforms and the emulator: the shared seeded generator
+ * (src/data/rng.ts) behind a small interface with uniform and normal draws.
  */
+import { Rng as Generator } from '../rng.js';
 
 /** A seeded random source. */
 export interface Rng {
@@ -15,28 +16,10 @@ export interface Rng {
   normal(): number;
 }
 
-/** Creates a generator from an integer seed; equal seeds give equal sequences. */
+/** Creates a generator from an integer seed (the shared xoshiro128** generator); equal seeds give equal sequences. */
 export function createRng(seed: number): Rng {
-  let s = seed >>> 0;
-  const splitmix = (): number => {
-    s = (s + 0x9e3779b9) | 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = splitmix(), b = splitmix(), c = splitmix(), d = splitmix();
-  const u32 = (): number => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return t >>> 0;
-  };
-  for (let i = 0; i < 12; i++) u32();
-  const next = (): number => u32() / 4294967296;
+  const g = new Generator(seed);
+  const next = (): number => g.float();
   return {
     next,
     int: (n) => Math.floor(next() * n),
