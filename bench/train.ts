@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noGrad } from '../src/tensor/tape.js';
+import { workspace } from '../src/tensor/storage.js';
 import { setThreads, backendInfo } from '../src/backends/index.js';
 import { zoo } from '../src/models/zoo.js';
 import { SpikingNet } from '../src/layers/net.js';
@@ -41,8 +42,12 @@ export function measureOurs(batches: number): Figures {
   const opt = new Optimizer(net.parameters(), { kind: 'adam', lr: 1e-3 });
   const step = (b: number): void => {
     const { x, y } = makeBatch(train, order, b * 128, (b + 1) * 128);
-    const loss = lossOf(net.forward(x, { training: true, rng }), y, { kind: 'ce' });
-    opt.zeroGrad(); loss.backward(); opt.step();
+    // as the trainer does it: each step in a workspace
+    workspace(() => {
+      const loss = lossOf(net.forward(x, { training: true, rng }), y, { kind: 'ce' });
+      opt.zeroGrad(); loss.backward();
+    });
+    opt.step();
   };
   for (let b = 0; b < 3; b++) step(b); // warm-up
   let t0 = performance.now();
@@ -50,7 +55,7 @@ export function measureOurs(batches: number): Figures {
   const trainRate = (batches * 128) / ((performance.now() - t0) / 1000);
   const infer = (): number => noGrad(() => {
     const s = performance.now();
-    for (let b = 0; b < 2048; b += 256) net.forward(makeBatch(test, null, b, b + 256).x, { training: false });
+    for (let b = 0; b < 2048; b += 256) workspace(() => { net.forward(makeBatch(test, null, b, b + 256).x, { training: false }); });
     return 2048 / ((performance.now() - s) / 1000);
   });
   infer();
@@ -60,7 +65,7 @@ export function measureOurs(batches: number): Figures {
     for (let i = 0; i < 220; i++) {
       const x = makeBatch(test, null, i, i + 1).x;
       t0 = performance.now();
-      net.forward(x, { training: false });
+      workspace(() => { net.forward(x, { training: false }); });
       if (i >= 20) lat.push(performance.now() - t0);
     }
   });

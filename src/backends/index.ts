@@ -8,6 +8,7 @@ import type { Kernels } from '../kernels/contract.js';
 import { refKernels } from './ref/index.js';
 import { wasmBackendAsync, wasmBackendSync, type WasmBackend } from './wasm/index.js';
 import { MAX_WORKERS } from './wasm/threads.js';
+import { _setLenderSource } from '../tensor/storage.js';
 
 /** Names of the kernel bodies. */
 export type BackendName = 'ref' | 'wasm';
@@ -123,3 +124,6 @@ export function preferSpike(kind: 'linear' | 'conv', density: number): boolean {
 export function activeWasm(): WasmBackend | undefined {
   return resolve() === 'wasm' ? wasm : undefined;
 }
+
+// Workspaces (src/tensor/storage.ts) borrow the active wasm backend's memory; the reference body needs none.
+_setLenderSource(() => (resolve() === 'wasm' ? wasm!.heap : undefined));

@@ -12,6 +12,7 @@
  * - MACs: layers fed by analog values; a static (direct) input is processed once, not T times.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import { workspace } from '../tensor/storage.js';
 import { noGrad } from '../tensor/tape.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/batch.js';
@@ -133,7 +134,7 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
   noGrad(() => {
     for (let b = 0; b < n; b += bs) {
       const { x, y } = makeBatch(data, null, b, Math.min(n, b + bs));
-      const out = net.forward(x, {
+      const pred = workspace(() => argmaxRows(net.forward(x, {
         training: false, monitor: mon.hook,
         onLayer: (l, x, yy, st) => {
           const a = accs.get(l);
@@ -141,8 +142,7 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
           a.input = x.binary ? 'spikes' : st ? 'static' : 'analog';
           account(a, x, yy, st, T);
         },
-      });
-      const pred = argmaxRows(out.logits);
+      }).logits));
       for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
     }
   });
@@ -171,9 +171,11 @@ export function latencyReport(net: SpikingNet, data: Dataset, runs = 100): { p50
       const { x } = makeBatch(data, null, r % data.length, (r % data.length) + 1);
       let last = performance.now();
       const t0 = last;
-      net.forward(x, {
-        training: false,
-        onLayer: (l) => { const now = performance.now(); if (r >= 10) per[l.name] = (per[l.name] ?? 0) + now - last; last = now; },
+      workspace(() => {
+        net.forward(x, {
+          training: false,
+          onLayer: (l) => { const now = performance.now(); if (r >= 10) per[l.name] = (per[l.name] ?? 0) + now - last; last = now; },
+        });
       });
       if (r >= 10) times.push(performance.now() - t0);
     }

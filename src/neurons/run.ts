@@ -4,6 +4,7 @@
  */
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
+import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { neuronKernels } from '../backends/neuron.js';
 import { coefficientGrads, kernelParams, type NeuronParams } from './neuron.js';
@@ -55,14 +56,14 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   const v = o.v0 ? new Float32Array(o.v0) : new Float32Array(m);
   const v0 = new Float32Array(v);
   const learn = needsGrad(xs, lp.decay, lp.vth);
-  const s = new Float32Array(T * m), h = new Float32Array(learn || (o.keepMembrane ?? true) ? T * m : 0);
+  const s = floatsFor(T * m), h = floatsFor(learn || (o.keepMembrane ?? true) ? T * m : 0);
   const count = K.neuronForward(xs.data, v, s, h, T, m, !!o.staticInput, kp);
   const spikes = new Tensor(s, [T, ...shape]);
   spikes.binary = true;
   spikes.density = count / Math.max(1, T * m);
   const inputs = [xs, ...(lp.decay ? [lp.decay] : []), ...(lp.vth ? [lp.vth] : [])];
   record(spikes, 'neuronRun', inputs, (gs) => {
-    const gx = new Float32Array(xs.size), gp = new Float64Array(4);
+    const gx = floatsFor(xs.size), gp = new Float64Array(4);
     if (sur.id === undefined) neuronBackwardWith((u) => sur.grad(u, kp.alpha), gs, h, s, xs.data, v0, gx, T, m, !!o.staticInput, kp, gp);
     else K.neuronBackward(gs, h, s, xs.data, v0, gx, T, m, !!o.staticInput, kp, gp);
     if (xs.requiresGrad) accumulateOwned(xs, gx);

@@ -4,6 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { accumulateOwned, record } from '../tensor/tape.js';
+import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { kernels, preferSpike, spikeDensity } from '../backends/index.js';
 import { outSize, type ConvGeom } from '../kernels/contract.js';
@@ -41,7 +42,7 @@ export function convGeom(xs: readonly number[], ws: readonly number[], opts: Con
 export function channelBias(x: Tensor, b: Tensor): Tensor {
   if (x.rank < 2 || b.rank !== 1 || b.shape[0] !== x.shape[1]) throw new EdgespikeError(`channelBias: bias must be [${x.shape[1]}] for input ${fmtShape(x.shape)}, got ${fmtShape(b.shape)}`);
   const c = x.shape[1]!, plane = x.size / (x.shape[0]! * c), planes = x.shape[0]! * c;
-  const X = x.data, B = b.data, y = new Float32Array(x.size);
+  const X = x.data, B = b.data, y = floatsFor(x.size);
   for (let p = 0; p < planes; p++) {
     const v = B[p % c]!, o = p * plane;
     for (let j = 0; j < plane; j++) y[o + j] = X[o + j]! + v;
@@ -67,7 +68,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   if (b && (b.rank !== 1 || b.shape[0] !== g.cout)) throw new EdgespikeError(`conv2d: bias must be [${g.cout}], got ${fmtShape(b.shape)}`);
   const K = kernels();
   const plane = g.oh * g.ow;
-  const y = new Float32Array(g.n * g.cout * plane);
+  const y = floatsFor(g.n * g.cout * plane);
   const spikes = x.binary && preferSpike('conv', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeConv2dForward(x.data, w.data, y, g);
   else K.conv2dForward(x.data, w.data, y, g);
@@ -80,7 +81,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const out = new Tensor(y, [g.n, g.cout, g.oh, g.ow]);
   const inputs = b ? [x, w, b] : [x, w];
   return record(out, spikes ? 'conv2d(spike)' : 'conv2d', inputs, (gy) => {
-    if (x.requiresGrad) { const gx = new Float32Array(x.size); K.conv2dBackwardInput(gy, w.data, gx, g); accumulateOwned(x, gx); }
+    if (x.requiresGrad) { const gx = floatsFor(x.size); K.conv2dBackwardInput(gy, w.data, gx, g); accumulateOwned(x, gx); }
     if (w.requiresGrad) {
       const gw = new Float32Array(w.size);
       if (spikes) K.spikeConv2dBackwardWeight(x.data, gy, gw, g, 0);

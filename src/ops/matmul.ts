@@ -4,6 +4,7 @@
  */
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { accumulateOwned, record } from '../tensor/tape.js';
+import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { kernels, preferSpike, spikeDensity } from '../backends/index.js';
 
@@ -69,7 +70,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (b && (b.rank !== 1 || b.shape[0] !== nOut)) throw new EdgespikeError(`linear: bias must be [${nOut}], got ${fmtShape(b.shape)}`);
   const K = kernels();
   const rows = x.size / nIn;
-  const y = new Float32Array(rows * nOut);
+  const y = floatsFor(rows * nOut);
   const spikes = x.binary && preferSpike('linear', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeLinear(x.data, w.data, y, rows, nOut, nIn);
   else K.gemm(x.data, w.data, y, rows, nOut, nIn, false, true, 0);
@@ -77,7 +78,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const out = new Tensor(y, [...x.shape.slice(0, -1), nOut]);
   const inputs = b ? [x, w, b] : [x, w];
   return record(out, spikes ? 'linear(spike)' : 'linear', inputs, (g) => {
-    if (x.requiresGrad) { const gx = new Float32Array(x.size); K.gemm(g, w.data, gx, rows, nIn, nOut, false, false, 0); accumulateOwned(x, gx); }
+    if (x.requiresGrad) { const gx = floatsFor(x.size); K.gemm(g, w.data, gx, rows, nIn, nOut, false, false, 0); accumulateOwned(x, gx); }
     if (w.requiresGrad) {
       const gw = new Float32Array(w.size);
       if (spikes) K.spikeLinearBackwardWeight(x.data, g, gw, rows, nOut, nIn, 0);

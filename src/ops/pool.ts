@@ -4,6 +4,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { accumulateOwned, record } from '../tensor/tape.js';
+import { floatsFor, intsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { kernels } from '../backends/index.js';
 import { outSize, type PoolGeom } from '../kernels/contract.js';
@@ -28,12 +29,12 @@ export function maxPool2d(x: Tensor, k: number, opts: PoolOptions = {}): Tensor 
   const g = poolGeom('maxPool2d', x, k, opts);
   const K = kernels();
   const n = g.n * g.c * g.oh * g.ow;
-  const y = new Float32Array(n), arg = new Int32Array(n);
+  const y = floatsFor(n), arg = intsFor(n);
   K.maxPool2dForward(x.data, y, arg, g);
   const out = new Tensor(y, [g.n, g.c, g.oh, g.ow]);
   out.binary = x.binary;
   return record(out, 'maxPool2d', [x], (gy) => {
-    const gx = new Float32Array(x.size);
+    const gx = floatsFor(x.size);
     K.maxPool2dBackward(gy, arg, gx, g);
     accumulateOwned(x, gx);
   });
@@ -43,10 +44,10 @@ export function maxPool2d(x: Tensor, k: number, opts: PoolOptions = {}): Tensor 
 export function avgPool2d(x: Tensor, k: number, opts: PoolOptions = {}): Tensor {
   const g = poolGeom('avgPool2d', x, k, opts);
   const K = kernels();
-  const y = new Float32Array(g.n * g.c * g.oh * g.ow);
+  const y = floatsFor(g.n * g.c * g.oh * g.ow);
   K.avgPool2dForward(x.data, y, g);
   return record(new Tensor(y, [g.n, g.c, g.oh, g.ow]), 'avgPool2d', [x], (gy) => {
-    const gx = new Float32Array(x.size);
+    const gx = floatsFor(x.size);
     K.avgPool2dBackward(gy, gx, g);
     accumulateOwned(x, gx);
   });

@@ -4,6 +4,7 @@
  */
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { Tensor, _setBackward, type TapeNode } from './tensor.js';
+import { isLent } from './storage.js';
 
 let gradEnabled = true;
 
@@ -50,7 +51,8 @@ export function accumulate(t: Tensor, g: Float32Array): void {
  */
 export function accumulateOwned(t: Tensor, g: Float32Array): void {
   if (!t.requiresGrad) return;
-  if (t.grad === null) { t.grad = g; return; }
+  // A leaf (parameter, input) keeps its gradient after the workspace ends, so lent memory is copied.
+  if (t.grad === null) { t.grad = t.node === null && isLent(g) ? new Float32Array(g) : g; return; }
   const a = t.grad;
   for (let i = 0; i < a.length; i++) a[i]! += g[i]!;
 }

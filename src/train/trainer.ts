@@ -5,6 +5,7 @@
  */
 import { appendFileSync, existsSync } from 'node:fs';
 import { noGrad } from '../tensor/tape.js';
+import { workspace } from '../tensor/storage.js';
 import { argmaxRows } from '../ops/reduce.js';
 import { Rng } from '../data/rng.js';
 import type { Dataset } from '../data/dataset.js';
@@ -63,7 +64,7 @@ export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResu
   noGrad(() => {
     for (let b = 0; b < d.length; b += batchSize) {
       const { x, y } = makeBatch(d, null, b, Math.min(d.length, b + batchSize));
-      const pred = argmaxRows(net.forward(x, { training: false }).logits);
+      const pred = workspace(() => argmaxRows(net.forward(x, { training: false }).logits));
       for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
     }
   });
@@ -133,17 +134,21 @@ function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, c
     // Cosine anneals every step (fractional epochs); the step schedule changes at epoch boundaries.
     if (cfg.schedule.kind === 'cosine') opt.lr = scheduledLr(cfg.schedule, cfg.optim.lr, st.epoch + b / n);
     const { x, y } = makeBatch(trainSet, order, b, Math.min(n, b + bs), cfg.augment ? { opts: cfg.augment, rng } : undefined);
-    const out = net.forward(x, { training: true, rng });
-    const loss = lossOf(out, y, cfg.loss, cfg.phiFromThreshold ? phi : undefined);
-    if (!Number.isFinite(loss.item())) throw new EdgespikeError(`train: loss became ${loss.item()} at epoch ${st.epoch + 1}, batch ${b / bs + 1} (try a lower learning rate)`);
-    opt.zeroGrad();
-    loss.backward();
+    // One workspace per step: activations and their gradients reuse the same memory every step.
+    const { lossValue, pred } = workspace(() => {
+      const out = net.forward(x, { training: true, rng });
+      const loss = lossOf(out, y, cfg.loss, cfg.phiFromThreshold ? phi : undefined);
+      const lossValue = loss.item();
+      if (!Number.isFinite(lossValue)) throw new EdgespikeError(`train: loss became ${lossValue} at epoch ${st.epoch + 1}, batch ${b / bs + 1} (try a lower learning rate)`);
+      opt.zeroGrad();
+      loss.backward();
+      return { lossValue, pred: argmaxRows(out.logits) };
+    });
     if (cfg.clip) clipGradNorm(opt.params, cfg.clip);
     opt.step();
     if (cfg.phiFromThreshold) phi = meanThreshold(net);
-    const pred = argmaxRows(out.logits);
     for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
-    lossSum += loss.item() * y.length;
+    lossSum += lossValue * y.length;
     seen += y.length;
     bar?.update(seen, { loss: lossSum / seen, acc: correct / seen, rate: seen / ((performance.now() - t0) / 1000) });
   }

@@ -27,16 +27,25 @@ test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 
       // A few inputs exactly at the threshold exercise ≥ versus >.
       x[0] = 1; x[5] = p.vth;
       const v0 = new Float32Array(m).map(() => rng.float() * 0.5);
-      const out = (k: typeof wasm) => {
-        const v1 = new Float32Array(v0), s = new Float32Array(T * m), h = new Float32Array(T * m);
-        const count = k.neuronForward(x, v1, s, h, T, m, stat, p);
+      /** Runs both kernels with every array from `alloc` (plain, or lent wasm memory the kernels use in place). */
+      const out = (k: typeof wasm, alloc = (n: number): Float32Array => new Float32Array(n)) => {
+        const copy = (a: Float32Array): Float32Array => { const c = alloc(a.length); c.set(a); return c; };
+        const X = copy(x), V0 = copy(v0), v1 = copy(v0), s = alloc(T * m), h = alloc(T * m);
+        const count = k.neuronForward(X, v1, s, h, T, m, stat, p);
         assert.equal(count, s.reduce((a, b) => a + b, 0), 'spike count returned by neuronForward');
-        const gs = new Float32Array(T * m).map((_, i) => Math.sin(i));
-        const gx = new Float32Array(x.length), gp = new Float64Array(4);
-        k.neuronBackward(gs, h, s, x, v0, gx, T, m, stat, p, gp);
+        const gs = copy(new Float32Array(T * m).map((_, i) => Math.sin(i)));
+        const gx = alloc(x.length), gp = new Float64Array(4);
+        k.neuronBackward(gs, h, s, X, V0, gx, T, m, stat, p, gp);
+        assert.deepEqual(X, x, 'the input was modified');
         return { v1, s, h, gx, gp };
       };
       const r = out(refNeuronKernels), w = out(wasm);
+      const mark = wb!.heap.begin();
+      try {
+        const l = out(wasm, (n) => wb!.heap.take(n, false)!);
+        assert.ok(wb!.arena.offsetOf(l.s) >= 0);
+        for (const key of ['v1', 's', 'h', 'gx', 'gp'] as const) assert.deepEqual(Array.from(l[key]), Array.from(w[key]), `${key} in wasm memory`);
+      } finally { wb!.heap.end(mark); }
       // Without membranes (inference): same spikes and state, nothing written to h.
       for (const k of [refNeuronKernels, wasm]) {
         const v2 = new Float32Array(v0), s2 = new Float32Array(T * m);

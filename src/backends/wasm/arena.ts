@@ -9,6 +9,10 @@ const PAGE = 65536;
 /** Byte-offset allocator over a WebAssembly.Memory that grows on demand. */
 export class Arena {
   private top: number;
+  /** Every buffer object the memory has had (a shared memory hands out a new one after each growth). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** Open mark() scopes: memory reserved for good must not come from inside one. */
+  private open = 0;
 
   /** Starts allocating at `base` (rounded up to 64 bytes). */
   constructor(readonly memory: WebAssembly.Memory, base: number) {
@@ -24,12 +28,38 @@ export class Arena {
     return off;
   }
 
-  /** Allocates room for `src` and copies it in. */
+  /** Reserves `bytes` for good (lent memory): only between kernel calls, never inside a mark() scope. */
+  reserve(bytes: number): number {
+    if (this.open > 0) throw new Error('arena: reserve() inside a kernel scope');
+    return this.alloc(bytes);
+  }
+
+  /** The byte offset of a when it is a view of this memory, else −1. */
+  offsetOf(a: Float32Array | Int32Array): number {
+    return this.buffers.has(a.buffer) ? a.byteOffset : -1;
+  }
+
+  /** The offset of `src` when it already lives in this memory, else room for it with `src` copied in. */
   put(src: Float32Array | Int32Array, length = src.length): number {
+    const here = this.offsetOf(src);
+    if (here >= 0) return here;
     const off = this.alloc(4 * length);
     const view = src instanceof Float32Array ? this.f32(off, length) : this.i32(off, length);
     view.set(src.length === length ? src : src.subarray(0, length));
     return off;
+  }
+
+  /** Where a kernel writes `length` values meant for dst: dst itself when it lives in this memory, else room for them. */
+  out(dst: Float32Array | Int32Array, length = dst.length): number {
+    const here = this.offsetOf(dst);
+    return here >= 0 ? here : this.alloc(4 * length);
+  }
+
+  /** Copies `length` values at offset `off` into dst (nothing to do when dst is that memory). */
+  copyOut(dst: Float32Array | Int32Array, off: number, length = dst.length): void {
+    if (this.offsetOf(dst) === off) return;
+    if (dst instanceof Float32Array) dst.set(this.f32(off, length));
+    else dst.set(this.i32(off, length));
   }
 
   /** Allocates an i32 record holding `fields`. */
@@ -41,21 +71,30 @@ export class Arena {
 
   /** The current top, to release back to. */
   mark(): number {
+    this.open++;
     return this.top;
   }
 
-  /** Frees everything allocated after `mark`. */
+  /** Frees everything allocated after `mark` (closes the scope mark() opened). */
   release(mark: number): void {
+    this.open--;
     this.top = mark;
+  }
+
+  /** The memory's current buffer, remembered as one of its own. */
+  private buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    this.buffers.add(b);
+    return b;
   }
 
   /** A fresh Float32Array view of `length` floats at byte offset `off`. */
   f32(off: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, off, length);
+    return new Float32Array(this.buffer(), off, length);
   }
 
   /** A fresh Int32Array view of `length` ints at byte offset `off`. */
   i32(off: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, off, length);
+    return new Int32Array(this.buffer(), off, length);
   }
 }

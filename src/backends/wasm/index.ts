@@ -4,6 +4,7 @@
  */
 import type { Kernels } from '../../kernels/contract.js';
 import { Arena } from './arena.js';
+import { Heap } from './heap.js';
 import { kernelTable, type ThreadSettings } from './kernels.js';
 import { loadWasmAsync, loadWasmSync, type WasmModule } from './loader.js';
 import { ThreadPool } from './threads.js';
@@ -18,6 +19,9 @@ export type { ThreadSettings } from './kernels.js';
  */
 export const DEFAULT_MIN_PARALLEL_WORK = 4e6;
 
+/** Most memory lent to workspaces (1 GiB of the 2 GiB the module may grow to); past it ops use plain arrays. */
+export const LEND_LIMIT_BYTES = 1 << 30;
+
 /** A ready wasm backend. `settings` may be changed at any time; it is read on every kernel call. */
 export interface WasmBackend {
   readonly kernels: Kernels;
@@ -25,6 +29,8 @@ export interface WasmBackend {
   readonly wasm: WasmModule;
   /** The arena kernels allocate from (other kernel families bind to it too). */
   readonly arena: Arena;
+  /** Memory lent to workspaces, so kernels work in place. */
+  readonly heap: Heap;
   /** Threads a large kernel would really use now (starts the workers if needed). */
   usableThreads(): number;
   /** Number of non-zero entries of a, counted with SIMD (about 5× faster than a JavaScript loop). */
@@ -41,6 +47,7 @@ export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
     settings,
     wasm,
     arena,
+    heap: new Heap(arena, LEND_LIMIT_BYTES),
     usableThreads: () => pool.usable(settings.threads),
     countNonZero: (a) => {
       const mark = arena.mark();

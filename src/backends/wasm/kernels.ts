@@ -1,6 +1,7 @@
 /**
- * The wasm kernel table: each kernel copies its inputs into the arena, calls the SIMD body (split over
- * threads when the work is large enough), copies the outputs back and releases the arena to its mark.
+ * The wasm kernel table: each kernel copies its inputs into the arena (unless they already live in wasm memory,
+ * as arrays lent by a workspace do), calls the SIMD body (split over threads when the work is large enough),
+ * copies the outputs back (unless written in place) and releases the arena to its mark.
  */
 import type { ConvGeom, Kernels, PoolGeom } from '../../kernels/contract.js';
 import type { Arena } from './arena.js';
@@ -46,10 +47,11 @@ class Ctx {
     this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts > 1 ? weights : undefined);
   }
 
-  /** Copies `length` floats at arena offset `off` into dst. */
-  copyOut(dst: Float32Array, off: number, length: number): void {
-    dst.set(this.arena.f32(off, length));
-  }
+  /** Where a kernel writes `length` values meant for dst (dst itself when it lives in wasm memory). */
+  out(dst: Float32Array | Int32Array, length: number): number { return this.arena.out(dst, length); }
+
+  /** Copies a kernel's output at `off` into dst unless it was written there in place. */
+  copyOut(dst: Float32Array | Int32Array, off: number, length: number): void { this.arena.copyOut(dst, off, length); }
 
   /** Writes a ConvGeom as the 14-field i32 record the wasm bodies read. */
   conv(g: ConvGeom): number {
@@ -69,7 +71,7 @@ function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
   return {
     gemm: (a, b, c, m, n, k, transA, transB, beta) => ctx.scoped(() => {
       const pa = arena.put(a, m * k), pb = arena.put(b, k * n);
-      const pc = beta === 1 ? arena.put(c, m * n) : arena.alloc(4 * m * n);
+      const pc = beta === 1 ? arena.put(c, m * n) : ctx.out(c, m * n);
       const packA = arena.alloc(exp.packedBytes(m, k, MR)), packB = arena.alloc(exp.packedBytes(n, k, NR));
       const mp = Math.ceil(m / MR), np = Math.ceil(n / NR);
       exp.packA(pa, transA ? 1 : k, transA ? m : 1, m, k, packA, k, 0);
@@ -97,12 +99,12 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
   };
   return {
     conv2dForward: (x, w, y, g) => ctx.scoped(() => {
-      const s = convSizes(g), py = arena.alloc(4 * s.y);
+      const s = convSizes(g), py = ctx.out(y, s.y);
       run('conv2dForward', 0, arena.put(x, s.x), arena.put(w, s.w), py, g);
       ctx.copyOut(y, py, s.y);
     }),
     conv2dBackwardInput: (dy, w, dx, g) => ctx.scoped(() => {
-      const s = convSizes(g), pdx = arena.alloc(4 * s.x);
+      const s = convSizes(g), pdx = ctx.out(dx, s.x);
       run('conv2dBackwardInput', 1, arena.put(dy, s.y), arena.put(w, s.w), pdx, g);
       ctx.copyOut(dx, pdx, s.x);
     }),
@@ -110,7 +112,7 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
       // each part writes its own weight gradient over its items; the parts are summed at the end
       const s = convSizes(g), geom = ctx.conv(g), px = arena.put(x, s.x), pdy = arena.put(dy, s.y);
       const parts = ctx.threadsFor(s.flops, g.n), bytes = exp.convScratchBytes(geom, 2);
-      const outs = Array.from({ length: parts }, (_, p) => (p === 0 && beta === 1 ? arena.put(dw, s.w) : arena.alloc(4 * s.w)));
+      const outs = Array.from({ length: parts }, (_, p) => (p > 0 ? arena.alloc(4 * s.w) : beta === 1 ? arena.put(dw, s.w) : ctx.out(dw, s.w)));
       const scratch = outs.map(() => arena.alloc(bytes));
       pool.run('conv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [px, pdy, outs[p], geom, p === 0 ? beta : 0, from, to, scratch[p]]);
       for (let p = 1; p < parts; p++) exp.addInto(outs[0], outs[p], s.w);
@@ -141,7 +143,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
   const { exp, arena, pool } = ctx;
   return {
     spikeLinear: (s, w, y, m, n, k) => ctx.scoped(() => {
-      const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = arena.alloc(4 * m * n);
+      const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = ctx.out(y, m * n);
       exp.transpose(pw, wT, n, k);
       const parts = ctx.threadsFor(m * n * k, m);
       ctx.split('spikeLinear', m * n * k, m, 4 * k, [ps, wT, py, m, n, k], parts > 1 ? spikeWeights(s, m) : undefined);
@@ -159,7 +161,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     }),
     spikeConv2dForward: (s, w, y, g) => ctx.scoped(() => {
       const z = convSizes(g), geom = ctx.conv(g);
-      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(4 * z.w), py = arena.alloc(4 * z.y);
+      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(4 * z.w), py = ctx.out(y, z.y);
       exp.spikeConvPackWeights(pw, wr, geom, !exp.spikeConvGathers(geom));
       const parts = ctx.threadsFor(z.flops / 2, g.n);
       ctx.split('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom], parts > 1 ? spikeWeights(s, g.n) : undefined);
@@ -188,23 +190,23 @@ function poolKernels(ctx: Ctx): Pick<Kernels, PoolNames> {
   const sizes = (g: PoolGeom) => ({ nx: g.n * g.c * g.h * g.w, ny: g.n * g.c * g.oh * g.ow, planes: g.n * g.c });
   return {
     maxPool2dForward: (x, y, arg, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.alloc(4 * ny), pa = arena.alloc(4 * ny);
+      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = ctx.out(y, ny), pa = ctx.out(arg, ny);
       ctx.split('maxPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, pa, ctx.pool2d(g)]);
       ctx.copyOut(y, py, ny);
-      arg.set(arena.i32(pa, ny));
+      ctx.copyOut(arg, pa, ny);
     }),
     maxPool2dBackward: (dy, arg, dx, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pa = arena.put(arg, ny), pdx = arena.alloc(4 * nx);
+      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pa = arena.put(arg, ny), pdx = ctx.out(dx, nx);
       ctx.split('maxPool2dBackward', nx + ny, planes, 0, [pdy, pa, pdx, ctx.pool2d(g)]);
       ctx.copyOut(dx, pdx, nx);
     }),
     avgPool2dForward: (x, y, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.alloc(4 * ny);
+      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = ctx.out(y, ny);
       ctx.split('avgPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, ctx.pool2d(g)]);
       ctx.copyOut(y, py, ny);
     }),
     avgPool2dBackward: (dy, dx, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pdx = arena.alloc(4 * nx);
+      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pdx = ctx.out(dx, nx);
       ctx.split('avgPool2dBackward', ny * g.kh * g.kw, planes, 0, [pdy, pdx, ctx.pool2d(g)]);
       ctx.copyOut(dx, pdx, nx);
     }),

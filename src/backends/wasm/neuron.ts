@@ -1,5 +1,6 @@
 /**
- * The wasm body of the fused neuron kernels: copies into the arena, calls the SIMD kernel, copies back.
+ * The wasm body of the fused neuron kernels: inputs copied into the arena unless they already live in wasm
+ * memory, the SIMD kernel, outputs copied back unless written in place.
  */
 import type { NeuronKernels } from '../../kernels/neuron.js';
 import type { Arena } from './arena.js';
@@ -16,17 +17,18 @@ export interface NeuronExports {
 /** Binds the neuron kernels to a module's exports and arena. */
 export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKernels {
   const scoped = (fn: () => void): void => { const mark = arena.mark(); try { fn(); } finally { arena.release(mark); } };
+  const out = arena.out.bind(arena), copyOut = arena.copyOut.bind(arena);
   return {
     neuronForward(x, v, s, h, T, m, staticInput, p) {
       let count = 0;
       scoped(() => {
         const px = arena.put(x, staticInput ? m : T * m), pv = arena.put(v, m);
         const keepH = h.length > 0;
-        const ps = arena.alloc(4 * T * m), ph = keepH ? arena.alloc(4 * T * m) : 0;
+        const ps = out(s, T * m), ph = keepH ? out(h, T * m) : 0;
         count = exp.neuronForward(px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
           Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0, keepH ? 1 : 0);
-        v.set(arena.f32(pv, m)); s.set(arena.f32(ps, T * m));
-        if (keepH) h.set(arena.f32(ph, T * m));
+        copyOut(v, pv, m); copyOut(s, ps, T * m);
+        if (keepH) copyOut(h, ph, T * m);
       });
       return count;
     },
@@ -35,11 +37,11 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKerne
         const pgs = arena.put(gs, T * m), ph = arena.put(h, T * m), ps = arena.put(s, T * m);
         // x and v0 only feed the gradients of a learnable leak.
         const px = p.decayGrads ? arena.put(x, staticInput ? m : T * m) : 0, pv = p.decayGrads ? arena.put(v0, m) : 0;
-        const pgx = arena.alloc(4 * (staticInput ? m : T * m)), pgp = arena.alloc(32);
+        const pgx = out(gx, staticInput ? m : T * m), pgp = arena.alloc(32);
         new Float64Array(arena.memory.buffer, pgp, 4).fill(0);
         exp.neuronBackward(pgs, ph, ps, px, pv, pgx, T, m, staticInput ? 1 : 0, p.a, p.b, p.vth, p.vReset, p.reset,
           p.resetScale, p.detachReset ? 1 : 0, p.surrogate, p.alpha, p.sigmaPath ? 1 : 0, p.decayGrads ? 1 : 0, pgp);
-        gx.set(arena.f32(pgx, staticInput ? m : T * m));
+        copyOut(gx, pgx, staticInput ? m : T * m);
         gp.set(new Float64Array(arena.memory.buffer, pgp, 4));
       });
     },
