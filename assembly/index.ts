@@ -5,6 +5,7 @@ export { convPackWeights, convWeightBytes, convScratchBytes, conv2dForward, conv
 export { spikeLinear, spikeLinearBackwardWeight, spikeConvPackWeights, spikeConvUnpackWeights, spikeConvScratchBytes, spikeConvGathers, spikeConvWeightScratchBytes, spikeConv2dForward, spikeConv2dBackwardWeight } from './spike';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { addInto, zero, transpose, countNonZero } from './geom';
+export { biasAdd, biasGrad } from './bias';
 export { neuronForward, neuronBackward } from './neuron';
 
 /** First byte past the module's static data: the JS arena starts above it. */

@@ -85,6 +85,11 @@ export interface Kernels {
   avgPool2dForward(x: Float32Array, y: Float32Array, g: PoolGeom): void;
   /** Backward of avgPool2dForward; overwrites dx. */
   avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: PoolGeom): void;
+
+  /** y[i,ch,j] = x[i,ch,j] + b[ch] over [n, c, plane] (plane 1: the rows of a linear layer). x may be y. */
+  biasAdd(x: Float32Array, b: Float32Array, y: Float32Array, n: number, c: number, plane: number): void;
+  /** db[ch] (+)= Σ over i and j of dy[i,ch,j]; `beta` 0 overwrites db, 1 accumulates into it. */
+  biasGrad(dy: Float32Array, db: Float32Array, n: number, c: number, plane: number, beta: 0 | 1): void;
 }
 
 /** The names of all kernels, for tests that must enumerate the contract. */

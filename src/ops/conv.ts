@@ -41,22 +41,11 @@ export function convGeom(xs: readonly number[], ws: readonly number[], opts: Con
 /** y = x + b per channel: x [N, C, …], b [C]. */
 export function channelBias(x: Tensor, b: Tensor): Tensor {
   if (x.rank < 2 || b.rank !== 1 || b.shape[0] !== x.shape[1]) throw new EdgespikeError(`channelBias: bias must be [${x.shape[1]}] for input ${fmtShape(x.shape)}, got ${fmtShape(b.shape)}`);
-  const c = x.shape[1]!, plane = x.size / (x.shape[0]! * c), planes = x.shape[0]! * c;
-  const X = x.data, B = b.data, y = floatsFor(x.size);
-  for (let p = 0; p < planes; p++) {
-    const v = B[p % c]!, o = p * plane;
-    for (let j = 0; j < plane; j++) y[o + j] = X[o + j]! + v;
-  }
+  const K = kernels(), n = x.shape[0]!, c = x.shape[1]!, plane = x.size / Math.max(1, n * c);
+  const y = floatsFor(x.size);
+  K.biasAdd(x.data, b.data, y, n, c, plane);
   return record(new Tensor(y, x.shape), 'channelBias', [x, b], (g) => {
-    if (b.requiresGrad) {
-      const gb = new Float32Array(c);
-      for (let p = 0; p < planes; p++) {
-        let s = 0; const o = p * plane;
-        for (let j = 0; j < plane; j++) s += g[o + j]!;
-        gb[p % c]! += s;
-      }
-      accumulateOwned(b, gb);
-    }
+    if (b.requiresGrad) { const gb = new Float32Array(c); K.biasGrad(g, gb, n, c, plane, 0); accumulateOwned(b, gb); }
     // Adopted, not copied: the tape drops the output's gradient after this node (bias summed above).
     if (x.requiresGrad) accumulateOwned(x, g);
   });
@@ -72,12 +61,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const spikes = x.binary && preferSpike('conv', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeConv2dForward(x.data, w.data, y, g);
   else K.conv2dForward(x.data, w.data, y, g);
-  if (b) {
-    for (let i = 0; i < g.n * g.cout; i++) {
-      const v = b.data[i % g.cout]!, o = i * plane;
-      for (let j = 0; j < plane; j++) y[o + j]! += v;
-    }
-  }
+  if (b) K.biasAdd(y, b.data, y, g.n, g.cout, plane);
   const out = new Tensor(y, [g.n, g.cout, g.oh, g.ow]);
   const inputs = b ? [x, w, b] : [x, w];
   return record(out, spikes ? 'conv2d(spike)' : 'conv2d', inputs, (gy) => {
@@ -88,14 +72,6 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
       else K.conv2dBackwardWeight(x.data, gy, gw, g, 0);
       accumulateOwned(w, gw);
     }
-    if (b && b.requiresGrad) {
-      const gb = new Float32Array(g.cout);
-      for (let i = 0; i < g.n * g.cout; i++) {
-        let s = 0; const o = i * plane;
-        for (let j = 0; j < plane; j++) s += gy[o + j]!;
-        gb[i % g.cout]! += s;
-      }
-      accumulateOwned(b, gb);
-    }
+    if (b && b.requiresGrad) { const gb = new Float32Array(g.cout); K.biasGrad(gy, gb, g.n, g.cout, plane, 0); accumulateOwned(b, gb); }
   });
 }

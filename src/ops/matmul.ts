@@ -52,13 +52,6 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** Σ over rows of g [rows, n] → [n]. */
-export function sumRows(g: Float32Array, rows: number, n: number): Float32Array {
-  const r = new Float32Array(n);
-  for (let i = 0; i < rows; i++) { const o = i * n; for (let j = 0; j < n; j++) r[j]! += g[o + j]!; }
-  return r;
-}
-
 /**
  * Fully connected layer: x [..., in] · wᵀ + b with w [out, in] and b [out] (optional).
  * When x is known binary (spikes) and sparse enough, only the weights of active inputs are summed.
@@ -74,7 +67,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const spikes = x.binary && preferSpike('linear', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeLinear(x.data, w.data, y, rows, nOut, nIn);
   else K.gemm(x.data, w.data, y, rows, nOut, nIn, false, true, 0);
-  if (b) for (let i = 0; i < rows; i++) for (let j = 0; j < nOut; j++) y[i * nOut + j]! += b.data[j]!;
+  if (b) K.biasAdd(y, b.data, y, rows, nOut, 1);
   const out = new Tensor(y, [...x.shape.slice(0, -1), nOut]);
   const inputs = b ? [x, w, b] : [x, w];
   return record(out, spikes ? 'linear(spike)' : 'linear', inputs, (g) => {
@@ -85,6 +78,6 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
       else K.gemm(g, x.data, gw, nOut, nIn, rows, true, false, 0);
       accumulateOwned(w, gw);
     }
-    if (b && b.requiresGrad) accumulateOwned(b, sumRows(g, rows, nOut));
+    if (b && b.requiresGrad) { const gb = new Float32Array(nOut); K.biasGrad(g, gb, rows, nOut, 1, 0); accumulateOwned(b, gb); }
   });
 }

@@ -71,6 +71,9 @@ const argsOfMax = (p: (typeof POOLS)[number], seed: number): Int32Array => {
   return arg;
 };
 
+/** Bias shapes [n, c, plane]: linear rows (plane 1) with odd widths, tiny planes, conv planes with tails, many items. */
+const BIAS: [number, number, number][] = [[1, 1, 1], [5, 7, 1], [9, 256, 1], [3, 5, 2], [2, 3, 3], [4, 16, 16], [3, 6, 25], [2, 5, 7], [512, 16, 16]];
+
 /** The table: a kernel missing here is a compile error. */
 const CASES: { [K in KernelName]: Case<K>[] } = {
   gemm: [
@@ -109,6 +112,13 @@ const CASES: { [K in KernelName]: Case<K>[] } = {
     const g = poolGeom(...p);
     return [rand(g.n * g.c * g.oh * g.ow, i), nanFilled(g.n * g.c * g.h * g.w), g];
   }),
+  biasAdd: BIAS.map(([n, c, plane], i) => ({
+    label: `[${n},${c},${plane}]`, args: () => [rand(n * c * plane, i + 40), rand(c, i + 41), nanFilled(n * c * plane), n, c, plane],
+  })),
+  biasGrad: BIAS.map(([n, c, plane], i) => ({
+    label: `[${n},${c},${plane}] beta ${i % 2}`,
+    args: () => [rand(n * c * plane, i + 50), i % 2 ? rand(c, i) : nanFilled(c), n, c, plane, i % 2 ? 1 : 0],
+  })),
 };
 
 type AnyCall = (...a: unknown[]) => void;
@@ -192,6 +202,22 @@ describe('wasm = ref with every array in wasm memory (read and written in place,
       }
     });
   }
+});
+
+test('biasAdd in place (x = y) equals biasAdd into a new array, in plain and in wasm memory', () => {
+  backend.settings.threads = 1;
+  const [n, c, plane] = [6, 5, 9], x = rand(n * c * plane, 60), b = rand(c, 61);
+  const want = new Float32Array(x.length);
+  refKernels.biasAdd(x, b, want, n, c, plane);
+  const inPlace = new Float32Array(x);
+  backend.kernels.biasAdd(inPlace, b, inPlace, n, c, plane);
+  assert.deepEqual(inPlace, want);
+  const mark = backend.heap.begin();
+  try {
+    const [lx] = lentArgs([x]) as [Float32Array];
+    backend.kernels.biasAdd(lx, b, lx, n, c, plane);
+    assert.deepEqual(Array.from(lx), Array.from(want));
+  } finally { backend.heap.end(mark); }
 });
 
 test('wasm spike kernels equal the dense wasm kernels on binary input', () => {

@@ -2,6 +2,7 @@
  * The reference backend: plain TypeScript loops, the readable definition of every kernel in the contract.
  */
 import type { Kernels } from '../../kernels/contract.js';
+import { biasAdd, biasGrad } from './bias.js';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import { gemm } from './gemm.js';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.js';
@@ -21,4 +22,6 @@ export const refKernels: Kernels = {
   maxPool2dBackward,
   avgPool2dForward,
   avgPool2dBackward,
+  biasAdd,
+  biasGrad,
 };

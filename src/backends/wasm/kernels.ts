@@ -213,8 +213,25 @@ function poolKernels(ctx: Ctx): Pick<Kernels, PoolNames> {
   };
 }
 
+/** Per-channel bias: one thread (memory-bound, and small beside the convolutions it follows). */
+function biasKernels(ctx: Ctx): Pick<Kernels, 'biasAdd' | 'biasGrad'> {
+  const { exp, arena } = ctx;
+  return {
+    biasAdd: (x, b, y, n, c, plane) => ctx.scoped(() => {
+      const len = n * c * plane, px = arena.put(x, len), pb = arena.put(b, c), py = ctx.out(y, len);
+      exp.biasAdd(px, pb, py, n, c, plane);
+      ctx.copyOut(y, py, len);
+    }),
+    biasGrad: (dy, db, n, c, plane, beta) => ctx.scoped(() => {
+      const pdy = arena.put(dy, n * c * plane), pdb = beta === 1 ? arena.put(db, c) : ctx.out(db, c);
+      exp.biasGrad(pdy, pdb, n, c, plane, beta, arena.alloc(8 * c));
+      ctx.copyOut(db, pdb, c);
+    }),
+  };
+}
+
 /** Builds the wasm Kernels over one module instance, its arena, its thread pool and its settings. */
 export function kernelTable(exp: WasmExports, arena: Arena, pool: ThreadPool, cfg: ThreadSettings): Kernels {
   const ctx = new Ctx(exp, arena, pool, cfg);
-  return { ...gemmKernels(ctx), ...convKernels(ctx), ...spikeKernels(ctx), ...poolKernels(ctx) };
+  return { ...gemmKernels(ctx), ...convKernels(ctx), ...spikeKernels(ctx), ...poolKernels(ctx), ...biasKernels(ctx) };
 }

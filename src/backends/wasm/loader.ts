@@ -28,6 +28,8 @@ export interface WasmExports {
   zero(dst: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   countNonZero(p: number, n: number): number;
+  biasAdd(x: number, b: number, y: number, n: number, c: number, plane: number): void;
+  biasGrad(dy: number, db: number, n: number, c: number, plane: number, beta: number, acc: number): void;
 }
 
 /** A compiled module and the memory an instance of it works in. */
