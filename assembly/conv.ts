@@ -1,6 +1,7 @@
 // Convolution bodies: im2col packed straight into GEMM panels, then the blocked GEMM, per batch item and
 // group (shapes that conv-implicit takes skip the packing). Each export handles batch items b0 ≤ b < b1
-// with its own scratch, so threads can split the batch.
+// with its own scratch, so threads can split the batch. The input gradient of items whose dy is mostly
+// zeros comes from its non-zeros alone (conv-sparse-input); the other items run the dense body.
 import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4, validHi, validLo } from './geom';
 import {
@@ -10,15 +11,25 @@ import {
 import {
   implicitInput, implicitConvBackwardInput, implicitInputPackWeights, implicitInputScratchBytes, implicitInputWeightBytes,
 } from './conv-implicit-input';
+import {
+  sparseInputItem, sparseInputPackWeights, sparseInputScratchBytes, sparseInputWeightBytes, sparseWins,
+} from './conv-sparse-input';
 
 const TILE_BYTES: usize = 256;
 const CHUNK_BYTES: i32 = 4 << 20;
 
 @inline function kSize(g: Conv): i32 { return (g.cin / g.groups) * g.kh * g.kw; }
 
-/** Packs the weights of every group as GEMM A panels: forward uses W_g, backward-input W_gᵀ (`trans`). */
+/** Bytes rounded up to a multiple of 64. */
+@inline function align64(bytes: i32): i32 { return (bytes + 63) & ~63; }
+
+/**
+ * Packs the weights of every group as GEMM A panels: forward uses W_g, backward-input W_gᵀ (`trans`).
+ * Backward-input weights are followed (at denseInputWeightBytes) by the layout of the sparse path.
+ */
 export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): void {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
+  if (trans) sparseInputPackWeights(w, pa + <usize>denseInputWeightBytes(g), g);
   if (trans && implicitInput(g)) { implicitInputPackWeights(w, pa, g); return; }
   if (!trans && implicitForward(g)) { implicitPackWeights(w, pa, g); return; }
   for (let grp = 0; grp < g.groups; grp++) {
@@ -28,12 +39,17 @@ export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): 
   }
 }
 
+/** Bytes of the dense body's backward-input weights (64-byte aligned: the sparse layout follows). */
+function denseInputWeightBytes(g: Conv): i32 {
+  return align64(implicitInput(g) ? implicitInputWeightBytes(g) : g.groups * packedBytes(kSize(g), g.cout / g.groups, MR));
+}
+
 /** Bytes of packed weights (`trans` as in convPackWeights). */
 export function convWeightBytes(geom: usize, trans: bool): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
-  if (trans && implicitInput(g)) return implicitInputWeightBytes(g);
-  if (!trans && implicitForward(g)) return implicitWeightBytes(g);
-  return g.groups * (trans ? packedBytes(K, coutG, MR) : packedBytes(coutG, K, MR));
+  if (trans) return denseInputWeightBytes(g) + sparseInputWeightBytes(g);
+  if (implicitForward(g)) return implicitWeightBytes(g);
+  return g.groups * packedBytes(coutG, K, MR);
 }
 
 /** Items per chunk of the weight-gradient GEMM (its k axis runs over chunk·oh·ow pixels). */
@@ -46,9 +62,8 @@ function weightChunk(g: Conv): i32 {
 export function convScratchBytes(geom: usize, kind: i32): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
   if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
-  if (kind == 1 && implicitInput(g)) return implicitInputScratchBytes(g);
+  if (kind == 1) return denseInputScratchBytes(g) + sparseInputScratchBytes(g);
   if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
-  if (kind == 1) return <i32>TILE_BYTES + packedBytes(ohw, coutG, NR) + K * ohw * 4;
   if (implicitForward(g)) return implicitWeightScratchBytes(g);
   const kk = weightChunk(g) * ohw;
   return <i32>TILE_BYTES + packedBytes(coutG, kk, MR) + packedBytes(K, kk, NR) + K * ohw * 4;
@@ -193,9 +208,38 @@ function col2im(dcol: usize, dxg: usize, g: Conv, cinG: i32): void {
   }
 }
 
-/** dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by convPackWeights(…, true). */
+/** Scratch bytes of the dense backward-input body (64-byte aligned: the sparse path's scratch follows). */
+function denseInputScratchBytes(g: Conv): i32 {
+  if (implicitInput(g)) return align64(implicitInputScratchBytes(g));
+  return align64(<i32>TILE_BYTES + packedBytes(g.oh * g.ow, g.cout / g.groups, NR) + kSize(g) * g.oh * g.ow * 4);
+}
+
+/**
+ * dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by convPackWeights(…, true): items with sparse
+ * dy (sparseWins) take the sparse path one by one, runs of the other items go to the dense body.
+ */
 export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  const g = changetype<Conv>(geom), ws = pa + <usize>denseInputWeightBytes(g);
+  const acc = scratch + <usize>denseInputScratchBytes(g);
+  let b = b0;
+  while (b < b1) {
+    let e = b;
+    while (e < b1 && !sparseWins(dy, ws, g, e)) e++;
+    if (e > b) denseBackwardInput(dy, pa, dx, g, b, e, scratch);
+    if (e < b1) sparseInputItem(dy, ws, dx, g, e++, acc);
+    b = e;
+  }
+}
+
+/** True when conv2dBackwardInput takes the sparse path for item b (pa from convPackWeights(…, true)). */
+export function convInputSparse(dy: usize, pa: usize, geom: usize, b: i32): bool {
+  const g = changetype<Conv>(geom);
+  return sparseWins(dy, pa + <usize>denseInputWeightBytes(g), g, b);
+}
+
+/** The dense body: dx[b] for b0 ≤ b < b1 (overwritten) by the implicit path or im2col GEMM and col2im. */
+function denseBackwardInput(dy: usize, pa: usize, dx: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
   if (implicitInput(g)) { implicitConvBackwardInput(dy, pa, dx, g, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, dcol = pb + <usize>packedBytes(ohw, coutG, NR);
   const stride = <usize>packedBytes(K, coutG, MR), ip = (K + MR - 1) / MR, jp = (ohw + NR - 1) / NR;

@@ -37,27 +37,32 @@ export function zero(dst: usize, n: i32): void {
   memory.fill(dst, 0, f4(n));
 }
 
-/** dst[cols, rows] = src[rows, cols]ᵀ: 4x4 blocks transposed in registers, scalar edges. */
-export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
-  const r4 = rows & ~3, c4 = cols & ~3, ls = <usize>cols << 2, ld = <usize>rows << 2;
+/** dst[j·ld + i] = src[i·ls + j] for i < rows, j < cols (floats): 4x4 blocks in registers, scalar edges. */
+export function transposeStrided(src: usize, ls: i32, dst: usize, ld: i32, rows: i32, cols: i32): void {
+  const r4 = rows & ~3, c4 = cols & ~3, lsb = <usize>ls << 2, ldb = <usize>ld << 2;
   for (let i = 0; i < r4; i += 4) {
     for (let j = 0; j < c4; j += 4) {
-      const s = src + f4(i * cols + j), d = dst + f4(j * rows + i);
-      const r0 = v128.load(s), r1 = v128.load(s + ls), r2 = v128.load(s + 2 * ls), r3 = v128.load(s + 3 * ls);
+      const s = src + f4(i * ls + j), d = dst + f4(j * ld + i);
+      const r0 = v128.load(s), r1 = v128.load(s + lsb), r2 = v128.load(s + 2 * lsb), r3 = v128.load(s + 3 * lsb);
       const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
       const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
       v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(d + ld, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-      v128.store(d + 2 * ld, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-      v128.store(d + 3 * ld, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      v128.store(d + ldb, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d + 2 * ldb, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * ldb, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
     }
     for (let j = c4; j < cols; j++) {
-      for (let r = i; r < i + 4; r++) store<f32>(dst + f4(j * rows + r), load<f32>(src + f4(r * cols + j)));
+      for (let k = i; k < i + 4; k++) store<f32>(dst + f4(j * ld + k), load<f32>(src + f4(k * ls + j)));
     }
   }
   for (let i = r4; i < rows; i++) {
-    for (let j = 0; j < cols; j++) store<f32>(dst + f4(j * rows + i), load<f32>(src + f4(i * cols + j)));
+    for (let j = 0; j < cols; j++) store<f32>(dst + f4(j * ld + i), load<f32>(src + f4(i * ls + j)));
   }
+}
+
+/** dst[cols, rows] = src[rows, cols]ᵀ. */
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  transposeStrided(src, cols, dst, rows, rows, cols);
 }
 
 /** First output index o ≥ 0 whose tap o·s − p + k is ≥ 0. */

@@ -30,3 +30,14 @@ export function poolGeom(n: number, c: number, h: number, w: number, k: number, 
 export function convSizes(g: ConvGeom): { x: number; w: number; y: number } {
   return { x: g.n * g.cin * g.h * g.w, w: g.cout * (g.cin / g.groups) * g.kh * g.kw, y: g.n * g.cout * g.oh * g.ow };
 }
+
+/** Deterministic uniform numbers in [−1, 1) (mulberry32). */
+export function rng(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return (((r ^ (r >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}

@@ -5,21 +5,11 @@ import assert from 'node:assert/strict';
 import type { KernelName, Kernels } from '../../src/kernels/contract.js';
 import { refKernels } from '../../src/backends/ref/index.js';
 import { wasmBackendSync } from '../../src/backends/wasm/index.js';
-import { convGeom, convSizes, poolGeom, type ConvOpts } from './geom.js';
+import { convGeom, convSizes, poolGeom, rng, type ConvOpts } from './geom.js';
 
 /** One case: a label and a maker of fresh, deterministic arguments. */
 interface Case<K extends KernelName> { label: string; args: () => Parameters<Kernels[K]> }
 
-/** Deterministic uniform numbers in [−1, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return (((r ^ (r >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
 const rand = (n: number, seed: number): Float32Array => { const r = rng(seed); return Float32Array.from({ length: n }, r); };
 const spikes = (n: number, seed: number, density = 0.2): Float32Array => {
   const r = rng(seed);
