@@ -161,8 +161,8 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     }),
     spikeConv2dForward: (s, w, y, g) => ctx.scoped(() => {
       const z = convSizes(g), geom = ctx.conv(g);
-      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(4 * z.w), py = ctx.out(y, z.y);
-      exp.spikeConvPackWeights(pw, wr, geom, !exp.spikeConvGathers(geom));
+      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(exp.spikeConvForwardBytes(geom)), py = ctx.out(y, z.y);
+      exp.spikeConvForwardPack(pw, wr, geom);
       const parts = ctx.threadsFor(z.flops / 2, g.n);
       ctx.split('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom], parts > 1 ? spikeWeights(s, g.n) : undefined);
       ctx.copyOut(y, py, z.y);

@@ -19,8 +19,8 @@ export interface WasmExports {
   convPackWeights(w: number, pa: number, geom: number, trans: boolean): void;
   convWeightBytes(geom: number, trans: boolean): number;
   convScratchBytes(geom: number, kind: number): number;
-  spikeConvPackWeights(w: number, wr: number, geom: number, reverse: boolean): void;
-  spikeConvGathers(geom: number): boolean;
+  spikeConvForwardBytes(geom: number): number;
+  spikeConvForwardPack(w: number, wr: number, geom: number): void;
   spikeConvWeightScratchBytes(geom: number): number;
   spikeConvScratchBytes(geom: number): number;
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
