@@ -102,21 +102,27 @@ function spikeBench(threads: number, arrays: 'workspace' | 'plain'): void {
   const fill = (n: number, f: () => number): Float32Array => { const a = alloc(n); for (let i = 0; i < n; i++) a[i] = f(); return a; };
   const K = kernels(), t = backendInfo().threads, [m, k, n] = [512, 256, 256];
   const w = random(n * k), y = alloc(m * n), dy = fill(m * n, () => Math.random() * 2 - 1), dw = new Float32Array(n * k);
-  const g = geomOf(CONV_SHAPES[0]), wc = random(g.cout * g.cin * g.kh * g.kw), yc = alloc(g.n * g.cout * g.oh * g.ow);
-  const dyc = fill(yc.length, () => Math.random() * 2 - 1), dwc = new Float32Array(wc.length);
+  // the convolution shapes: LeNet's second layer always; the 64-channel layer with workspace arrays only (slow)
+  const convs = CONV_SHAPES.filter((_, i) => i === 0 || arrays === 'workspace').map((shape) => {
+    const g = geomOf(shape), wc = random(g.cout * g.cin * g.kh * g.kw), yc = alloc(g.n * g.cout * g.oh * g.ow);
+    return { shape, g, wc, yc, dyc: fill(yc.length, () => Math.random() * 2 - 1), dwc: new Float32Array(wc.length) };
+  });
+  // spike and dense kernel timed in turns
+  const pair = (spike: () => void, dense: () => void, reps = 11): [number, number] => medianMsEach([spike, dense], reps) as [number, number];
   for (const density of [0.05, 0.1, 0.2, 0.3, 0.5]) {
     const bit = (): number => (Math.random() < density ? 1 : 0);
-    const s = fill(m * k, bit), sc = fill(g.n * g.cin * g.h * g.w, bit);
-    // spike and dense kernel timed in turns
-    const pair = (spike: () => void, dense: () => void): [number, number] => medianMsEach([spike, dense], 11) as [number, number];
+    const s = fill(m * k, bit);
     const rows: [string, [number, number], Row][] = [
       ['spike_linear', pair(() => K.spikeLinear(s, w, y, m, n, k), () => K.gemm(s, w, y, m, n, k, false, true, 0)), { m, k, n }],
       ['spike_linear_bwd_weight', pair(() => K.spikeLinearBackwardWeight(s, dy, dw, m, n, k, 0),
         () => K.gemm(dy, s, dw, n, k, m, true, false, 0)), { m, k, n }],
-      ['spike_conv2d', pair(() => K.spikeConv2dForward(sc, wc, yc, g), () => K.conv2dForward(sc, wc, yc, g)), { ...CONV_SHAPES[0] }],
-      ['spike_conv2d_bwd_weight', pair(() => K.spikeConv2dBackwardWeight(sc, dyc, dwc, g, 0),
-        () => K.conv2dBackwardWeight(sc, dyc, dwc, g, 0)), { ...CONV_SHAPES[0] }],
     ];
+    for (const { shape, g, wc, yc, dyc, dwc } of convs) {
+      const sc = fill(g.n * g.cin * g.h * g.w, bit), reps = shape.cin > 16 ? 5 : 11;
+      rows.push(['spike_conv2d', pair(() => K.spikeConv2dForward(sc, wc, yc, g), () => K.conv2dForward(sc, wc, yc, g), reps), { ...shape }]);
+      rows.push(['spike_conv2d_bwd_weight', pair(() => K.spikeConv2dBackwardWeight(sc, dyc, dwc, g, 0),
+        () => K.conv2dBackwardWeight(sc, dyc, dwc, g, 0), reps), { ...shape }]);
+    }
     for (const [bench, [ms, dense], shape] of rows) {
       emit({ bench, ...shape, backend: 'wasm', threads: t, arrays, density, ms: round(ms), dense_ms: round(dense), speedup_vs_dense: round(dense / ms, 2) });
     }
