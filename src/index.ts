@@ -5,6 +5,7 @@
 export { EdgespikeError } from './util/errors.js';
 export { Tensor, tensor, zeros, ones, full, scalar, parameter, numel, type Shape } from './tensor/tensor.js';
 export { backward, noGrad, isGradEnabled } from './tensor/tape.js';
+export { workspace, floats, isLent } from './tensor/storage.js';
 export * as ops from './ops/index.js';
 export { kernels, setBackend, setThreads, backendInfo, initWasm, spikeDensity, preferSpike } from './backends/index.js';
 export type { Kernels, ConvGeom, PoolGeom } from './kernels/contract.js';
