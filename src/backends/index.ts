@@ -1,7 +1,7 @@
 /**
  * The active kernel backend. In Node, `kernels()` is the WebAssembly body when build/edgespike.wasm exists
  * and the reference body otherwise; EDGESPIKE_BACKEND=ref|wasm and EDGESPIKE_THREADS=n override. In a
- * browser, await initWasm() first. Also: the density rule that chooses spike kernels over dense ones.
+ * browser, call setThreads(n) if wanted, then await initWasm(). Also: the density rule for spike kernels.
  */
 import { EdgespikeError } from '../util/errors.js';
 import type { Kernels } from '../kernels/contract.js';
@@ -25,6 +25,8 @@ export const MAX_THREADS = 1 + MAX_WORKERS;
 
 let active: BackendName | undefined;
 let wasm: WasmBackend | undefined;
+/** The asynchronous load under way or done (concurrent initWasm calls share it). */
+let loading: Promise<WasmBackend> | undefined;
 let wantedThreads = 1;
 
 /** Reads an environment variable where there is one (Node), else undefined. */
@@ -72,7 +74,7 @@ export function setBackend(name: BackendName): void {
   active = name;
 }
 
-/** Threads the wasm kernels may use (main thread + n − 1 workers, created on first need). */
+/** Threads the wasm kernels may use (main thread + n − 1 workers: created on first need in Node, by initWasm in a browser). */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new EdgespikeError(`setThreads: expected an integer 1…${MAX_THREADS}, got ${n}`);
   wantedThreads = n;
@@ -86,9 +88,19 @@ export function backendInfo(): BackendInfo {
   return { name, threads: wasm!.usableThreads(), simd: true };
 }
 
-/** Loads the wasm backend asynchronously (required in a browser, optional in Node) and makes it active. */
+/**
+ * Loads the wasm backend asynchronously (required in a browser, optional in Node) and makes it active. In a
+ * browser it also starts the Web Workers for setThreads(n) (again on a later call after setThreads); they
+ * need a cross-origin-isolated page (COOP same-origin, COEP require-corp), else kernels run on one thread.
+ */
 export async function initWasm(): Promise<void> {
-  wasm ??= await wasmBackendAsync(wantedThreads);
+  if (wasm === undefined) {
+    loading ??= wasmBackendAsync(wantedThreads).catch((e: unknown) => { loading = undefined; throw e; });
+    const loaded = await loading;
+    wasm ??= loaded;
+  }
+  wasm.settings.threads = wantedThreads; // setThreads may have run while the module was loading
+  await wasm.prepareThreads();
   active = env('EDGESPIKE_BACKEND') === 'ref' ? 'ref' : 'wasm';
 }
 

@@ -33,6 +33,8 @@ export interface WasmBackend {
   readonly heap: Heap;
   /** Threads a large kernel would really use now (starts the workers if needed). */
   usableThreads(): number;
+  /** Starts the workers for `settings.threads` where that must be done ahead of use (a browser); resolves to usableThreads(). */
+  prepareThreads(): Promise<number>;
   /** Number of non-zero entries of a, counted with SIMD (about 5× faster than a JavaScript loop). */
   countNonZero(a: Float32Array): number;
 }
@@ -49,6 +51,7 @@ export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
     arena,
     heap: new Heap(arena, LEND_LIMIT_BYTES),
     usableThreads: () => pool.usable(settings.threads),
+    prepareThreads: () => pool.prepare(settings.threads),
     countNonZero: (a) => {
       const mark = arena.mark();
       try { return wasm.exports.countNonZero(arena.put(a), a.length); } finally { arena.release(mark); }
@@ -62,7 +65,9 @@ export function wasmBackendSync(threads = 1): WasmBackend | undefined {
   return wasm === undefined ? undefined : createWasmBackend(wasm, threads);
 }
 
-/** Loads build/edgespike.wasm asynchronously (Node or browser) and builds the backend. */
+/** Loads build/edgespike.wasm asynchronously (Node or browser), builds the backend and prepares its threads. */
 export async function wasmBackendAsync(threads = 1): Promise<WasmBackend> {
-  return createWasmBackend(await loadWasmAsync(), threads);
+  const backend = createWasmBackend(await loadWasmAsync(), threads);
+  await backend.prepareThreads();
+  return backend;
 }

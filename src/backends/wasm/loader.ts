@@ -2,6 +2,7 @@
  * Finds, compiles and instantiates build/edgespike.wasm over one shared WebAssembly.Memory. In Node the
  * file is read synchronously (so kernels() can be wasm from the first call); in a browser use loadWasmAsync.
  */
+import { EdgespikeError } from '../../util/errors.js';
 
 /** Pages (64 KiB) the module declares: initial and maximum of its imported shared memory. */
 export const MEMORY_PAGES = { initial: 64, maximum: 32768 } as const;
@@ -43,7 +44,13 @@ const WASM_URL = '../../../../build/edgespike.wasm';
 
 /** Instantiates a compiled module over a fresh shared memory. */
 export function instantiate(module: WebAssembly.Module): WasmModule {
-  const memory = new WebAssembly.Memory({ ...MEMORY_PAGES, shared: true });
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ ...MEMORY_PAGES, shared: true });
+  } catch (e) {
+    throw new EdgespikeError(`edgespike.wasm: this runtime cannot create shared WebAssembly memory (${String(e)}); in a browser, `
+      + 'serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
+  }
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   return { module, memory, exports: instance.exports as unknown as WasmExports };
 }
@@ -75,6 +82,6 @@ export async function loadWasmAsync(): Promise<WasmModule> {
     return instantiate(await WebAssembly.compile(fs.readFileSync(url)));
   }
   const res = await fetch(url);
-  if (!res.ok) throw new Error(`edgespike.wasm: fetch ${url.href} gave HTTP ${res.status}`);
+  if (!res.ok) throw new EdgespikeError(`loadWasmAsync: fetching ${url.href} gave HTTP ${res.status}, expected the compiled kernels (npm run build:wasm)`);
   return instantiate(await WebAssembly.compile(await res.arrayBuffer()));
 }

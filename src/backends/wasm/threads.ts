@@ -2,7 +2,8 @@
  * Splits one kernel call over the main thread and worker threads that share the wasm memory. Each worker
  * instantiates the same module and sleeps in Atomics.wait on its control block (in that memory); the main
  * thread writes the export's name index and arguments, wakes it, runs its own part and waits for `done`,
- * so kernel calls stay synchronous. Workers are created on first need and never keep the process alive.
+ * so kernel calls stay synchronous. In Node, workers are created on first need and never keep the process
+ * alive; in a browser they are Web Workers started ahead of use by prepare() (a cross-origin-isolated page).
  */
 import type { Arena } from './arena.js';
 import type { WasmModule } from './loader.js';
@@ -57,8 +58,13 @@ export const CTL = { seq: 0, done: 1, fn: 2, nargs: 3, error: 4, ready: 5, args:
 /** Most workers a pool starts (its control blocks are reserved once, outside any kernel's arena scope). */
 export const MAX_WORKERS = 15;
 
+/** How long a worker may take to start before the pool gives up on threads, in milliseconds. */
+const START_MS = 5000;
+
 type Call = (...args: number[]) => unknown;
-type WorkerLike = { unref(): void; terminate(): Promise<number> };
+type WorkerLike = { terminate(): unknown };
+/** What a worker receives: the compiled module, the shared memory and the byte offset of its control block. */
+export interface WorkerInit { readonly module: WebAssembly.Module; readonly memory: WebAssembly.Memory; readonly base: number }
 
 /** The worker pool of one wasm module: `run` splits a range of work over up to `threads` threads. */
 export class ThreadPool {
@@ -66,6 +72,10 @@ export class ThreadPool {
   private ctl: number[] = [];
   private seq = 0;
   private broken = false;
+  /** Whether this thread may block in Atomics.wait (a browser's main thread may not: it spins instead). */
+  private blocking: boolean | undefined;
+  /** The last Web Worker start under way (prepare() calls queue behind it). */
+  private preparing: Promise<unknown> = Promise.resolve();
 
   private readonly ctlBase: number;
 
@@ -76,9 +86,46 @@ export class ThreadPool {
 
   /** Number of threads run() may use: 1 + the workers it managed to start. */
   usable(wanted: number): number {
-    if (wanted <= 1 || this.broken) return 1;
-    this.ensure(Math.min(wanted - 1, MAX_WORKERS));
-    return 1 + Math.min(this.workers.length, wanted - 1);
+    if (wanted <= 1) return 1;
+    if (!this.broken && workerThreads() !== undefined) this.ensure(Math.min(wanted - 1, MAX_WORKERS));
+    return this.started(wanted);
+  }
+
+  /** Threads usable without starting any: 1 + the workers running, at most `wanted`. */
+  private started(wanted: number): number {
+    return 1 + Math.max(0, Math.min(this.workers.length, wanted - 1));
+  }
+
+  /**
+   * Starts workers for `wanted` threads where that cannot be done synchronously: a browser's main thread
+   * may not block in Atomics.wait, so Web Workers are started here and their ready messages awaited. Needs a
+   * cross-origin-isolated page (shared memory cannot be posted otherwise); without one, or without Worker,
+   * kernels stay on one thread. Node starts its workers on first need, so there this does nothing.
+   * Resolves to the threads now usable.
+   */
+  prepare(wanted: number): Promise<number> {
+    const web = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+    if (workerThreads() !== undefined || web.crossOriginIsolated !== true || typeof web.Worker !== 'function') return Promise.resolve(this.started(wanted));
+    const next = this.preparing.then(() => this.startWebWorkers(wanted)); // one start at a time: each takes the next control block
+    this.preparing = next;
+    return next;
+  }
+
+  /** Starts Web Workers, one after the other, until there are enough for `wanted` threads or one fails. */
+  private async startWebWorkers(wanted: number): Promise<number> {
+    while (!this.broken && this.workers.length < Math.min(wanted - 1, MAX_WORKERS)) {
+      const base = this.ctlBase + CTL.bytes * this.workers.length;
+      new Int32Array(this.wasm.memory.buffer).fill(0, base / 4, (base + CTL.bytes) / 4);
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+      if (await webWorkerReady(worker, { module: this.wasm.module, memory: this.wasm.memory, base })) {
+        this.workers.push(worker);
+        this.ctl.push(base);
+      } else {
+        worker.terminate();
+        this.broken = true;
+      }
+    }
+    return this.started(wanted);
   }
 
   /**
@@ -111,8 +158,9 @@ export class ThreadPool {
       // even when the main part throws, the workers finish before their control blocks are reused
       for (let p = 1; p < n; p++) {
         const slot = this.ctl[p - 1] / 4 + CTL.done;
+        this.blocking ??= canBlock(i32, slot);
         for (let v = Atomics.load(i32, slot); v !== seq; v = Atomics.load(i32, slot)) {
-          if (spinWhile(i32, slot, v)) continue;
+          if (spinWhile(i32, slot, v) || !this.blocking) continue;
           Atomics.wait(i32, slot, v, 1000);
         }
         failed ||= i32[this.ctl[p - 1] / 4 + CTL.error] !== 0;
@@ -132,7 +180,7 @@ export class ThreadPool {
       const worker = new wt.Worker(new URL('./worker.js', import.meta.url),
         { workerData: { module: this.wasm.module, memory: this.wasm.memory, base }, execArgv: [] });
       worker.unref();
-      if (Atomics.wait(i32, base / 4 + CTL.ready, 0, 5000) === 'timed-out') {
+      if (Atomics.wait(i32, base / 4 + CTL.ready, 0, START_MS) === 'timed-out') {
         void worker.terminate();
         this.broken = true;
         return;
@@ -147,4 +195,25 @@ export class ThreadPool {
 function workerThreads(): typeof import('node:worker_threads') | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return proc?.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined;
+}
+
+/** True when this thread may call Atomics.wait (Node, any worker); false on a browser's main thread. */
+function canBlock(i32: Int32Array, index: number): boolean {
+  try {
+    Atomics.wait(i32, index, Atomics.load(i32, index) + 1, 0); // a value it does not hold: returns at once
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Posts the init message to a Web Worker; true once it reports ready, false on an error or after START_MS. */
+function webWorkerReady(worker: Worker, init: WorkerInit): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), START_MS);
+    const settle = (ok: boolean): void => { clearTimeout(timer); resolve(ok); };
+    worker.addEventListener('message', (e) => settle(e.data === 'ready'), { once: true });
+    worker.addEventListener('error', () => settle(false), { once: true });
+    worker.postMessage(init);
+  });
 }

@@ -1,17 +1,29 @@
 /**
  * Worker thread of the wasm backend: instantiates the shared module over the shared memory, then serves
- * calls posted in its control block (see threads.ts) until the process exits.
+ * calls posted in its control block (see threads.ts) until the process or page ends. In Node it is a
+ * worker_threads worker given workerData; in a browser, a module Web Worker given one init message.
  */
-import { workerData } from 'node:worker_threads';
-import { CTL, PARALLEL_EXPORTS, spinWhile } from './threads.js';
+import { CTL, PARALLEL_EXPORTS, spinWhile, type WorkerInit } from './threads.js';
 
-const { module, memory, base } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; base: number };
+/** True in Node (worker_threads), false in a browser's Web Worker. */
+const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+
+/** The init record: workerData in Node, the first message in a browser. */
+async function receiveInit(): Promise<WorkerInit> {
+  if (inNode) return (await import('node:worker_threads')).workerData as WorkerInit;
+  return new Promise((resolve) => {
+    globalThis.addEventListener('message', (e) => resolve((e as MessageEvent<WorkerInit>).data), { once: true });
+  });
+}
+
+const { module, memory, base } = await receiveInit();
 const exp = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Record<string, (...a: number[]) => unknown>;
 const i32 = new Int32Array(memory.buffer), f64 = new Float64Array(memory.buffer);
 const slot = base / 4;
 
 Atomics.store(i32, slot + CTL.ready, 1);
 Atomics.notify(i32, slot + CTL.ready);
+if (!inNode) (globalThis as unknown as { postMessage(m: unknown): void }).postMessage('ready');
 let seen = 0;
 for (;;) {
   // Kernel calls of one training step come back to back: spin briefly before parking, since waking a
