@@ -50,15 +50,18 @@ const ZERO: f32 = 0.0;
   return f32x4.splat(1.0);
 }
 
-/** Forward over T steps: x [T,m] (or [m] when stat), v [m] in/out, s and (when keepH) h [T,m] out; returns the spike count. */
+/**
+ * Forward over T steps for neurons i0 ≤ i < i1 of m: x [T,m] (or [m] when stat), v [m] in/out, s and (when
+ * keepH) h [T,m] out; the spike count of the range is stored (i32) at cnt.
+ */
 export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m: i32, stat: i32,
-  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32, keepH: i32): i32 {
+  a: f32, b: f32, c: f32, th: f32, vr: f32, reset: i32, thk: f32, strict: i32, keepH: i32, i0: i32, i1: i32, cnt: usize): void {
   let count = i32x4.splat(0), tail = 0;
   const va = f32x4.splat(a), vb = f32x4.splat(b), vc = f32x4.splat(c), vth = f32x4.splat(th);
   const vvr = f32x4.splat(vr), vthk = f32x4.splat(thk), one = f32x4.splat(1.0), zero = f32x4.splat(0);
   const row = <usize>m << 2;
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
     const o = <usize>i << 2;
     let vi = v128.load(v + o);
     for (let t = 0; t < T; t++) {
@@ -77,7 +80,7 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
     }
     v128.store(v + o, vi);
   }
-  for (; i < m; i++) {
+  for (; i < i1; i++) {
     const o = <usize>i << 2;
     let vi = load<f32>(v + o);
     for (let t = 0; t < T; t++) {
@@ -93,7 +96,7 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
     }
     store<f32>(v + o, vi);
   }
-  return i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail;
+  store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);
 }
 
 /** The state that entered step t of lane group at byte offset o (see the reference body). */
@@ -109,18 +112,19 @@ export function neuronForward(x: usize, v: usize, s: usize, h: usize, T: i32, m:
 }
 
 /**
- * Backward over T steps for lanes [i0, i1) (multiple of 4 except at m): gx [T,m] (or [m]) written,
- * parameter gradients [a, b, c, θ] added into the four f64 at gp.
+ * Backward over T steps for neurons i0 ≤ i < i1 of m: gx [T,m] (or [m]) written, parameter gradients
+ * [a, b, c, θ] of the range added into the four f64 at gp.
  */
 export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usize, gx: usize, T: i32, m: i32, stat: i32,
-  a: f32, b: f32, th: f32, vr: f32, reset: i32, k: f32, detach: i32, sid: i32, alpha: f32, sigma: i32, decay: i32, gp: usize): void {
+  a: f32, b: f32, th: f32, vr: f32, reset: i32, k: f32, detach: i32, sid: i32, alpha: f32, sigma: i32, decay: i32, gp: usize,
+  i0: i32, i1: i32): void {
   const thk = th * k, undecayed = reset == 0 && k != 1.0;
   const va = f32x4.splat(a), vb = f32x4.splat(b), vth = f32x4.splat(th), vvr = f32x4.splat(vr);
   const vthk = f32x4.splat(thk), vk = f32x4.splat(k), one = f32x4.splat(1.0), zero = f32x4.splat(0);
   const row = <usize>m << 2;
   let gA: f64 = 0, gB: f64 = 0, gC: f64 = 0, gT: f64 = 0;
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
     const o = <usize>i << 2;
     let gV = zero, gxs = zero, aA = zero, aB = zero, aC = zero, aT = zero;
     for (let t = T - 1; t >= 0; t--) {
@@ -160,7 +164,7 @@ export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usiz
     gC += <f64>(f32x4.extract_lane(aC, 0) + f32x4.extract_lane(aC, 1)) + <f64>(f32x4.extract_lane(aC, 2) + f32x4.extract_lane(aC, 3));
     gT += <f64>(f32x4.extract_lane(aT, 0) + f32x4.extract_lane(aT, 1)) + <f64>(f32x4.extract_lane(aT, 2) + f32x4.extract_lane(aT, 3));
   }
-  for (; i < m; i++) {
+  for (; i < i1; i++) {
     const o = <usize>i << 2;
     let gV: f32 = 0, gxs: f32 = 0;
     for (let t = T - 1; t >= 0; t--) {

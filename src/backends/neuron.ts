@@ -16,7 +16,7 @@ export function neuronKernels(): NeuronKernels {
   const w = activeWasm();
   if (!w) return refNeuronKernels;
   let k = bound.get(w);
-  if (!k) { k = wasmNeuronKernels(w.wasm.exports as unknown as NeuronExports, w.arena); bound.set(w, k); }
+  if (!k) { k = wasmNeuronKernels(w.wasm.exports as unknown as NeuronExports, w.arena, w); bound.set(w, k); }
   return k;
 }
 

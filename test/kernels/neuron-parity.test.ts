@@ -13,7 +13,11 @@ import { Rng } from '../../src/data/rng.js';
 const wb = wasmBackendSync(1);
 
 test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 'build/edgespike.wasm not built' : false }, () => {
-  const wasm = wasmNeuronKernels(wb!.wasm.exports as unknown as NeuronExports, wb!.arena);
+  const exp = wb!.wasm.exports as unknown as NeuronExports;
+  const wasm = wasmNeuronKernels(exp, wb!.arena);
+  // the same body split over two threads in ranges of four neurons (m = 37: a scalar tail in the last range)
+  const wasm2 = wasmNeuronKernels(exp, wb!.arena, { pool: wb!.pool, settings: { threads: 2, minParallelWork: 0 } });
+  assert.equal(wb!.pool.usable(2), 2, 'the worker thread did not start');
   const rng = new Rng(31);
   const base: NeuronKernelParams = { a: 0.9, b: 1, c: 0, vth: 1, vReset: 0, reset: 0, resetScale: 1, detachReset: true, strict: false, surrogate: 0, alpha: 2, sigmaPath: false, decayGrads: true };
   const variants: Partial<NeuronKernelParams>[] = [];
@@ -39,7 +43,7 @@ test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 
         assert.deepEqual(X, x, 'the input was modified');
         return { v1, s, h, gx, gp };
       };
-      const r = out(refNeuronKernels), w = out(wasm);
+      const r = out(refNeuronKernels), w = out(wasm), w2 = out(wasm2);
       const mark = wb!.heap.begin();
       try {
         const l = out(wasm, (n) => wb!.heap.take(n, false)!);
@@ -59,6 +63,9 @@ test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 
       assert.deepEqual(Array.from(w.v1), Array.from(r.v1), `final state: ${name}`);
       for (let i = 0; i < r.gx.length; i++) assert.ok(Math.abs(w.gx[i]! - r.gx[i]!) <= 1e-5 * (1 + Math.abs(r.gx[i]!)), `gx[${i}] ${w.gx[i]} vs ${r.gx[i]}: ${name}`);
       for (let j = 0; j < 4; j++) assert.ok(Math.abs(w.gp[j]! - r.gp[j]!) <= 1e-4 * (1 + Math.abs(r.gp[j]!)), `gp[${j}] ${w.gp[j]} vs ${r.gp[j]}: ${name}`);
+      // two threads: spikes, membranes, state and input gradients identical; parameter gradients summed in parts
+      for (const key of ['v1', 's', 'h', 'gx'] as const) assert.deepEqual(Array.from(w2[key]), Array.from(w[key]), `${key} on 2 threads: ${name}`);
+      for (let j = 0; j < 4; j++) assert.ok(Math.abs(w2.gp[j]! - w.gp[j]!) <= 1e-9 * (1 + Math.abs(w.gp[j]!)), `gp[${j}] on 2 threads ${w2.gp[j]} vs ${w.gp[j]}: ${name}`);
     }
   }
 });

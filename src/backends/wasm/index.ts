@@ -31,6 +31,8 @@ export interface WasmBackend {
   readonly arena: Arena;
   /** Memory lent to workspaces, so kernels work in place. */
   readonly heap: Heap;
+  /** The worker pool (other kernel families split their work over it too). */
+  readonly pool: ThreadPool;
   /** Threads a large kernel would really use now (starts the workers if needed). */
   usableThreads(): number;
   /** Starts the workers for `settings.threads` where that must be done ahead of use (a browser); resolves to usableThreads(). */
@@ -50,6 +52,7 @@ export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
     wasm,
     arena,
     heap: new Heap(arena, LEND_LIMIT_BYTES),
+    pool,
     usableThreads: () => pool.usable(settings.threads),
     prepareThreads: () => pool.prepare(settings.threads),
     countNonZero: (a) => {

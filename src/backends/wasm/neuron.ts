@@ -4,20 +4,41 @@
  */
 import type { NeuronKernels } from '../../kernels/neuron.js';
 import type { Arena } from './arena.js';
+import type { ThreadSettings } from './kernels.js';
+import type { ThreadPool } from './threads.js';
 
-/** The neuron exports of build/edgespike.wasm (assembly/neuron.ts). */
+/** The neuron exports of build/edgespike.wasm (assembly/neuron.ts): neurons i0 ≤ i < i1 of m. */
 export interface NeuronExports {
   neuronForward(x: number, v: number, s: number, h: number, T: number, m: number, stat: number,
-    a: number, b: number, c: number, th: number, vr: number, reset: number, thk: number, strict: number, keepH: number): number;
+    a: number, b: number, c: number, th: number, vr: number, reset: number, thk: number, strict: number, keepH: number,
+    i0: number, i1: number, cnt: number): void;
   neuronBackward(gs: number, h: number, s: number, x: number, v0: number, gx: number, T: number, m: number, stat: number,
     a: number, b: number, th: number, vr: number, reset: number, k: number, detach: number, sid: number, alpha: number,
-    sigma: number, decay: number, gp: number): void;
+    sigma: number, decay: number, gp: number, i0: number, i1: number): void;
 }
 
-/** Binds the neuron kernels to a module's exports and arena. */
-export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKernels {
+/** How the neuron kernels may split: the pool and the settings read on every call (absent: one thread). */
+export interface NeuronThreads { readonly pool: ThreadPool; readonly settings: ThreadSettings }
+
+/** Work per neuron and step, in the units of ThreadSettings.minParallelWork (about the flops of one update). */
+const WORK_PER_UPDATE = 10;
+
+/** Binds the neuron kernels to a module's exports and arena; with `threads`, large layers split over the pool. */
+export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: NeuronThreads): NeuronKernels {
   const scoped = (fn: () => void): void => { const mark = arena.mark(); try { fn(); } finally { arena.release(mark); } };
   const out = arena.out.bind(arena), copyOut = arena.copyOut.bind(arena);
+  /** Parts for m neurons over T steps, split in groups of four neurons. */
+  const partsFor = (T: number, m: number): number => {
+    const cfg = threads?.settings;
+    if (!cfg || m < 8 || WORK_PER_UPDATE * T * m < cfg.minParallelWork) return 1;
+    return threads!.pool.usable(Math.min(cfg.threads, Math.ceil(m / 4)));
+  };
+  /** Runs `name` over neurons [0, m) in `parts` ranges of whole groups of four; args(part, i0, i1). */
+  const split = (name: 'neuronForward' | 'neuronBackward', parts: number, m: number, args: (p: number, i0: number, i1: number) => number[]): void => {
+    const range = (g0: number, g1: number): [number, number] => [4 * g0, Math.min(m, 4 * g1)];
+    if (parts === 1) { (exp[name] as (...a: number[]) => void)(...args(0, 0, m)); return; }
+    threads!.pool.run(name, parts, 0, Math.ceil(m / 4), (p, g0, g1) => args(p, ...range(g0, g1)));
+  };
   return {
     neuronForward(x, v, s, h, T, m, staticInput, p) {
       let count = 0;
@@ -25,8 +46,10 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKerne
         const px = arena.put(x, staticInput ? m : T * m), pv = arena.put(v, m);
         const keepH = h.length > 0;
         const ps = out(s, T * m), ph = keepH ? out(h, T * m) : 0;
-        count = exp.neuronForward(px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
-          Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0, keepH ? 1 : 0);
+        const parts = partsFor(T, m), cnt = arena.alloc(4 * parts);
+        split('neuronForward', parts, m, (q, i0, i1) => [px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
+          Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0, keepH ? 1 : 0, i0, i1, cnt + 4 * q]);
+        for (const c of arena.i32(cnt, parts)) count += c;
         copyOut(v, pv, m); copyOut(s, ps, T * m);
         if (keepH) copyOut(h, ph, T * m);
       });
@@ -37,12 +60,15 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena): NeuronKerne
         const pgs = arena.put(gs, T * m), ph = arena.put(h, T * m), ps = arena.put(s, T * m);
         // x and v0 only feed the gradients of a learnable leak.
         const px = p.decayGrads ? arena.put(x, staticInput ? m : T * m) : 0, pv = p.decayGrads ? arena.put(v0, m) : 0;
-        const pgx = out(gx, staticInput ? m : T * m), pgp = arena.alloc(32);
-        new Float64Array(arena.memory.buffer, pgp, 4).fill(0);
-        exp.neuronBackward(pgs, ph, ps, px, pv, pgx, T, m, staticInput ? 1 : 0, p.a, p.b, p.vth, p.vReset, p.reset,
-          p.resetScale, p.detachReset ? 1 : 0, p.surrogate, p.alpha, p.sigmaPath ? 1 : 0, p.decayGrads ? 1 : 0, pgp);
+        const parts = partsFor(T, m), pgx = out(gx, staticInput ? m : T * m), pgp = arena.alloc(32 * parts);
+        const sums = (): Float64Array => new Float64Array(arena.memory.buffer, pgp, 4 * parts);
+        sums().fill(0);
+        split('neuronBackward', parts, m, (q, i0, i1) => [pgs, ph, ps, px, pv, pgx, T, m, staticInput ? 1 : 0, p.a, p.b, p.vth, p.vReset, p.reset,
+          p.resetScale, p.detachReset ? 1 : 0, p.surrogate, p.alpha, p.sigmaPath ? 1 : 0, p.decayGrads ? 1 : 0, pgp + 32 * q, i0, i1]);
         copyOut(gx, pgx, staticInput ? m : T * m);
-        gp.set(new Float64Array(arena.memory.buffer, pgp, 4));
+        const g = sums();
+        gp.fill(0);
+        for (let q = 0; q < parts; q++) for (let j = 0; j < 4; j++) gp[j]! += g[4 * q + j]!;
       });
     },
   };

@@ -46,7 +46,7 @@ export function balancedCuts(weights: ArrayLike<number>, lo: number, hi: number,
 export const PARALLEL_EXPORTS = [
   'gemmPacked', 'packB', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
   'spikeLinearBackwardWeight', 'spikeConv2dForward', 'spikeConv2dBackwardWeight', 'maxPool2dForward',
-  'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward',
+  'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'neuronForward', 'neuronBackward',
 ] as const;
 
 /** Name of an export that threads can split. */
