@@ -37,15 +37,15 @@ export function buildMasks(s: usize, g: Conv, b: i32, masks: usize, bits: usize)
 
 /**
  * Sums, for channels co … co + width − 1 (width 16, 4 or 1, a constant), the weights (layout [q][kx][coutG],
- * q = (ci, ky)) at the set bits of the pixel's tap words (u64 every 16 bytes): bit j·kw + kx of word t is
+ * q = (ci, ky)) at the set bits of the pixel's tap words (u64 every wordBytes): bit j·kw + kx of word t is
  * tap (q = t·per + j, kx).
  * The sums stay in registers; the result goes to `out`.
  */
-@inline function gatherSum(words: usize, nw: i32, per: i32, kw: i32, w: usize, coutG: i32, out: usize, width: i32): void {
+@inline function gatherSum(words: usize, nw: i32, per: i32, kw: i32, w: usize, coutG: i32, out: usize, width: i32, wordBytes: usize = 16): void {
   // two sets of sums, alternating taps, halve the add-latency chains
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, s0: f32 = 0;
   for (let t = 0; t < nw; t++) {
-    let word = load<u64>(words + (<usize>t << 4));
+    let word = load<u64>(words + <usize>t * wordBytes);
     const base = w + f4(t * per * kw * coutG);
     while (word != 0) {
       const p = base + f4(<i32>ctz(word) * coutG);
@@ -181,6 +181,74 @@ export function gatherWeights(masks: usize, dyT: usize, items: i32, maskBytes: u
         for (; co + 16 <= coutG; co += 16) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 16);
         for (; co + 4 <= coutG; co += 4) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 4);
         for (; co < coutG; co++) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 1);
+      }
+    }
+  }
+}
+
+/**
+ * True when gatherNarrow applies: kernel rows of at most 8 taps and padded input rows of at most 16 bits, so
+ * one SIMD shift, mask and narrow gives the tap bytes of 16 kernel rows at once.
+ */
+export function narrowGathers(g: Conv): bool {
+  return g.kw <= 8 && g.w + 2 * g.pW <= 16 && (g.ow - 1) * g.sW + g.kw <= 16;
+}
+
+/** Kernel rows (ci, ky) of one group, rounded up to whole 16-row blocks. */
+@inline function narrowRows(g: Conv): i32 { return ((g.cin / g.groups) * g.kh + 15) & ~15; }
+
+/** Bytes of the gatherNarrow weight layout [group][narrowRows][8 slots][coutG] (slots ≥ kw and pad rows zero). */
+export function narrowWeightBytes(g: Conv): i32 {
+  return g.groups * narrowRows(g) * 8 * (g.cout / g.groups) * 4;
+}
+
+/** Packs w [cout, cinG, kh, kw] into the gatherNarrow layout. */
+export function narrowPackWeights(w: usize, wn: usize, g: Conv): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, rows = narrowRows(g);
+  memory.fill(wn, 0, <usize>narrowWeightBytes(g));
+  for (let co = 0; co < g.cout; co++) {
+    const grp = co / coutG, cl = co % coutG;
+    for (let ci = 0; ci < cinG; ci++) {
+      for (let ky = 0; ky < g.kh; ky++) {
+        for (let kx = 0; kx < g.kw; kx++) {
+          const r = grp * rows + ci * g.kh + ky;
+          store<f32>(wn + f4((r * 8 + kx) * coutG + cl), load<f32>(w + f4(((co * cinG + ci) * g.kh + ky) * g.kw + kx)));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Every output of one item, as gatherItem, with the tap words built by narrowing: per output row the 16-bit
+ * masks of its kernel rows are collected (rows16, one u16 per kernel row), and per pixel each block of 16
+ * is shifted by ox·sW, masked to kw bits and narrowed to bytes: byte j of word t holds the taps of kernel row
+ * 8t + j, bit kx each, so a word covers 8 kernel rows. Weights from narrowPackWeights.
+ */
+export function gatherNarrow(masks: usize, wn: usize, g: Conv, acc: usize, rows16: usize, words: usize): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, kh = g.kh, hp = g.h + 2 * g.pH;
+  const q = cinG * kh, rows = narrowRows(g), nw = (q + 7) >> 3, blocks = rows >> 4;
+  const kbits: i32 = (1 << g.kw) - 1, km = i16x8.splat(<i16>kbits);
+  memory.fill(rows16, 0, <usize>rows << 1);
+  for (let grp = 0; grp < g.groups; grp++) {
+    const wg = wn + f4(grp * rows * 8 * coutG);
+    for (let oy = 0; oy < g.oh; oy++) {
+      for (let cl = 0, j = 0; cl < cinG; cl++) {
+        const src = masks + (<usize>((grp * cinG + cl) * hp + oy * g.sH) << 3);
+        for (let ky = 0; ky < kh; ky++, j++) store<u16>(rows16 + (<usize>j << 1), <u16>load<u64>(src + (<usize>ky << 3)));
+      }
+      for (let ox = 0; ox < g.ow; ox++) {
+        const sx = ox * g.sW;
+        for (let k = 0; k < blocks; k++) {
+          const r = rows16 + (<usize>k << 5);
+          const lo = v128.and(i16x8.shr_u(v128.load(r), sx), km), hi = v128.and(i16x8.shr_u(v128.load(r, 16), sx), km);
+          v128.store(words + (<usize>k << 4), i8x16.narrow_i16x8_u(lo, hi));
+        }
+        const out = acc + f4((oy * g.ow + ox) * g.cout + grp * coutG);
+        let co = 0;
+        for (; co + 16 <= coutG; co += 16) gatherSum(words, nw, 8, 8, wg + f4(co), coutG, out + f4(co), 16, 8);
+        for (; co + 4 <= coutG; co += 4) gatherSum(words, nw, 8, 8, wg + f4(co), coutG, out + f4(co), 4, 8);
+        for (; co < coutG; co++) gatherSum(words, nw, 8, 8, wg + f4(co), coutG, out + f4(co), 1, 8);
       }
     }
   }

@@ -1,7 +1,7 @@
 // Spike-fed bodies: inputs are exactly 0 or 1, so each active input adds a contiguous weight vector
 // (f32x4, no multiplies) and silent inputs are skipped four at a time.
 import { Conv, f4, transpose, transposeStrided } from './geom';
-import { buildMasks, gatherItem, gatherWeights } from './spike-masks';
+import { buildMasks, gatherItem, gatherNarrow, gatherWeights, narrowGathers, narrowPackWeights, narrowWeightBytes } from './spike-masks';
 import { buildLut, lutApplies, lutBytes, lutItem, lutOffsetBytes } from './spike-lut';
 
 /** Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count. */
@@ -159,8 +159,14 @@ export function spikeConvGathers(geom: usize): bool {
 
 /** Scratch bytes per thread for spikeConv2dForward: NHWC accumulator, row masks, row lists and words. */
 export function spikeConvScratchBytes(geom: usize): i32 {
-  const g = changetype<Conv>(geom), q = (g.cin / g.groups) * g.kh;
-  return 4 * g.cout * g.oh * g.ow + 8 * g.cin * (g.h + 2 * g.pH) + 32 * q + g.h * g.w / 8 + 512 + (tableForward(g, geom) ? lutOffsetBytes(g) + 64 : 0);
+  const g = changetype<Conv>(geom);
+  return 4 * g.cout * g.oh * g.ow + 8 * g.cin * (g.h + 2 * g.pH) + 2 * <i32>rowSpan(g) + g.h * g.w / 8 + 512 + (tableForward(g, geom) ? lutOffsetBytes(g) + 64 : 0);
+}
+
+/** Bytes of each of the row and word areas of spikeConv2dForward's scratch (both gathers fit). */
+@inline function rowSpan(g: Conv): usize {
+  const q = (g.cin / g.groups) * g.kh;
+  return <usize>max(q << 4, (((q + 15) & ~15) << 1) + 32);
 }
 
 /**
@@ -181,17 +187,29 @@ function tableForward(g: Conv, geom: usize): bool {
   return (<usize>(g.cout * (g.cin / g.groups) * g.kh * g.kw * 4) + 63) & ~<usize>63;
 }
 
-/** Bytes spikeConvForwardPack writes: the packed weights, then the table when tableForward. */
-export function spikeConvForwardBytes(geom: usize): i32 {
-  const g = changetype<Conv>(geom);
-  return <i32>tableOffset(g) + (tableForward(g, geom) ? lutBytes(g) : 0);
+/** True when sparse items gather with narrowed tap words (spike-masks gatherNarrow). */
+function narrowForward(g: Conv, geom: usize): bool {
+  return spikeConvGathers(geom) && narrowGathers(g);
 }
 
-/** Packs w for spikeConv2dForward: gather (or scatter) layout, plus the table when tableForward. */
+/** Byte offset of the gatherNarrow weights, after the table (or the packed weights). */
+@inline function narrowOffset(g: Conv, geom: usize): usize {
+  const table: i32 = tableForward(g, geom) ? lutBytes(g) : 0;
+  return tableOffset(g) + ((<usize>table + 63) & ~<usize>63);
+}
+
+/** Bytes spikeConvForwardPack writes: the packed weights, the table when tableForward, the narrow layout when narrowForward. */
+export function spikeConvForwardBytes(geom: usize): i32 {
+  const g = changetype<Conv>(geom);
+  return <i32>narrowOffset(g, geom) + (narrowForward(g, geom) ? narrowWeightBytes(g) : 0);
+}
+
+/** Packs w for spikeConv2dForward: gather (or scatter) layout, plus the table and the narrow layout where they apply. */
 export function spikeConvForwardPack(w: usize, wr: usize, geom: usize): void {
   const g = changetype<Conv>(geom), gather = spikeConvGathers(geom);
   spikeConvPackWeights(w, wr, geom, !gather);
   if (tableForward(g, geom)) buildLut(wr, wr + tableOffset(g), g);
+  if (narrowForward(g, geom)) narrowPackWeights(w, wr + narrowOffset(g, geom), g);
 }
 
 /** Set bits of the item's row masks. */
@@ -207,16 +225,18 @@ function maskCount(masks: usize, n: i32): i32 {
  * the masks cannot hold scatter each active input's weights into memory.
  */
 export function spikeConv2dForward(s: usize, wr: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), ohw = g.oh * g.ow, q = (g.cin / g.groups) * g.kh;
+  const g = changetype<Conv>(geom), ohw = g.oh * g.ow, span = rowSpan(g);
   const acc = scratch, masks = (acc + f4(ohw * g.cout) + 63) & ~<usize>63;
-  const rows = masks + (<usize>(g.cin * (g.h + 2 * g.pH)) << 3), words = rows + (<usize>q << 4);
-  const bits = words + (<usize>q << 4) + 64, offs = (bits + <usize>(g.h * g.w / 8) + 64 + 63) & ~<usize>63;
+  const rows = masks + (<usize>(g.cin * (g.h + 2 * g.pH)) << 3), words = rows + span;
+  const bits = words + span + 64, offs = (bits + <usize>(g.h * g.w / 8) + 64 + 63) & ~<usize>63;
   const gather = spikeConvGathers(geom), table = tableForward(g, geom), tab = wr + tableOffset(g);
+  const narrow = narrowForward(g, geom), wn = wr + narrowOffset(g, geom);
   const minActive = <i32>(TABLE_MIN / <f32>g.kw * <f32>(g.cin * g.h * g.w));
   for (let b = b0; b < b1; b++) {
     if (gather) {
       buildMasks(s, g, b, masks, bits);
       if (table && maskCount(masks, g.cin * (g.h + 2 * g.pH)) >= minActive) lutItem(masks, tab, g, acc, offs);
+      else if (narrow) gatherNarrow(masks, wn, g, acc, rows, words);
       else gatherItem(masks, wr, g, acc, rows, words);
     } else {
       memory.fill(acc, 0, f4(ohw * g.cout));
