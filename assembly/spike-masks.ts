@@ -123,16 +123,26 @@ export function gatherItem(masks: usize, wq: usize, g: Conv, acc: usize, rows: u
  * Stride 1 along x: output ox reads mask bit ox + kx.
  */
 @inline function weightTapSum(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv,
-  row0: i32, kx: i32, off: i32, out: usize, width: i32): void {
+  row0: i32, kx: i32, off: i32, out: usize, width: i32, narrow: bool): void {
   const oh = g.oh, ow = g.ow, cout = g.cout, rowStep = <usize>g.sH << 3, owMask: u64 = (<u64>1 << <u64>ow) - 1;
   const per = 64 / ow;  // output rows per 64-bit word: one loop exit per word, not per row
+  const lowByte = i16x8.splat(0xff);
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, s0: f32 = 0;
   for (let t = 0; t < items; t++) {
     const mrow = masks + <usize>t * maskBytes + (<usize>row0 << 3), drow = dyT + <usize>t * dyBytes + f4(off);
     for (let oy0 = 0; oy0 < oh; oy0 += per) {
       let bits: u64 = 0, m = mrow + <usize>oy0 * rowStep;
-      for (let j = 0, sh = 0; j < min(per, oh - oy0); j++, sh += ow, m += rowStep) {
-        bits |= ((load<u64>(m) >> <u64>kx) & owMask) << <u64>sh;
+      if (narrow) {
+        // 8 rows of 8 outputs (weightNarrow): low halves of the 8 row masks as 16-bit lanes, shifted by kx,
+        // cut to 8 bits and narrowed to bytes: byte j is output row oy0 + j
+        const r0 = v128.shuffle<i32>(v128.load(m), v128.load(m, 16), 0, 2, 4, 6);
+        const r1 = v128.shuffle<i32>(v128.load(m, 32), v128.load(m, 48), 0, 2, 4, 6);
+        const r = v128.and(i16x8.shr_u(i16x8.narrow_i32x4_u(r0, r1), kx), lowByte);
+        bits = i64x2.extract_lane(i8x16.narrow_i16x8_u(r, r), 0);
+      } else {
+        for (let j = 0, sh = 0; j < min(per, oh - oy0); j++, sh += ow, m += rowStep) {
+          bits |= ((load<u64>(m) >> <u64>kx) & owMask) << <u64>sh;
+        }
       }
       const base = drow + f4(oy0 * ow * cout);
       while (bits != 0) {
@@ -166,21 +176,29 @@ export function gatherItem(masks: usize, wq: usize, g: Conv, acc: usize, rows: u
 }
 
 /**
+ * True when weightTapSum builds its words by narrowing: outputs 8 wide in whole blocks of 8 rows, row stride 1,
+ * padded input rows of at most 16 bits (so a row mask's low 16 bits hold it).
+ */
+function weightNarrow(g: Conv): bool {
+  return g.ow == 8 && g.oh % 8 == 0 && g.sH == 1 && g.w + 2 * g.pW <= 16;
+}
+
+/**
  * dwr += the weight gradient of `items` items whose row masks (maskBytes apart) and transposed output
  * gradients dyT [oh·ow, cout] (dyBytes apart) are given; dwr in the spikeConvPackWeights(…, true) layout.
  * Every weight tap sums its terms in registers: no read-modify-write per active input.
  */
 export function gatherWeights(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv, dwr: usize): void {
-  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, hp = g.h + 2 * g.pH, kh = g.kh, kw = g.kw;
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, hp = g.h + 2 * g.pH, kh = g.kh, kw = g.kw, narrow = weightNarrow(g);
   for (let c = 0; c < g.cin; c++) {
     const grp = c / cinG;
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
         const out = dwr + f4(((c * kh + ky) * kw + kw - 1 - kx) * coutG), row0 = c * hp + ky;
         let co = 0;
-        for (; co + 16 <= coutG; co += 16) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 16);
-        for (; co + 4 <= coutG; co += 4) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 4);
-        for (; co < coutG; co++) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 1);
+        for (; co + 16 <= coutG; co += 16) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 16, narrow);
+        for (; co + 4 <= coutG; co += 4) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 4, narrow);
+        for (; co < coutG; co++) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 1, narrow);
       }
     }
   }
