@@ -54,6 +54,27 @@ export function spikeLinear(s: usize, wT: usize, y: usize, m: i32, n: i32, k: i3
 }
 
 /**
+ * y[i,:] for rows i0 ≤ i < i1 straight from w [n,k], without transposing it: each output sums the weights of
+ * the row's active inputs (scalar loads). For a few rows (batch-1 inference), where transposing w costs more
+ * than the sums; scratch ≥ 4k bytes.
+ */
+export function spikeLinearRows(s: usize, w: usize, y: usize, m: i32, n: i32, k: i32, i0: i32, i1: i32, scratch: usize): void {
+  for (let i = i0; i < i1; i++) {
+    const cnt = activeList(s + f4(i * k), k, scratch), yi = y + f4(i * n);
+    for (let j = 0; j < n; j++) {
+      const wj = w + f4(j * k);
+      let a0: f32 = 0, a1: f32 = 0, t = 0;
+      for (; t + 2 <= cnt; t += 2) {
+        a0 += load<f32>(wj + f4(load<i32>(scratch + f4(t))));
+        a1 += load<f32>(wj + f4(load<i32>(scratch + f4(t + 1))));
+      }
+      if (t < cnt) a0 += load<f32>(wj + f4(load<i32>(scratch + f4(t))));
+      store<f32>(yi + f4(j), a0 + a1);
+    }
+  }
+}
+
+/**
  * dwT[p,:] = Σ_{s[i,p] = 1} dy[i,:] for p0 ≤ p < p1: the transposed weight gradient dwT [k,n], from
  * sT = sᵀ [k,m]; scratch ≥ 4m bytes. The active rows of input p are listed from row p of sT and summed
  * like spikeLinear.
@@ -177,9 +198,12 @@ export function spikeConvScratchBytes(geom: usize): i32 {
  */
 const TABLE_MIN: f32 = 0.9;
 
-/** True when the forward may use the table (spike-lut.ts): masks usable and every shift within 64 bits. */
+/** Fewest items for which building the table pays (its build costs about what gathering 12 items saves). */
+const TABLE_MIN_ITEMS: i32 = 16;
+
+/** True when the forward may use the table (spike-lut.ts): masks usable, every shift within 64 bits, enough items. */
 function tableForward(g: Conv, geom: usize): bool {
-  return spikeConvGathers(geom) && lutApplies(g) && (g.ow - 1) * g.sW < 64;
+  return g.n >= TABLE_MIN_ITEMS && spikeConvGathers(geom) && lutApplies(g) && (g.ow - 1) * g.sW < 64;
 }
 
 /** Byte offset of the table after the packed weights in spikeConvForwardPack's buffer. */
@@ -206,10 +230,11 @@ export function spikeConvForwardBytes(geom: usize): i32 {
 
 /** Packs w for spikeConv2dForward: gather (or scatter) layout, plus the table and the narrow layout where they apply. */
 export function spikeConvForwardPack(w: usize, wr: usize, geom: usize): void {
-  const g = changetype<Conv>(geom), gather = spikeConvGathers(geom);
-  spikeConvPackWeights(w, wr, geom, !gather);
-  if (tableForward(g, geom)) buildLut(wr, wr + tableOffset(g), g);
-  if (narrowForward(g, geom)) narrowPackWeights(w, wr + narrowOffset(g, geom), g);
+  const g = changetype<Conv>(geom), gather = spikeConvGathers(geom), table = tableForward(g, geom), narrow = narrowForward(g, geom);
+  // the [c][ky][kx][coutG] layout serves the scatter, the wide gather and the table's build
+  if (!narrow || table) spikeConvPackWeights(w, wr, geom, !gather);
+  if (table) buildLut(wr, wr + tableOffset(g), g);
+  if (narrow) narrowPackWeights(w, wr + narrowOffset(g, geom), g);
 }
 
 /** Set bits of the item's row masks. */

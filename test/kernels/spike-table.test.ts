@@ -10,13 +10,15 @@ import { convGeom, convSizes, rng, type ConvOpts } from './geom.js';
 const backend = wasmBackendSync();
 if (backend === undefined) throw new Error('spike-table: build/edgespike.wasm is missing (run node scripts/build-wasm.mjs)');
 
+// 16 items or more: the table is only built for batches that large (smaller ones gather every item)
 const SHAPES: ConvOpts[] = [
-  { n: 6, cin: 3, h: 12, w: 12, cout: 16, kh: 5, kw: 5 },
-  { n: 4, cin: 5, h: 9, w: 11, cout: 8, kh: 3, kw: 3, pad: 1 },
-  { n: 4, cin: 4, h: 10, w: 10, cout: 20, kh: 3, kw: 3, stride: 2, pad: 1 },
-  { n: 3, cin: 6, h: 7, w: 9, cout: 12, kh: 3, kw: 2, groups: 3 },
-  { n: 4, cin: 2, h: 13, w: 50, cout: 4, kh: 6, kw: 6, pad: 2 },
-  { n: 3, cin: 2, h: 5, w: 5, cout: 36, kh: 1, kw: 1 },
+  { n: 16, cin: 3, h: 12, w: 12, cout: 16, kh: 5, kw: 5 },
+  { n: 16, cin: 5, h: 9, w: 11, cout: 8, kh: 3, kw: 3, pad: 1 },
+  { n: 20, cin: 4, h: 10, w: 10, cout: 20, kh: 3, kw: 3, stride: 2, pad: 1 },
+  { n: 16, cin: 6, h: 7, w: 9, cout: 12, kh: 3, kw: 2, groups: 3 },
+  { n: 16, cin: 2, h: 13, w: 50, cout: 4, kh: 6, kw: 6, pad: 2 },
+  { n: 17, cin: 2, h: 5, w: 5, cout: 36, kh: 1, kw: 1 },
+  { n: 4, cin: 3, h: 12, w: 12, cout: 16, kh: 5, kw: 5 },
 ];
 
 test('spike conv forward: items of every density, either path, equal the reference', () => {

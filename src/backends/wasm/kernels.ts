@@ -10,6 +10,9 @@ import type { ParallelExport, ThreadPool } from './threads.js';
 
 const TILE = 256;
 
+/** Rows below which spikeLinear sums straight from w instead of transposing it first (batch-1 inference at T ≤ 8). */
+const FEW_ROWS = 16;
+
 /** Threading settings read on every call: wanted threads and the least work (in flops or adds) worth a split. */
 export interface ThreadSettings {
   threads: number;
@@ -143,6 +146,13 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
   const { exp, arena, pool } = ctx;
   return {
     spikeLinear: (s, w, y, m, n, k) => ctx.scoped(() => {
+      if (m < FEW_ROWS) {
+        // a few rows (batch-1 inference): summing straight from w beats transposing it
+        const ps = arena.put(s, m * k), pw = arena.put(w, n * k), py = ctx.out(y, m * n);
+        exp.spikeLinearRows(ps, pw, py, m, n, k, 0, m, arena.alloc(4 * k));
+        ctx.copyOut(y, py, m * n);
+        return;
+      }
       const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = ctx.out(y, m * n);
       exp.transpose(pw, wT, n, k);
       const parts = ctx.threadsFor(m * n * k, m);
