@@ -74,15 +74,53 @@ export function spikeLinearRows(s: usize, w: usize, y: usize, m: i32, n: i32, k:
   }
 }
 
+/** Scratch bytes per thread of spikeLinearBackwardWeight: column bitmasks of up to k inputs and one row list. */
+export function spikeLinearWeightScratchBytes(m: i32, k: i32): i32 {
+  return k * ((m + 63) >> 6) * 8 + 4 * m + 64;
+}
+
+/** Sets bit i of the column masks of the active inputs p0 ≤ p < p1 of row i (16 inputs per SIMD test). */
+@inline function rowBits(row: usize, i: i32, p0: i32, p1: i32, words: i32, bits: usize): void {
+  const z = f32x4.splat(0), wi = <usize>(i >> 6) << 3, bit: u64 = <u64>1 << <u64>(i & 63);
+  let p = p0;
+  for (; p + 16 <= p1; p += 16) {
+    const q = row + f4(p);
+    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q), z), f32x4.ne(v128.load(q, 16), z));
+    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
+    let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+    while (mask != 0) {
+      const a = bits + (<usize>((p - p0 + <i32>ctz(mask)) * words) << 3) + wi;
+      mask &= mask - 1;
+      store<u64>(a, load<u64>(a) | bit);
+    }
+  }
+  for (; p < p1; p++) {
+    if (load<f32>(row + f4(p)) == 0) continue;
+    const a = bits + (<usize>((p - p0) * words) << 3) + wi;
+    store<u64>(a, load<u64>(a) | bit);
+  }
+}
+
 /**
- * dwT[p,:] = Σ_{s[i,p] = 1} dy[i,:] for p0 ≤ p < p1: the transposed weight gradient dwT [k,n], from
- * sT = sᵀ [k,m]; scratch ≥ 4m bytes. The active rows of input p are listed from row p of sT and summed
- * like spikeLinear.
+ * dwT[p,:] = Σ_{s[i,p] = 1} dy[i,:] for p0 ≤ p < p1: the transposed weight gradient dwT [k,n], from s [m,k]
+ * as it is. One pass over s sets, per input of the range, a bitmask of the rows where it is active; each
+ * input then lists its rows from the mask and sums them like spikeLinear. Scratch: spikeLinearWeightScratchBytes.
  */
-export function spikeLinearBackwardWeight(sT: usize, dy: usize, dwT: usize, m: i32, n: i32, p0: i32, p1: i32, scratch: usize): void {
+export function spikeLinearBackwardWeight(s: usize, dy: usize, dwT: usize, m: i32, n: i32, k: i32, p0: i32, p1: i32, scratch: usize): void {
+  const words = (m + 63) >> 6, bits = scratch, list = scratch + (<usize>((p1 - p0) * words) << 3);
+  memory.fill(bits, 0, <usize>((p1 - p0) * words) << 3);
+  for (let i = 0; i < m; i++) rowBits(s + f4(i * k), i, p0, p1, words, bits);
   for (let p = p0; p < p1; p++) {
-    const cnt = activeList(sT + f4(p * m), m, scratch);
-    sumRows(dy, n, scratch, cnt, dwT + f4(p * n), n);
+    const col = bits + (<usize>((p - p0) * words) << 3);
+    let cnt = 0;
+    for (let w = 0; w < words; w++) {
+      let x = load<u64>(col + (<usize>w << 3));
+      while (x != 0) {
+        store<i32>(list + f4(cnt++), (w << 6) + <i32>ctz(x));
+        x &= x - 1;
+      }
+    }
+    sumRows(dy, n, list, cnt, dwT + f4(p * n), n);
   }
 }
 

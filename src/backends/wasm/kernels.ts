@@ -161,10 +161,9 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     }),
     spikeLinearBackwardWeight: (s, dy, dw, m, n, k, beta) => ctx.scoped(() => {
       // sums land in dwT [k, n] rows (contiguous), transposed into dw at the end
-      const ps = arena.put(s, m * k), sT = arena.alloc(4 * m * k), pdy = arena.put(dy, m * n);
+      const ps = arena.put(s, m * k), pdy = arena.put(dy, m * n);
       const dwT = arena.alloc(4 * n * k), pdw = arena.alloc(4 * n * k);
-      exp.transpose(ps, sT, m, k);
-      ctx.split('spikeLinearBackwardWeight', m * n * k, k, 4 * m, [sT, pdy, dwT, m, n]);
+      ctx.split('spikeLinearBackwardWeight', m * n * k, k, exp.spikeLinearWeightScratchBytes(m, k), [ps, pdy, dwT, m, n, k]);
       exp.transpose(dwT, pdw, k, n);
       if (beta === 1) exp.addInto(pdw, arena.put(dw, n * k), n * k);
       ctx.copyOut(dw, pdw, n * k);
