@@ -215,15 +215,22 @@ export function narrowGathers(g: Conv): bool {
 /** Kernel rows (ci, ky) of one group, rounded up to whole 16-row blocks. */
 @inline function narrowRows(g: Conv): i32 { return ((g.cin / g.groups) * g.kh + 15) & ~15; }
 
-/** Bytes of the gatherNarrow weight layout [group][narrowRows][8 slots][coutG] (slots ≥ kw and pad rows zero). */
+/**
+ * Bytes of the gatherNarrow weight layout: one zero row, then [group][narrowRows][8 slots][coutG] (slots ≥ kw
+ * and pad rows zero). The leading row lets the pixel-pair gather read slot kx − 1 of the first row.
+ */
 export function narrowWeightBytes(g: Conv): i32 {
-  return g.groups * narrowRows(g) * 8 * (g.cout / g.groups) * 4;
+  return (g.groups * narrowRows(g) + 1) * 8 * (g.cout / g.groups) * 4;
 }
+
+/** Byte offset of the first kernel row in the gatherNarrow layout (after the zero row). */
+@inline function narrowLead(g: Conv): usize { return <usize>(8 * (g.cout / g.groups)) << 2; }
 
 /** Packs w [cout, cinG, kh, kw] into the gatherNarrow layout. */
 export function narrowPackWeights(w: usize, wn: usize, g: Conv): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, rows = narrowRows(g);
   memory.fill(wn, 0, <usize>narrowWeightBytes(g));
+  wn += narrowLead(g);
   for (let co = 0; co < g.cout; co++) {
     const grp = co / coutG, cl = co % coutG;
     for (let ci = 0; ci < cinG; ci++) {
@@ -237,6 +244,35 @@ export function narrowPackWeights(w: usize, wn: usize, g: Conv): void {
   }
 }
 
+/** True when gatherNarrow takes output pixels in pairs: stride 1, kw ≤ 7, even output width, whole 16-channel blocks. */
+function pairGathers(g: Conv): bool {
+  return g.sW == 1 && g.kw <= 7 && (g.ow & 1) == 0 && (g.cout / g.groups) % 16 == 0;
+}
+
+/**
+ * The sums of two neighbouring pixels over the set bits of their shared tap words (8-bit fields, 8 slots of
+ * coutG floats per kernel row): bit j adds slot j to the first pixel and slot j − 1 to the second; 16
+ * channels each, written to outA and outB.
+ */
+@inline function pairSum(words: usize, nw: i32, w: usize, coutG: i32, outA: usize, outB: usize): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  const slot = <usize>coutG << 2;
+  for (let t = 0; t < nw; t++) {
+    let word = load<u64>(words + (<usize>t << 3));
+    const base = w + (<usize>(t << 6)) * slot;
+    while (word != 0) {
+      const p = base + <usize>ctz(word) * slot, q = p - slot;
+      word &= word - 1;
+      a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+      a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+      b0 = f32x4.add(b0, v128.load(q)); b1 = f32x4.add(b1, v128.load(q, 16));
+      b2 = f32x4.add(b2, v128.load(q, 32)); b3 = f32x4.add(b3, v128.load(q, 48));
+    }
+  }
+  v128.store(outA, a0); v128.store(outA, a1, 16); v128.store(outA, a2, 32); v128.store(outA, a3, 48);
+  v128.store(outB, b0); v128.store(outB, b1, 16); v128.store(outB, b2, 32); v128.store(outB, b3, 48);
+}
+
 /**
  * Every output of one item, as gatherItem, with the tap words built by narrowing: per output row the 16-bit
  * masks of its kernel rows are collected (rows16, one u16 per kernel row), and per pixel each block of 16
@@ -248,12 +284,27 @@ export function gatherNarrow(masks: usize, wn: usize, g: Conv, acc: usize, rows1
   const q = cinG * kh, rows = narrowRows(g), nw = (q + 7) >> 3, blocks = rows >> 4;
   const kbits: i32 = (1 << g.kw) - 1, km = i16x8.splat(<i16>kbits);
   memory.fill(rows16, 0, <usize>rows << 1);
+  const pairs = pairGathers(g), pm = i16x8.splat(<i16>((kbits << 1) | 1));
   for (let grp = 0; grp < g.groups; grp++) {
-    const wg = wn + f4(grp * rows * 8 * coutG);
+    const wg = wn + narrowLead(g) + f4(grp * rows * 8 * coutG);
     for (let oy = 0; oy < g.oh; oy++) {
       for (let cl = 0, j = 0; cl < cinG; cl++) {
         const src = masks + (<usize>((grp * cinG + cl) * hp + oy * g.sH) << 3);
         for (let ky = 0; ky < kh; ky++, j++) store<u16>(rows16 + (<usize>j << 1), <u16>load<u64>(src + (<usize>ky << 3)));
+      }
+      if (pairs) {
+        // pixels ox and ox + 1 read one window of kw + 1 bits per kernel row: bit j is tap j of the first and
+        // tap j − 1 of the second, so each set bit feeds both (slots kw … 7 and the lead row are zero)
+        for (let ox = 0; ox < g.ow; ox += 2) {
+          for (let k = 0; k < blocks; k++) {
+            const r = rows16 + (<usize>k << 5);
+            const lo = v128.and(i16x8.shr_u(v128.load(r), ox), pm), hi = v128.and(i16x8.shr_u(v128.load(r, 16), ox), pm);
+            v128.store(words + (<usize>k << 4), i8x16.narrow_i16x8_u(lo, hi));
+          }
+          const out = acc + f4((oy * g.ow + ox) * g.cout + grp * coutG);
+          for (let co = 0; co < coutG; co += 16) pairSum(words, nw, wg + f4(co), coutG, out + f4(co), out + f4(g.cout + co));
+        }
+        continue;
       }
       for (let ox = 0; ox < g.ow; ox++) {
         const sx = ox * g.sW;
