@@ -17,15 +17,20 @@ type Row = Record<string, string | number | boolean>;
 export const emit = (row: Row): void => { process.stdout.write(`${JSON.stringify(row)}\n`); };
 
 /**
- * Median milliseconds of each function, called in turns for `reps` rounds after one warm-up call each (the
- * order reversed every other round), so a change in the machine's load hits all of them alike.
+ * Median milliseconds of each function, called in turns for `reps` rounds (the order reversed every other
+ * round) after a warm-up, so a change in the machine's load hits all of them alike. In each turn the
+ * function runs once untimed, then once timed: worker threads that slept through another function's turn are awake again, as
+ * they are when kernels follow each other in training.
  */
 export function medianMsEach(fs: readonly (() => void)[], reps = 9): number[] {
-  fs.forEach((f) => f());
+  // warm-up: each function until 30 calls or 300 ms, so every engine's code has reached its optimizing tier
+  for (const f of fs) for (let n = 0, t0 = performance.now(); n < 30 && performance.now() - t0 < 300; n++) f();
   const ts = fs.map((): number[] => []);
   for (let r = 0; r < reps; r++) {
     for (let j = 0; j < fs.length; j++) {
-      const i = r % 2 ? fs.length - 1 - j : j, t0 = performance.now();
+      const i = r % 2 ? fs.length - 1 - j : j;
+      fs[i]!();
+      const t0 = performance.now();
       fs[i]!();
       ts[i]!.push(performance.now() - t0);
     }
