@@ -115,17 +115,14 @@ export function spikeDensity(a: Float32Array): number {
 
 /**
  * Densities below which the spike kernels (forward and weight gradient together) beat the dense ones,
- * measured with `npm run bench -- engine` (one thread; spike ms vs dense ms, speed-up at density 0.1 / 0.3 / 0.5):
- * - linear 512×256→256: forward 2.9–3.3 / 1.3–1.5 / 0.92–0.98, weight gradient 2.0–2.6 / 1.1–1.3 / 0.78–0.83;
- * - conv [128,16,12,12]→16 5×5: forward 3.1–3.4 / 2.3–2.4 / 1.7–1.8, weight gradient 3.4–4.2 / 2.0–2.7 / 1.9–2.0
- *   (spike still 1.2–1.4× faster at density 1 on this shape);
- * - conv [32,64,32,32]→64 3×3 pad 1: forward 2.0 / 1.7 / 1.15, weight gradient 3.1 / 1.4 / 0.93.
- * Re-measured after the in-place (implicit) dense conv kernels, two runs, one thread:
- * - linear: forward 1.3–3.1 / 0.5–1.0 / 1.0–1.1, weight gradient 2.7–2.8 / 1.2–1.3 / 0.84–0.95;
- * - conv 5×5: forward 2.1–3.2 / 1.4–1.5 / 1.1–1.2, weight gradient 2.0–2.6 / 1.8 / 1.3.
- * Hence linear 0.3 (was 0.4); conv stays 0.5.
+ * measured with `npm run bench -- engine` (workspace arrays; spike speed-up over dense at density
+ * 0.3 / 0.5, two runs, 1 and 2 threads):
+ * - linear 512×256→256: forward 1.2–2.0 / 0.95–1.3, weight gradient 1.7–2.5 / 1.1–1.6;
+ * - conv [128,16,12,12]→16 5×5: forward 2.0–2.7 / 1.9–2.5, weight gradient 1.7–1.9 / 1.2–1.5;
+ * - conv [32,64,32,32]→64 3×3 pad 1: forward 1.8–2.0 / 1.6–1.9, weight gradient 1.4–1.7 / 0.95–1.4.
+ * Hence linear 0.45 (the pair still wins at 0.5, barely) and conv 0.5 (not measured above).
  */
-export const SPIKE_CROSSOVER = { linear: 0.3, conv: 0.5 } as const;
+export const SPIKE_CROSSOVER = { linear: 0.45, conv: 0.5 } as const;
 
 /** True when the spike kernel of this kind is expected to beat the dense kernel at this density. */
 export function preferSpike(kind: 'linear' | 'conv', density: number): boolean {
