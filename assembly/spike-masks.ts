@@ -184,21 +184,89 @@ function weightNarrow(g: Conv): bool {
 }
 
 /**
+ * True when gatherWeights takes kernel rows ky and ky + 1 together (weightRowPairSum): weightNarrow shapes in
+ * whole 16-channel blocks. Their dyᵀ then starts with a zero output row (rowPairDyBytes).
+ */
+export function rowPairs(g: Conv): bool {
+  return weightNarrow(g) && (g.cout / g.groups) % 16 == 0;
+}
+
+/** Bytes of one item's dyᵀ as gatherWeights reads it: [oh·ow, cout], after a zero row when rowPairs. */
+export function weightDyBytes(g: Conv): i32 {
+  return (g.oh * g.ow + (rowPairs(g) ? g.ow : 0)) * g.cout * 4;
+}
+
+/**
+ * Taps (ky, kx) and (ky + 1, kx) of 16 channels at once (rowPairs shapes): input row r feeds output row r − ky
+ * of the first and r − ky − 1 of the second, so each set bit of a word (8 input rows from row oy0 + ky, 8 bits
+ * each) adds dyᵀ pixel (oy0 + j, ox) to the first and the pixel one row up to the second (the zero row stands
+ * in above row 0). Input row oh + ky, which feeds only the second tap's last output row, comes last.
+ * dyT points at the zero row of item 0.
+ */
+@inline function weightRowPairSum(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv,
+  row0: i32, kx: i32, off: i32, outA: usize, outB: usize): void {
+  const oh = g.oh, px = <usize>g.cout << 2, rowB = px << 3, lowByte = i16x8.splat(0xff);
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  for (let t = 0; t < items; t++) {
+    const mrow = masks + <usize>t * maskBytes + (<usize>row0 << 3), drow = dyT + <usize>t * dyBytes + rowB + f4(off);
+    for (let oy0 = 0; oy0 < oh; oy0 += 8) {
+      const m = mrow + (<usize>oy0 << 3);
+      const r0 = v128.shuffle<i32>(v128.load(m), v128.load(m, 16), 0, 2, 4, 6);
+      const r1 = v128.shuffle<i32>(v128.load(m, 32), v128.load(m, 48), 0, 2, 4, 6);
+      const r = v128.and(i16x8.shr_u(i16x8.narrow_i32x4_u(r0, r1), kx), lowByte);
+      let bits = i64x2.extract_lane(i8x16.narrow_i16x8_u(r, r), 0);
+      const base = drow + <usize>oy0 * rowB;
+      while (bits != 0) {
+        const p = base + <usize>ctz(bits) * px, q = p - rowB;
+        bits &= bits - 1;
+        a0 = f32x4.add(a0, v128.load(p)); a1 = f32x4.add(a1, v128.load(p, 16));
+        a2 = f32x4.add(a2, v128.load(p, 32)); a3 = f32x4.add(a3, v128.load(p, 48));
+        b0 = f32x4.add(b0, v128.load(q)); b1 = f32x4.add(b1, v128.load(q, 16));
+        b2 = f32x4.add(b2, v128.load(q, 32)); b3 = f32x4.add(b3, v128.load(q, 48));
+      }
+    }
+    let tail = (load<u64>(mrow + (<usize>oh << 3)) >> <u64>kx) & 0xff;
+    const last = drow + <usize>(oh - 1) * rowB;
+    while (tail != 0) {
+      const p = last + <usize>ctz(tail) * px;
+      tail &= tail - 1;
+      b0 = f32x4.add(b0, v128.load(p)); b1 = f32x4.add(b1, v128.load(p, 16));
+      b2 = f32x4.add(b2, v128.load(p, 32)); b3 = f32x4.add(b3, v128.load(p, 48));
+    }
+  }
+  v128.store(outA, f32x4.add(v128.load(outA), a0)); v128.store(outA, f32x4.add(v128.load(outA, 16), a1), 16);
+  v128.store(outA, f32x4.add(v128.load(outA, 32), a2), 32); v128.store(outA, f32x4.add(v128.load(outA, 48), a3), 48);
+  v128.store(outB, f32x4.add(v128.load(outB), b0)); v128.store(outB, f32x4.add(v128.load(outB, 16), b1), 16);
+  v128.store(outB, f32x4.add(v128.load(outB, 32), b2), 32); v128.store(outB, f32x4.add(v128.load(outB, 48), b3), 48);
+}
+
+/**
  * dwr += the weight gradient of `items` items whose row masks (maskBytes apart) and transposed output
- * gradients dyT [oh·ow, cout] (dyBytes apart) are given; dwr in the spikeConvPackWeights(…, true) layout.
- * Every weight tap sums its terms in registers: no read-modify-write per active input.
+ * gradients dyT (weightDyBytes apart: [oh·ow, cout], after a zero row when rowPairs) are given; dwr in the
+ * spikeConvPackWeights(…, true) layout. Every weight tap, or pair of kernel rows (rowPairs), sums its terms in
+ * registers: no read-modify-write per active input.
  */
 export function gatherWeights(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv, dwr: usize): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, hp = g.h + 2 * g.pH, kh = g.kh, kw = g.kw, narrow = weightNarrow(g);
+  const pairs = rowPairs(g), dyRows = pairs ? dyT + (<usize>(g.ow * g.cout) << 2) : dyT;
   for (let c = 0; c < g.cin; c++) {
     const grp = c / cinG;
-    for (let ky = 0; ky < kh; ky++) {
+    let ky = 0;
+    for (; pairs && ky + 1 < kh; ky += 2) {
+      for (let kx = 0; kx < kw; kx++) {
+        const outA = dwr + f4(((c * kh + ky) * kw + kw - 1 - kx) * coutG), outB = outA + f4(kw * coutG);
+        for (let co = 0; co < coutG; co += 16) {
+          weightRowPairSum(masks, dyT, items, maskBytes, dyBytes, g, c * hp + ky, kx, grp * coutG + co, outA + f4(co), outB + f4(co));
+        }
+      }
+    }
+    for (; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
         const out = dwr + f4(((c * kh + ky) * kw + kw - 1 - kx) * coutG), row0 = c * hp + ky;
         let co = 0;
-        for (; co + 16 <= coutG; co += 16) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 16, narrow);
-        for (; co + 4 <= coutG; co += 4) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 4, narrow);
-        for (; co < coutG; co++) weightTapSum(masks, dyT, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 1, narrow);
+        for (; co + 16 <= coutG; co += 16) weightTapSum(masks, dyRows, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 16, narrow);
+        for (; co + 4 <= coutG; co += 4) weightTapSum(masks, dyRows, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 4, narrow);
+        for (; co < coutG; co++) weightTapSum(masks, dyRows, items, maskBytes, dyBytes, g, row0, kx, grp * coutG + co, out + f4(co), 1, narrow);
       }
     }
   }

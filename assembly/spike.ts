@@ -1,7 +1,9 @@
 // Spike-fed bodies: inputs are exactly 0 or 1, so each active input adds a contiguous weight vector
 // (f32x4, no multiplies) and silent inputs are skipped four at a time.
 import { Conv, f4, transpose, transposeStrided } from './geom';
-import { buildMasks, gatherItem, gatherNarrow, gatherWeights, narrowGathers, narrowPackWeights, narrowWeightBytes } from './spike-masks';
+import {
+  buildMasks, gatherItem, gatherNarrow, gatherWeights, narrowGathers, narrowPackWeights, narrowWeightBytes, rowPairs, weightDyBytes,
+} from './spike-masks';
 import { buildLut, lutApplies, lutBytes, lutItem, lutOffsetBytes } from './spike-lut';
 
 /** Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count. */
@@ -321,13 +323,13 @@ function weightGathers(g: Conv, geom: usize): bool {
 
 /** Items whose masks and transposed dy spikeConv2dBackwardWeight holds at once (about 2 MiB). */
 function weightChunk(g: Conv): i32 {
-  return max(1, min(g.n, (2 << 20) / (maskBytesOf(g) + g.oh * g.ow * g.cout * 4)));
+  return max(1, min(g.n, (2 << 20) / (maskBytesOf(g) + weightDyBytes(g))));
 }
 
 /** Scratch bytes per thread for spikeConv2dBackwardWeight. */
 export function spikeConvWeightScratchBytes(geom: usize): i32 {
   const g = changetype<Conv>(geom);
-  return weightChunk(g) * (maskBytesOf(g) + g.oh * g.ow * g.cout * 4) + g.h * g.w / 8 + 256;
+  return max(weightChunk(g) * (maskBytesOf(g) + weightDyBytes(g)), g.oh * g.ow * g.cout * 4) + g.h * g.w / 8 + 256;
 }
 
 /**
@@ -344,14 +346,17 @@ export function spikeConv2dBackwardWeight(s: usize, dy: usize, dwr: usize, geom:
     }
     return;
   }
-  const chunk = weightChunk(g), maskBytes = <usize>maskBytesOf(g);
-  const masks = scratch, dyT = masks + maskBytes * chunk, bits = dyT + dyBytes * chunk;
+  // with rowPairs each item's dyᵀ starts with a zero output row
+  const chunk = weightChunk(g), maskBytes = <usize>maskBytesOf(g), tBytes = <usize>weightDyBytes(g), lead = tBytes - dyBytes;
+  const masks = scratch, dyT = masks + maskBytes * chunk, bits = dyT + tBytes * chunk;
   for (let c0 = b0; c0 < b1; c0 += chunk) {
     const c1 = min(b1, c0 + chunk);
     for (let b = c0; b < c1; b++) {
       buildMasks(s, g, b, masks + maskBytes * (b - c0), bits);
-      transpose(dy + f4(b * g.cout * ohw), dyT + dyBytes * (b - c0), g.cout, ohw);
+      const item = dyT + tBytes * (b - c0);
+      memory.fill(item, 0, lead);
+      transpose(dy + f4(b * g.cout * ohw), item + lead, g.cout, ohw);
     }
-    gatherWeights(masks, dyT, c1 - c0, maskBytes, dyBytes, g, dwr);
+    gatherWeights(masks, dyT, c1 - c0, maskBytes, tBytes, g, dwr);
   }
 }

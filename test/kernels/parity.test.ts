@@ -45,6 +45,9 @@ const CONVS: ConvOpts[] = [
   { n: 3, cin: 2, h: 18, w: 10, cout: 4, kh: 3, kw: 3 },
   { n: 2, cin: 4, h: 10, w: 10, cout: 32, kh: 3, kw: 3, pad: 1, groups: 2 },
   { n: 2, cin: 3, h: 9, w: 13, cout: 16, kh: 7, kw: 7, pad: 1 },
+  { n: 2, cin: 2, h: 18, w: 10, cout: 16, kh: 3, kw: 3 },
+  { n: 2, cin: 3, h: 9, w: 9, cout: 16, kh: 2, kw: 2 },
+  { n: 2, cin: 4, h: 10, w: 10, cout: 32, kh: 3, kw: 3, groups: 2 },
 ];
 const label = (o: ConvOpts): string =>
   `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0} g${o.groups ?? 1}`;
