@@ -10,6 +10,9 @@ import type { ParallelExport, ThreadPool } from './threads.js';
 
 const TILE = 256;
 
+/** Chunks per thread in a dynamic split: enough to even out a core that runs slower than the others. */
+const CHUNKS_PER_THREAD = 4;
+
 /** Rows below which spikeLinear sums straight from w instead of transposing it first (batch-1 inference at T ≤ 8). */
 const FEW_ROWS = 16;
 
@@ -48,6 +51,16 @@ class Ctx {
     const parts = this.threadsFor(work, items);
     const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
     this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts > 1 ? weights : undefined);
+  }
+
+  /**
+   * As split, for bodies whose calls on disjoint item ranges are independent: the items are cut into
+   * CHUNKS_PER_THREAD chunks per thread, claimed one at a time, so a slower core takes fewer.
+   */
+  splitDynamic(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
+    const parts = this.threadsFor(work, items);
+    const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
+    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], undefined, parts * CHUNKS_PER_THREAD);
   }
 
   /** Where a kernel writes `length` values meant for dst (dst itself when it lives in wasm memory). */
@@ -98,7 +111,7 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
   const run = (name: ParallelExport, kind: 0 | 1, pin: number, pw: number, pout: number, g: ConvGeom): void => {
     const geom = ctx.conv(g), packW = arena.alloc(exp.convWeightBytes(geom, kind === 1));
     exp.convPackWeights(pw, packW, geom, kind === 1);
-    ctx.split(name, convSizes(g).flops, g.n, exp.convScratchBytes(geom, kind), [pin, packW, pout, geom]);
+    ctx.splitDynamic(name, convSizes(g).flops, g.n, exp.convScratchBytes(geom, kind), [pin, packW, pout, geom]);
   };
   return {
     conv2dForward: (x, w, y, g) => ctx.scoped(() => {
@@ -172,8 +185,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       const z = convSizes(g), geom = ctx.conv(g);
       const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(exp.spikeConvForwardBytes(geom)), py = ctx.out(y, z.y);
       exp.spikeConvForwardPack(pw, wr, geom);
-      const parts = ctx.threadsFor(z.flops / 2, g.n);
-      ctx.split('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom], parts > 1 ? spikeWeights(s, g.n) : undefined);
+      ctx.splitDynamic('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom]);
       ctx.copyOut(y, py, z.y);
     }),
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {

@@ -52,8 +52,24 @@ export const PARALLEL_EXPORTS = [
 /** Name of an export that threads can split. */
 export type ParallelExport = (typeof PARALLEL_EXPORTS)[number];
 
-/** Control block of one worker, in i32 slots: sequence, done, export index, argument count, error flag, ready. */
-export const CTL = { seq: 0, done: 1, fn: 2, nargs: 3, error: 4, ready: 5, args: 8, bytes: 256, maxArgs: 28 } as const;
+/**
+ * Control block of one worker, in i32 slots: sequence, done, export index, argument count, error flag, ready,
+ * chunk count (0: one call on the given range) and the byte address of the shared chunk counter.
+ */
+export const CTL = { seq: 0, done: 1, fn: 2, nargs: 3, error: 4, ready: 5, chunks: 6, counter: 7, args: 8, bytes: 256, maxArgs: 28 } as const;
+
+/** Range [from, to) of chunk c of n over [lo, hi). */
+export function chunkRange(lo: number, hi: number, c: number, n: number): [number, number] {
+  return [lo + Math.floor(((hi - lo) * c) / n), lo + Math.floor(((hi - lo) * (c + 1)) / n)];
+}
+
+/**
+ * Calls f(from, to) for chunks of [lo, hi) claimed one at a time from the shared counter (i32 index ctr) until
+ * all n are taken: a slower thread simply takes fewer chunks.
+ */
+export function claimChunks(i32: Int32Array, ctr: number, lo: number, hi: number, n: number, f: (from: number, to: number) => void): void {
+  for (let c = Atomics.add(i32, ctr, 1); c < n; c = Atomics.add(i32, ctr, 1)) f(...chunkRange(lo, hi, c, n));
+}
 
 /** Most workers a pool starts (its control blocks are reserved once, outside any kernel's arena scope). */
 export const MAX_WORKERS = 15;
@@ -78,10 +94,13 @@ export class ThreadPool {
   private preparing: Promise<unknown> = Promise.resolve();
 
   private readonly ctlBase: number;
+  /** Byte address of the chunk counter shared by the threads of a dynamic run. */
+  private readonly counter: number;
 
   /** Reserves the control blocks now: they must outlive every kernel call's arena mark. */
   constructor(private readonly wasm: WasmModule, arena: Arena) {
-    this.ctlBase = arena.alloc(CTL.bytes * MAX_WORKERS);
+    this.ctlBase = arena.alloc(CTL.bytes * MAX_WORKERS + 64);
+    this.counter = this.ctlBase + CTL.bytes * MAX_WORKERS;
   }
 
   /** Number of threads run() may use: 1 + the workers it managed to start. */
@@ -131,29 +150,40 @@ export class ThreadPool {
   /**
    * Runs export `name` on `parts` contiguous pieces of [lo, hi): part p (0 on the main thread) is called
    * with argsFor(p, from, to). Returns once every piece is done.
+   *
+   * With `chunks` > 0 the range is cut into that many chunks instead, which the threads claim one at a time,
+   * each calling argsFor(p, from, to) per chunk with its own part p: a thread on a slower or busier core
+   * takes fewer. Only for exports whose calls on disjoint ranges are independent and whose last three
+   * arguments are (from, to, scratch).
    */
   run(name: ParallelExport, parts: number, lo: number, hi: number,
-    argsFor: (part: number, from: number, to: number) => number[], weights?: ArrayLike<number>): void {
+    argsFor: (part: number, from: number, to: number) => number[], weights?: ArrayLike<number>, chunks = 0): void {
     const exp = this.wasm.exports as unknown as Record<string, Call>;
     const n = Math.max(1, Math.min(parts, hi - lo, 1 + this.workers.length));
     const bounds = weights && n > 1 ? balancedCuts(weights, lo, hi, n) : null;
     const cut = (p: number): number => (bounds ? bounds[p]! : lo + Math.round(((hi - lo) * p) / n));
     if (n === 1) { exp[name](...argsFor(0, lo, hi)); return; }
     const i32 = new Int32Array(this.wasm.memory.buffer), f64 = new Float64Array(this.wasm.memory.buffer);
+    const nChunks = chunks > 0 ? Math.min(chunks, hi - lo) : 0;
+    if (nChunks > 0) Atomics.store(i32, this.counter / 4, 0);
     const seq = ++this.seq;
     for (let p = 1; p < n; p++) {
-      const base = this.ctl[p - 1], args = argsFor(p, cut(p), cut(p + 1));
+      // a dynamic run passes the whole range; the worker cuts its chunks from it
+      const base = this.ctl[p - 1], args = nChunks > 0 ? argsFor(p, lo, hi) : argsFor(p, cut(p), cut(p + 1));
       if (args.length > CTL.maxArgs) throw new Error(`threads: ${name} takes ${args.length} arguments, the control block holds ${CTL.maxArgs}`);
       i32[base / 4 + CTL.fn] = PARALLEL_EXPORTS.indexOf(name);
       i32[base / 4 + CTL.nargs] = args.length;
       i32[base / 4 + CTL.error] = 0;
+      i32[base / 4 + CTL.chunks] = nChunks;
+      i32[base / 4 + CTL.counter] = this.counter;
       f64.set(args, base / 8 + CTL.args / 2);
       Atomics.store(i32, base / 4 + CTL.seq, seq);
       Atomics.notify(i32, base / 4 + CTL.seq);
     }
     let failed = false;
     try {
-      exp[name](...argsFor(0, cut(0), cut(1)));
+      if (nChunks > 0) claimChunks(i32, this.counter / 4, lo, hi, nChunks, (from, to) => { exp[name](...argsFor(0, from, to)); });
+      else exp[name](...argsFor(0, cut(0), cut(1)));
     } finally {
       // even when the main part throws, the workers finish before their control blocks are reused
       for (let p = 1; p < n; p++) {

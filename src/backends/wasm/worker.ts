@@ -3,7 +3,7 @@
  * calls posted in its control block (see threads.ts) until the process or page ends. In Node it is a
  * worker_threads worker given workerData; in a browser, a module Web Worker given one init message.
  */
-import { CTL, PARALLEL_EXPORTS, spinWhile, type WorkerInit } from './threads.js';
+import { CTL, PARALLEL_EXPORTS, claimChunks, spinWhile, type WorkerInit } from './threads.js';
 
 /** True in Node (worker_threads), false in a browser's Web Worker. */
 const inNode = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
@@ -34,8 +34,17 @@ for (;;) {
   if (seq === seen) continue;
   seen = seq;
   try {
-    const nargs = i32[slot + CTL.nargs], a0 = base / 8 + CTL.args / 2;
-    exp[PARALLEL_EXPORTS[i32[slot + CTL.fn]]](...f64.subarray(a0, a0 + nargs));
+    const nargs = i32[slot + CTL.nargs], a0 = base / 8 + CTL.args / 2, chunks = i32[slot + CTL.chunks]!;
+    const fn = exp[PARALLEL_EXPORTS[i32[slot + CTL.fn]!]!]!, args = Array.from(f64.subarray(a0, a0 + nargs));
+    if (chunks === 0) fn(...args);
+    else {
+      // dynamic run: args hold the whole range at (from, to) = the two before scratch
+      const lo = args[nargs - 3]!, hi = args[nargs - 2]!;
+      claimChunks(i32, i32[slot + CTL.counter]! / 4, lo, hi, chunks, (from, to) => {
+        args[nargs - 3] = from; args[nargs - 2] = to;
+        fn(...args);
+      });
+    }
   } catch {
     i32[slot + CTL.error] = 1;
   }
