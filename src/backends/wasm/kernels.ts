@@ -45,12 +45,11 @@ class Ctx {
 
   /**
    * Runs a body over [0, items) with one scratch area per part; the body's last args are (from, to, scratch).
-   * With `weights` (per item), parts get equal total weight instead of equal item counts.
    */
-  split(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[], weights?: ArrayLike<number>): void {
+  split(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
     const parts = this.threadsFor(work, items);
     const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
-    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts > 1 ? weights : undefined);
+    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]]);
   }
 
   /**
@@ -60,7 +59,7 @@ class Ctx {
   splitDynamic(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
     const parts = this.threadsFor(work, items);
     const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
-    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], undefined, parts * CHUNKS_PER_THREAD);
+    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts * CHUNKS_PER_THREAD);
   }
 
   /** Where a kernel writes `length` values meant for dst (dst itself when it lives in wasm memory). */
@@ -137,21 +136,6 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
   };
 }
 
-/**
- * Work per item of a spike kernel: its active inputs plus a fixed cost (a quarter of the item's size).
- * Time-major batches put the sparse early steps first, so equal item counts would leave one thread idle.
- */
-function spikeWeights(s: Float32Array, items: number): Float64Array {
-  // Every 16th value is enough to see the density of an item; counting all would cost as much as it saves.
-  const size = s.length / items, w = new Float64Array(items), step = size >= 256 ? 16 : 1, fixed = size / (4 * step);
-  for (let it = 0; it < items; it++) {
-    let c = 0;
-    for (let j = it * size, end = j + size; j < end; j += step) if (s[j] !== 0) c++;
-    w[it] = c + fixed;
-  }
-  return w;
-}
-
 type SpikeNames = 'spikeLinear' | 'spikeLinearBackwardWeight' | 'spikeConv2dForward' | 'spikeConv2dBackwardWeight';
 
 /** Spike-fed kernels: weights re-laid so active inputs add contiguous vectors; rows or items split. */
@@ -168,8 +152,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       }
       const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = ctx.out(y, m * n);
       exp.transpose(pw, wT, n, k);
-      const parts = ctx.threadsFor(m * n * k, m);
-      ctx.split('spikeLinear', m * n * k, m, 4 * k, [ps, wT, py, m, n, k], parts > 1 ? spikeWeights(s, m) : undefined);
+      ctx.splitDynamic('spikeLinear', m * n * k, m, 4 * k, [ps, wT, py, m, n, k]);
       ctx.copyOut(y, py, m * n);
     }),
     spikeLinearBackwardWeight: (s, dy, dw, m, n, k, beta) => ctx.scoped(() => {
@@ -195,8 +178,9 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       const acc = Array.from({ length: parts }, () => arena.alloc(4 * z.w));
       const scratch = acc.map(() => arena.alloc(exp.spikeConvWeightScratchBytes(geom)));
       for (const a of acc) exp.zero(a, z.w);
+      // each thread adds its chunks into its own zeroed sums, so the chunks can be claimed dynamically
       pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]],
-        parts > 1 ? spikeWeights(s, g.n) : undefined);
+        parts * CHUNKS_PER_THREAD);
       acc.forEach((a, p) => exp.spikeConvUnpackWeights(a, pdw, geom, p === 0 ? beta : 1));
       ctx.copyOut(dw, pdw, z.w);
     }),

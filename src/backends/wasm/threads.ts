@@ -20,28 +20,6 @@ export function spinWhile(i32: Int32Array, index: number, value: number): boolea
   }
 }
 
-/**
- * n + 1 cut points over [lo, hi) giving each of n parts about the same total weight (weights indexed
- * from lo; every part keeps at least one item).
- */
-export function balancedCuts(weights: ArrayLike<number>, lo: number, hi: number, n: number): number[] {
-  let total = 0;
-  for (let i = lo; i < hi; i++) total += weights[i - lo]!;
-  if (!(total > 0)) return Array.from({ length: n + 1 }, (_, p) => lo + Math.round(((hi - lo) * p) / n));
-  const cuts = [lo];
-  let acc = 0, i = lo;
-  for (let p = 1; p < n; p++) {
-    const goal = (total * p) / n, last = hi - (n - p); // leave one item for each later part
-    while (i < last && acc + weights[i - lo]! <= goal) acc += weights[i++ - lo]!;
-    // Take the next item too when that lands closer to the goal; every part keeps one item.
-    if (i < last && Math.abs(acc + weights[i - lo]! - goal) < Math.abs(acc - goal)) acc += weights[i++ - lo]!;
-    if (i === cuts[p - 1]) acc += weights[i++ - lo]!;
-    cuts.push(i);
-  }
-  cuts.push(hi);
-  return cuts;
-}
-
 /** Exports a worker may run. The index in this list is what the control block carries. */
 export const PARALLEL_EXPORTS = [
   'gemmPacked', 'packB', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
@@ -157,11 +135,10 @@ export class ThreadPool {
    * arguments are (from, to, scratch).
    */
   run(name: ParallelExport, parts: number, lo: number, hi: number,
-    argsFor: (part: number, from: number, to: number) => number[], weights?: ArrayLike<number>, chunks = 0): void {
+    argsFor: (part: number, from: number, to: number) => number[], chunks = 0): void {
     const exp = this.wasm.exports as unknown as Record<string, Call>;
     const n = Math.max(1, Math.min(parts, hi - lo, 1 + this.workers.length));
-    const bounds = weights && n > 1 ? balancedCuts(weights, lo, hi, n) : null;
-    const cut = (p: number): number => (bounds ? bounds[p]! : lo + Math.round(((hi - lo) * p) / n));
+    const cut = (p: number): number => lo + Math.round(((hi - lo) * p) / n);
     if (n === 1) { exp[name](...argsFor(0, lo, hi)); return; }
     const i32 = new Int32Array(this.wasm.memory.buffer), f64 = new Float64Array(this.wasm.memory.buffer);
     const nChunks = chunks > 0 ? Math.min(chunks, hi - lo) : 0;

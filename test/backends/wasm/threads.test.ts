@@ -35,13 +35,20 @@ test('a process that used two threads exits by itself (workers are unref-ed)', (
   assert.equal(r.stdout.trim(), '2 256');
 });
 
-test('balanced cuts give parts equal weight, each at least one item', async () => {
-  const { balancedCuts } = await import('../../../src/backends/wasm/threads.js');
-  // Sparse first half, dense second half (as early time steps): equal counts would be unbalanced.
-  const w = [1, 1, 1, 1, 1, 1, 10, 10, 10, 10];
-  assert.deepEqual(balancedCuts(w, 0, 10, 2), [0, 8, 10]);
-  assert.deepEqual(balancedCuts([5, 5, 5, 5], 0, 4, 2), [0, 2, 4]);
-  assert.deepEqual(balancedCuts([100, 1, 1], 0, 3, 3), [0, 1, 2, 3]);
-  assert.deepEqual(balancedCuts([0, 0, 0, 0], 0, 4, 2), [0, 2, 4]);
-  assert.deepEqual(balancedCuts([1, 1, 1, 1, 1, 1], 2, 8, 3), [2, 4, 6, 8]);
+test('claimed chunks cover the range once, in order of claiming, with sizes differing by at most one', async () => {
+  const { claimChunks, chunkRange } = await import('../../../src/backends/wasm/threads.js');
+  const i32 = new Int32Array(new SharedArrayBuffer(16));
+  for (const [lo, hi, n] of [[3, 20, 7], [0, 5, 5], [10, 11, 1], [0, 128, 8]] as const) {
+    Atomics.store(i32, 1, 0);
+    const got: [number, number][] = [];
+    claimChunks(i32, 1, lo, hi, n, (from, to) => got.push([from, to]));
+    assert.equal(got.length, n, `${lo}..${hi} in ${n}`);
+    assert.equal(got[0]![0], lo);
+    assert.equal(got[n - 1]![1], hi);
+    for (let c = 1; c < n; c++) assert.equal(got[c]![0], got[c - 1]![1], 'chunks must be contiguous and disjoint');
+    const sizes = got.map(([a, b]) => b - a);
+    assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1 && Math.min(...sizes) >= 1, `sizes ${sizes}`);
+    assert.equal(Atomics.load(i32, 1), n + 1, 'one failed claim ends the loop');
+    assert.deepEqual(chunkRange(lo, hi, 0, n), got[0]);
+  }
 });
