@@ -187,3 +187,15 @@ export function gemmPacked(pa: usize, pb: usize, c: usize, m: i32, n: i32, k: i3
     }
   }
 }
+
+/** gemmPacked over row panels ip0 ≤ i < ip1 and all np column panels (a thread's share; tmp last, as split bodies). */
+export function gemmRowPanels(pa: usize, pb: usize, c: usize, m: i32, n: i32, k: i32, ldc: i32, beta: i32, np: i32,
+  ip0: i32, ip1: i32, tmp: usize): void {
+  gemmPacked(pa, pb, c, m, n, k, ldc, beta, ip0, ip1, 0, np, tmp);
+}
+
+/** gemmPacked over all mp row panels and column panels jp0 ≤ j < jp1 (for few rows). */
+export function gemmColPanels(pa: usize, pb: usize, c: usize, m: i32, n: i32, k: i32, ldc: i32, beta: i32, mp: i32,
+  jp0: i32, jp1: i32, tmp: usize): void {
+  gemmPacked(pa, pb, c, m, n, k, ldc, beta, 0, mp, jp0, jp1, tmp);
+}

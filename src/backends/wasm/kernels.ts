@@ -79,7 +79,7 @@ class Ctx {
   }
 }
 
-/** gemm: both operands packed once, then row panels (or column panels when there are few rows) split. */
+/** gemm: both operands packed once, then row panels (or column panels when there are few rows) split dynamically. */
 function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
   const { exp, arena, pool } = ctx;
   const MR = exp.panelRows(), NR = exp.panelCols();
@@ -93,9 +93,9 @@ function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
       exp.packB(pb, transB ? 1 : n, transB ? k : 1, k, n, packB, k, 0, 0, np);
       const byRows = mp >= np || mp >= 8, parts = ctx.threadsFor(2 * m * n * k, byRows ? mp : np);
       const tmp = Array.from({ length: parts }, () => arena.alloc(TILE));
-      pool.run('gemmPacked', parts, 0, byRows ? mp : np, (p, from, to) => (byRows
-        ? [packA, packB, pc, m, n, k, n, beta, from, to, 0, np, tmp[p]]
-        : [packA, packB, pc, m, n, k, n, beta, 0, mp, from, to, tmp[p]]));
+      // panels are independent: threads claim them in chunks, so a slower core takes fewer
+      pool.run(byRows ? 'gemmRowPanels' : 'gemmColPanels', parts, 0, byRows ? mp : np,
+        (p, from, to) => [packA, packB, pc, m, n, k, n, beta, byRows ? np : mp, from, to, tmp[p]], parts * CHUNKS_PER_THREAD);
       ctx.copyOut(c, pc, m * n);
     }),
   };

@@ -15,8 +15,6 @@ export interface WasmExports {
   packedBytes(rows: number, k: number, r: number): number;
   packA(a: number, rs: number, cs: number, m: number, k: number, pa: number, kTot: number, p0: number): void;
   packB(b: number, rs: number, cs: number, k: number, n: number, pb: number, kTot: number, p0: number, jp0: number, jp1: number): void;
-  gemmPacked(pa: number, pb: number, c: number, m: number, n: number, k: number, ldc: number, beta: number,
-    ip0: number, ip1: number, jp0: number, jp1: number, tmp: number): void;
   convPackWeights(w: number, pa: number, geom: number, trans: boolean): void;
   convWeightBytes(geom: number, trans: boolean): number;
   convScratchBytes(geom: number, kind: number): number;

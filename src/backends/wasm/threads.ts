@@ -22,7 +22,7 @@ export function spinWhile(i32: Int32Array, index: number, value: number): boolea
 
 /** Exports a worker may run. The index in this list is what the control block carries. */
 export const PARALLEL_EXPORTS = [
-  'gemmPacked', 'packB', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
+  'gemmRowPanels', 'gemmColPanels', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
   'spikeLinearBackwardWeight', 'spikeConv2dForward', 'spikeConv2dBackwardWeight', 'maxPool2dForward',
   'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'neuronForward', 'neuronBackward',
 ] as const;
