@@ -2,7 +2,7 @@
 // with the same numbers as plain arrays and nothing lent surviving in a parameter's gradient.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeWasm, backendInfo, setBackend } from '../../src/backends/index.js';
+import { activeWasm, backendInfo, setBackend, setThreads } from '../../src/backends/index.js';
 import { floats, floatsFor, intsFor, isLent, workspace } from '../../src/tensor/storage.js';
 import { SpikingNet } from '../../src/layers/net.js';
 import { neuronParams } from '../../src/neurons/neuron.js';
@@ -79,6 +79,18 @@ describe('workspace on the wasm backend', () => {
     assert.ok(x.grad !== null && activeWasm()!.arena.offsetOf(x.grad!) < 0, 'the leaf kept lent memory');
     workspace(() => { floats(x.size).fill(7); floatsFor(2 * 4 * 36).fill(7); }); // whatever was lent is reused
     assert.deepEqual(x.grad, want);
+  });
+
+  test('training on two threads is deterministic: two runs give bit-identical weights', () => {
+    const w = activeWasm()!, saved = { ...w.settings };
+    try {
+      setThreads(2);
+      w.settings.minParallelWork = 0; // split even these small kernels, dynamically where allowed
+      assert.equal(w.usableThreads(), 2, 'the worker thread did not start');
+      const a = run(3, true), b = run(3, true);
+      assert.deepEqual(b.losses, a.losses);
+      a.weights.forEach((x, i) => assert.deepEqual(b.weights[i], x, `parameter ${i}`));
+    } finally { setThreads(saved.threads); w.settings.minParallelWork = saved.minParallelWork; }
   });
 
   test('nested workspaces give back only their own blocks; a throw gives back too', () => {

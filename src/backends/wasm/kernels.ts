@@ -53,8 +53,10 @@ class Ctx {
   }
 
   /**
-   * As split, for bodies whose calls on disjoint item ranges are independent: the items are cut into
-   * CHUNKS_PER_THREAD chunks per thread, claimed one at a time, so a slower core takes fewer.
+   * As split, for bodies whose calls on disjoint item ranges are independent and write disjoint outputs: the
+   * items are cut into CHUNKS_PER_THREAD chunks per thread, claimed one at a time, so a slower core takes
+   * fewer. Results do not depend on which thread took which chunk. (Bodies that sum over items per part
+   * keep static splits: their rounding would depend on the claiming.)
    */
   splitDynamic(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
     const parts = this.threadsFor(work, items);
@@ -178,9 +180,8 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       const acc = Array.from({ length: parts }, () => arena.alloc(4 * z.w));
       const scratch = acc.map(() => arena.alloc(exp.spikeConvWeightScratchBytes(geom)));
       for (const a of acc) exp.zero(a, z.w);
-      // each thread adds its chunks into its own zeroed sums, so the chunks can be claimed dynamically
-      pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]],
-        parts * CHUNKS_PER_THREAD);
+      // a static split: which items each part sums must not depend on timing, or the sum's rounding would
+      pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]]);
       acc.forEach((a, p) => exp.spikeConvUnpackWeights(a, pdw, geom, p === 0 ? beta : 1));
       ctx.copyOut(dw, pdw, z.w);
     }),

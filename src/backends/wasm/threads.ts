@@ -131,8 +131,9 @@ export class ThreadPool {
    *
    * With `chunks` > 0 the range is cut into that many chunks instead, which the threads claim one at a time,
    * each calling argsFor(p, from, to) per chunk with its own part p: a thread on a slower or busier core
-   * takes fewer. Only for exports whose calls on disjoint ranges are independent and whose last three
-   * arguments are (from, to, scratch).
+   * takes fewer. Only for exports whose calls on disjoint ranges are independent, write disjoint outputs
+   * (so results stay the same whichever thread takes a chunk), and whose last three arguments are
+   * (from, to, scratch).
    */
   run(name: ParallelExport, parts: number, lo: number, hi: number,
     argsFor: (part: number, from: number, to: number) => number[], chunks = 0): void {
