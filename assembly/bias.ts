@@ -4,22 +4,13 @@ import { f4 } from './geom';
 
 /** y[i,ch,:] = x[i,ch,:] + b[ch] for all n items (x may be y). */
 export function biasAdd(x: usize, b: usize, y: usize, n: i32, c: i32, plane: i32): void {
-  if (plane < 4) {
-    // rows of a linear layer (plane 1) or tiny planes: add b along the row, one plane cell at a time
+  if (plane == 1) {
+    // rows of a linear layer: add the bias vector along each row
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < plane; j++) {
-        if (plane == 1) {
-          const o = f4(i * c);
-          let ch = 0;
-          for (; ch + 4 <= c; ch += 4) v128.store(y + o + f4(ch), f32x4.add(v128.load(x + o + f4(ch)), v128.load(b + f4(ch))));
-          for (; ch < c; ch++) store<f32>(y + o + f4(ch), load<f32>(x + o + f4(ch)) + load<f32>(b + f4(ch)));
-        } else {
-          for (let ch = 0; ch < c; ch++) {
-            const o = f4((i * c + ch) * plane + j);
-            store<f32>(y + o, load<f32>(x + o) + load<f32>(b + f4(ch)));
-          }
-        }
-      }
+      const o = f4(i * c);
+      let ch = 0;
+      for (; ch + 4 <= c; ch += 4) v128.store(y + o + f4(ch), f32x4.add(v128.load(x + o + f4(ch)), v128.load(b + f4(ch))));
+      for (; ch < c; ch++) store<f32>(y + o + f4(ch), load<f32>(x + o + f4(ch)) + load<f32>(b + f4(ch)));
     }
     return;
   }

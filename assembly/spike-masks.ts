@@ -294,22 +294,30 @@ export function narrowWeightBytes(g: Conv): i32 {
 /** Byte offset of the first kernel row in the gatherNarrow layout (after the zero row). */
 @inline function narrowLead(g: Conv): usize { return <usize>(8 * (g.cout / g.groups)) << 2; }
 
-/** Packs w [cout, cinG, kh, kw] into the gatherNarrow layout. */
-export function narrowPackWeights(w: usize, wn: usize, g: Conv): void {
-  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, rows = narrowRows(g);
-  memory.fill(wn, 0, <usize>narrowWeightBytes(g));
-  wn += narrowLead(g);
+/**
+ * Packs w [cout, cinG, kh, kw] by kernel row: dst[((grp·rowsPerGroup + ci·kh + ky)·slots + kx')·coutG + cl],
+ * kx' = kw − 1 − kx when `reverse`, else kx. Slots past kw and rows past cinG·kh are left as they are.
+ */
+export function packTaps(w: usize, dst: usize, g: Conv, rowsPerGroup: i32, slots: i32, reverse: bool): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups;
   for (let co = 0; co < g.cout; co++) {
     const grp = co / coutG, cl = co % coutG;
     for (let ci = 0; ci < cinG; ci++) {
       for (let ky = 0; ky < g.kh; ky++) {
+        const row = grp * rowsPerGroup + ci * g.kh + ky, src = w + f4(((co * cinG + ci) * g.kh + ky) * g.kw);
         for (let kx = 0; kx < g.kw; kx++) {
-          const r = grp * rows + ci * g.kh + ky;
-          store<f32>(wn + f4((r * 8 + kx) * coutG + cl), load<f32>(w + f4(((co * cinG + ci) * g.kh + ky) * g.kw + kx)));
+          const slot = reverse ? g.kw - 1 - kx : kx;
+          store<f32>(dst + f4((row * slots + slot) * coutG + cl), load<f32>(src + f4(kx)));
         }
       }
     }
   }
+}
+
+/** Packs w [cout, cinG, kh, kw] into the gatherNarrow layout (zero row, then 8 slots per kernel row). */
+export function narrowPackWeights(w: usize, wn: usize, g: Conv): void {
+  memory.fill(wn, 0, <usize>narrowWeightBytes(g));
+  packTaps(w, wn + narrowLead(g), g, narrowRows(g), 8, false);
 }
 
 /** True when gatherNarrow takes output pixels in pairs: stride 1, kw ≤ 7, even output width, whole 16-channel blocks. */

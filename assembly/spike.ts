@@ -2,7 +2,8 @@
 // (f32x4, no multiplies) and silent inputs are skipped four at a time.
 import { Conv, f4, transpose, transposeStrided } from './geom';
 import {
-  buildMasks, gatherItem, gatherNarrow, gatherWeights, narrowGathers, narrowPackWeights, narrowWeightBytes, rowPairs, weightDyBytes,
+  buildMasks, gatherItem, gatherNarrow, gatherWeights, narrowGathers, narrowPackWeights, narrowWeightBytes, packTaps, rowPairs,
+  weightDyBytes,
 } from './spike-masks';
 import { buildLut, lutApplies, lutBytes, lutItem, lutOffsetBytes } from './spike-lut';
 
@@ -138,19 +139,8 @@ export function spikeLinearBackwardWeight(s: usize, dy: usize, dwT: usize, m: i3
  * contiguous. With `reverse` kx runs backwards, so the cells of one kernel row run in output order.
  */
 export function spikeConvPackWeights(w: usize, wr: usize, geom: usize, reverse: bool): void {
-  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups;
-  for (let co = 0; co < g.cout; co++) {
-    const grp = co / coutG, cl = co % coutG;
-    for (let ci = 0; ci < cinG; ci++) {
-      for (let ky = 0; ky < g.kh; ky++) {
-        for (let kx = 0; kx < g.kw; kx++) {
-          const src = w + f4(((co * cinG + ci) * g.kh + ky) * g.kw + kx);
-          const kr = reverse ? g.kw - 1 - kx : kx;
-          store<f32>(wr + f4(((((grp * cinG + ci) * g.kh + ky) * g.kw + kr) * coutG) + cl), load<f32>(src));
-        }
-      }
-    }
-  }
+  const g = changetype<Conv>(geom);
+  packTaps(w, wr, g, (g.cin / g.groups) * g.kh, g.kw, reverse);
 }
 
 /** The inverse of spikeConvPackWeights(…, reverse = true), into w with beta 0 (overwrite) or 1 (accumulate). */

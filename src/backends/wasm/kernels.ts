@@ -64,12 +64,6 @@ class Ctx {
     this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts * CHUNKS_PER_THREAD);
   }
 
-  /** Where a kernel writes `length` values meant for dst (dst itself when it lives in wasm memory). */
-  out(dst: Float32Array | Int32Array, length: number): number { return this.arena.out(dst, length); }
-
-  /** Copies a kernel's output at `off` into dst unless it was written there in place. */
-  copyOut(dst: Float32Array | Int32Array, off: number, length: number): void { this.arena.copyOut(dst, off, length); }
-
   /** Writes a ConvGeom as the 14-field i32 record the wasm bodies read. */
   conv(g: ConvGeom): number {
     return this.arena.record([g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.groups, g.oh, g.ow]);
@@ -88,7 +82,7 @@ function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
   return {
     gemm: (a, b, c, m, n, k, transA, transB, beta) => ctx.scoped(() => {
       const pa = arena.put(a, m * k), pb = arena.put(b, k * n);
-      const pc = beta === 1 ? arena.put(c, m * n) : ctx.out(c, m * n);
+      const pc = beta === 1 ? arena.put(c, m * n) : arena.out(c, m * n);
       const packA = arena.alloc(exp.packedBytes(m, k, MR)), packB = arena.alloc(exp.packedBytes(n, k, NR));
       const mp = Math.ceil(m / MR), np = Math.ceil(n / NR);
       exp.packA(pa, transA ? 1 : k, transA ? m : 1, m, k, packA, k, 0);
@@ -98,7 +92,7 @@ function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
       // panels are independent: threads claim them in chunks, so a slower core takes fewer
       pool.run(byRows ? 'gemmRowPanels' : 'gemmColPanels', parts, 0, byRows ? mp : np,
         (p, from, to) => [packA, packB, pc, m, n, k, n, beta, byRows ? np : mp, from, to, tmp[p]], parts * CHUNKS_PER_THREAD);
-      ctx.copyOut(c, pc, m * n);
+      arena.copyOut(c, pc, m * n);
     }),
   };
 }
@@ -116,24 +110,24 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
   };
   return {
     conv2dForward: (x, w, y, g) => ctx.scoped(() => {
-      const s = convSizes(g), py = ctx.out(y, s.y);
+      const s = convSizes(g), py = arena.out(y, s.y);
       run('conv2dForward', 0, arena.put(x, s.x), arena.put(w, s.w), py, g);
-      ctx.copyOut(y, py, s.y);
+      arena.copyOut(y, py, s.y);
     }),
     conv2dBackwardInput: (dy, w, dx, g) => ctx.scoped(() => {
-      const s = convSizes(g), pdx = ctx.out(dx, s.x);
+      const s = convSizes(g), pdx = arena.out(dx, s.x);
       run('conv2dBackwardInput', 1, arena.put(dy, s.y), arena.put(w, s.w), pdx, g);
-      ctx.copyOut(dx, pdx, s.x);
+      arena.copyOut(dx, pdx, s.x);
     }),
     conv2dBackwardWeight: (x, dy, dw, g, beta) => ctx.scoped(() => {
       // each part writes its own weight gradient over its items; the parts are summed at the end
       const s = convSizes(g), geom = ctx.conv(g), px = arena.put(x, s.x), pdy = arena.put(dy, s.y);
       const parts = ctx.threadsFor(s.flops, g.n), bytes = exp.convScratchBytes(geom, 2);
-      const outs = Array.from({ length: parts }, (_, p) => (p > 0 ? arena.alloc(4 * s.w) : beta === 1 ? arena.put(dw, s.w) : ctx.out(dw, s.w)));
+      const outs = Array.from({ length: parts }, (_, p) => (p > 0 ? arena.alloc(4 * s.w) : beta === 1 ? arena.put(dw, s.w) : arena.out(dw, s.w)));
       const scratch = outs.map(() => arena.alloc(bytes));
       pool.run('conv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [px, pdy, outs[p], geom, p === 0 ? beta : 0, from, to, scratch[p]]);
       for (let p = 1; p < parts; p++) exp.addInto(outs[0], outs[p], s.w);
-      ctx.copyOut(dw, outs[0], s.w);
+      arena.copyOut(dw, outs[0], s.w);
     }),
   };
 }
@@ -147,15 +141,15 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     spikeLinear: (s, w, y, m, n, k) => ctx.scoped(() => {
       if (m < FEW_ROWS) {
         // a few rows (batch-1 inference): summing straight from w beats transposing it
-        const ps = arena.put(s, m * k), pw = arena.put(w, n * k), py = ctx.out(y, m * n);
+        const ps = arena.put(s, m * k), pw = arena.put(w, n * k), py = arena.out(y, m * n);
         exp.spikeLinearRows(ps, pw, py, m, n, k, 0, m, arena.alloc(4 * k));
-        ctx.copyOut(y, py, m * n);
+        arena.copyOut(y, py, m * n);
         return;
       }
-      const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = ctx.out(y, m * n);
+      const ps = arena.put(s, m * k), pw = arena.put(w, n * k), wT = arena.alloc(4 * n * k), py = arena.out(y, m * n);
       exp.transpose(pw, wT, n, k);
       ctx.splitDynamic('spikeLinear', m * n * k, m, 4 * k, [ps, wT, py, m, n, k]);
-      ctx.copyOut(y, py, m * n);
+      arena.copyOut(y, py, m * n);
     }),
     spikeLinearBackwardWeight: (s, dy, dw, m, n, k, beta) => ctx.scoped(() => {
       // sums land in dwT [k, n] rows (contiguous), transposed into dw at the end
@@ -164,14 +158,14 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       ctx.split('spikeLinearBackwardWeight', m * n * k, k, exp.spikeLinearWeightScratchBytes(m, k), [ps, pdy, dwT, m, n, k]);
       exp.transpose(dwT, pdw, k, n);
       if (beta === 1) exp.addInto(pdw, arena.put(dw, n * k), n * k);
-      ctx.copyOut(dw, pdw, n * k);
+      arena.copyOut(dw, pdw, n * k);
     }),
     spikeConv2dForward: (s, w, y, g) => ctx.scoped(() => {
       const z = convSizes(g), geom = ctx.conv(g);
-      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(exp.spikeConvForwardBytes(geom)), py = ctx.out(y, z.y);
+      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(exp.spikeConvForwardBytes(geom)), py = arena.out(y, z.y);
       exp.spikeConvForwardPack(pw, wr, geom);
       ctx.splitDynamic('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom]);
-      ctx.copyOut(y, py, z.y);
+      arena.copyOut(y, py, z.y);
     }),
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {
       const z = convSizes(g), geom = ctx.conv(g);
@@ -183,7 +177,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       // a static split: which items each part sums must not depend on timing, or the sum's rounding would
       pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]]);
       acc.forEach((a, p) => exp.spikeConvUnpackWeights(a, pdw, geom, p === 0 ? beta : 1));
-      ctx.copyOut(dw, pdw, z.w);
+      arena.copyOut(dw, pdw, z.w);
     }),
   };
 }
@@ -196,25 +190,25 @@ function poolKernels(ctx: Ctx): Pick<Kernels, PoolNames> {
   const sizes = (g: PoolGeom) => ({ nx: g.n * g.c * g.h * g.w, ny: g.n * g.c * g.oh * g.ow, planes: g.n * g.c });
   return {
     maxPool2dForward: (x, y, arg, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = ctx.out(y, ny), pa = ctx.out(arg, ny);
+      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.out(y, ny), pa = arena.out(arg, ny);
       ctx.split('maxPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, pa, ctx.pool2d(g)]);
-      ctx.copyOut(y, py, ny);
-      ctx.copyOut(arg, pa, ny);
+      arena.copyOut(y, py, ny);
+      arena.copyOut(arg, pa, ny);
     }),
     maxPool2dBackward: (dy, arg, dx, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pa = arena.put(arg, ny), pdx = ctx.out(dx, nx);
+      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pa = arena.put(arg, ny), pdx = arena.out(dx, nx);
       ctx.split('maxPool2dBackward', nx + ny, planes, 0, [pdy, pa, pdx, ctx.pool2d(g)]);
-      ctx.copyOut(dx, pdx, nx);
+      arena.copyOut(dx, pdx, nx);
     }),
     avgPool2dForward: (x, y, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = ctx.out(y, ny);
+      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.out(y, ny);
       ctx.split('avgPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, ctx.pool2d(g)]);
-      ctx.copyOut(y, py, ny);
+      arena.copyOut(y, py, ny);
     }),
     avgPool2dBackward: (dy, dx, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pdx = ctx.out(dx, nx);
+      const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pdx = arena.out(dx, nx);
       ctx.split('avgPool2dBackward', ny * g.kh * g.kw, planes, 0, [pdy, pdx, ctx.pool2d(g)]);
-      ctx.copyOut(dx, pdx, nx);
+      arena.copyOut(dx, pdx, nx);
     }),
   };
 }
@@ -224,14 +218,14 @@ function biasKernels(ctx: Ctx): Pick<Kernels, 'biasAdd' | 'biasGrad'> {
   const { exp, arena } = ctx;
   return {
     biasAdd: (x, b, y, n, c, plane) => ctx.scoped(() => {
-      const len = n * c * plane, px = arena.put(x, len), pb = arena.put(b, c), py = ctx.out(y, len);
+      const len = n * c * plane, px = arena.put(x, len), pb = arena.put(b, c), py = arena.out(y, len);
       exp.biasAdd(px, pb, py, n, c, plane);
-      ctx.copyOut(y, py, len);
+      arena.copyOut(y, py, len);
     }),
     biasGrad: (dy, db, n, c, plane, beta) => ctx.scoped(() => {
-      const pdy = arena.put(dy, n * c * plane), pdb = beta === 1 ? arena.put(db, c) : ctx.out(db, c);
+      const pdy = arena.put(dy, n * c * plane), pdb = beta === 1 ? arena.put(db, c) : arena.out(db, c);
       exp.biasGrad(pdy, pdb, n, c, plane, beta, arena.alloc(8 * c));
-      ctx.copyOut(db, pdb, c);
+      arena.copyOut(db, pdb, c);
     }),
   };
 }
