@@ -3,7 +3,7 @@
 // (ci, kx) x 8 pixels reads dy rows in place (one byte offset per (ky, co) from a table) and adds straight
 // into a row of dx: no im2col buffer, no col2im pass. Only the ky with 0 ≤ iy − ky < oh are summed.
 import { NR } from './gemm';
-import { Conv, f4 } from './geom';
+import { Conv, f4, madd } from './geom';
 import { implicitForward } from './conv-implicit';
 
 /** Rows of a weight panel: 4, as 5-row tiles read through the table made V8 spill (18 vs 29 GFLOP/s). */
@@ -76,13 +76,13 @@ function inputTile(pa: usize, dtab: usize, k0: i32, k1: i32, ys: usize, rtab: us
     const src = ys + <usize>load<i32>(t);
     const b0 = v128.load(src), b1 = v128.load(src, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16;
   }
   addRow(dxs + <usize>load<i32>(rtab), c00, c01);

@@ -4,7 +4,7 @@
 // the weights in 4-row panels (16 output channels fill them exactly, where 5-row panels compute 20).
 // Weight gradient: dwᵀ tiles of 4 taps x 8 channels sum x(tap, pixel) · dyᵀ(pixel) over a chunk's pixels.
 import { NR } from './gemm';
-import { Conv, f4 } from './geom';
+import { Conv, f4, madd } from './geom';
 
 /** Rows of a weight panel. */
 const MI: i32 = 4;
@@ -71,13 +71,13 @@ function kernel4x8(pa: usize, tab: usize, xs: usize, k: i32, c: usize, ldc: usiz
     const src = xs + <usize>load<i32>(tab);
     const b0 = v128.load(src), b1 = v128.load(src, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
     pa += 16;
   }
   row(c, c00, c01); row(c + ldc, c10, c11); row(c + 2 * ldc, c20, c21); row(c + 3 * ldc, c30, c31);
@@ -171,13 +171,13 @@ function weightTile(xs: usize, taps: usize, pix: usize, np: i32, d: usize, c: us
     const xp = xs + <usize>load<i32>(pix);
     const b0 = v128.load(d), b1 = v128.load(d, 16);
     let a = v128.load32_splat(xp + o0);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
     a = v128.load32_splat(xp + o1);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
     a = v128.load32_splat(xp + o2);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(xp + o3);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
   }
   addRow(c, c00, c01); addRow(c + ldc, c10, c11); addRow(c + 2 * ldc, c20, c21); addRow(c + 3 * ldc, c30, c31);
 }

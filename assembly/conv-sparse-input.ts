@@ -3,7 +3,7 @@
 // contiguous run of kw·cinG floats. Each 32 (or 8) accumulator floats are summed in registers over every
 // term that reaches them, each term reading that many floats of its zero-padded kernel row (so edge slices
 // need no clipping); then the accumulator is transposed into dx's planes.
-import { Conv, f4, transposeStrided } from './geom';
+import { Conv, f4, madd, transposeStrided } from './geom';
 
 /**
  * Fraction of non-zeros in an item's dy below which the sparse path beats the dense body, for kernel rows
@@ -182,10 +182,10 @@ function run32(d: usize, r: Reach, g: Conv, starts: usize, terms: usize): void {
     const end = terms + (<usize>load<i32>(p + f4(r.oxHi + 1)) << 3);
     for (let e = terms + (<usize>load<i32>(p + f4(r.oxLo)) << 3); e < end; e += 8) {
       const v = v128.load32_splat(e, 4), s = <usize>load<i32>(e) + off;
-      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(s))); a1 = f32x4.add(a1, f32x4.mul(v, v128.load(s, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(v, v128.load(s, 32))); a3 = f32x4.add(a3, f32x4.mul(v, v128.load(s, 48)));
-      a4 = f32x4.add(a4, f32x4.mul(v, v128.load(s, 64))); a5 = f32x4.add(a5, f32x4.mul(v, v128.load(s, 80)));
-      a6 = f32x4.add(a6, f32x4.mul(v, v128.load(s, 96))); a7 = f32x4.add(a7, f32x4.mul(v, v128.load(s, 112)));
+      a0 = madd(v, v128.load(s), a0); a1 = madd(v, v128.load(s, 16), a1);
+      a2 = madd(v, v128.load(s, 32), a2); a3 = madd(v, v128.load(s, 48), a3);
+      a4 = madd(v, v128.load(s, 64), a4); a5 = madd(v, v128.load(s, 80), a5);
+      a6 = madd(v, v128.load(s, 96), a6); a7 = madd(v, v128.load(s, 112), a7);
     }
   }
   v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
@@ -202,7 +202,7 @@ function run8(d: usize, r: Reach, g: Conv, starts: usize, terms: usize): void {
     const end = terms + (<usize>load<i32>(p + f4(r.oxHi + 1)) << 3);
     for (let e = terms + (<usize>load<i32>(p + f4(r.oxLo)) << 3); e < end; e += 8) {
       const v = v128.load32_splat(e, 4), s = <usize>load<i32>(e) + off;
-      a0 = f32x4.add(a0, f32x4.mul(v, v128.load(s))); a1 = f32x4.add(a1, f32x4.mul(v, v128.load(s, 16)));
+      a0 = madd(v, v128.load(s), a0); a1 = madd(v, v128.load(s, 16), a1);
     }
   }
   v128.store(d, a0); v128.store(d, a1, 16);

@@ -16,6 +16,16 @@
   return <usize>i << 2;
 }
 
+/**
+ * c + a·b on 4 lanes: one fused multiply-add in the relaxed-SIMD build (edgespike-relaxed.wasm), a multiply
+ * and an add in the SIMD128 build. Only the dense GEMM and convolution tiles use it; the neuron kernels keep
+ * separate roundings, so spikes do not depend on the build.
+ */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** dst[0..n) += src[0..n), 4 lanes at a time. */
 export function addInto(dst: usize, src: usize, n: i32): void {
   let i = 0;

@@ -1,5 +1,6 @@
 /**
- * Kernel speed: GEMM, convolutions and spike kernels of the wasm backend on 1 and 2 threads, the anchors
+ * Kernel speed: GEMM, convolutions and spike kernels of the wasm backend on 1 and 2 threads (GEMM and
+ * convolutions for both compiled bodies, relaxed SIMD and SIMD128), the anchors
  * (tfjs WebAssembly backend in this process, PyTorch in a child process) and ratio lines, as JSON lines.
  * Each figure is the median of several timed calls after a warm-up call; figures that are compared (ours and
  * tfjs's, spike and dense kernels) come from calls made in turns.
@@ -8,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { kernels, setBackend, setThreads, backendInfo } from '../src/backends/index.js';
-import { outSize, type ConvGeom } from '../src/kernels/contract.js';
+import { outSize, type ConvGeom, type Kernels } from '../src/kernels/contract.js';
+import { wasmBackendSync, type WasmBackend, type WasmBody } from '../src/backends/wasm/index.js';
 import { floatsFor, workspace } from '../src/tensor/storage.js';
 
 type Row = Record<string, string | number | boolean>;
@@ -65,35 +67,64 @@ const convFlops = (g: ConvGeom): number => 2 * g.n * g.cout * g.oh * g.ow * g.ci
 /** The anchor's calls on the bench shapes, by key ('gemm', 'fwd <shape>'); empty when tfjs is unavailable. */
 type AnchorCalls = Map<string, () => void>;
 
+/** One of our compiled bodies, as the dense benchmark runs it. */
+interface Body { readonly body: WasmBody; readonly kernels: Kernels; setThreads(n: number): void }
+
+let otherBody: WasmBackend | undefined | null;
+
 /**
- * GEMM and convolutions on the wasm backend at `threads`, each timed in turns with the anchor's call of the
- * same shape; returns our and the anchor's gflops by key ('gemm', 'fwd <shape>', 'fwdbwd <shape>').
+ * The bodies the dense benchmark times: the active one first (relaxed SIMD where the runtime has it), then
+ * the other compiled body if this runtime loads it, so SIMD128 against SIMD128 is measured too.
  */
-function denseBench(threads: number, anchor: AnchorCalls): { ours: Map<string, number>; tf: Map<string, number> } {
-  setThreads(threads);
-  const ours = new Map<string, number>(), tf = new Map<string, number>(), K = kernels(), t = backendInfo().threads;
-  /** Times ours (and the anchor's call under `key`, if any) in turns; records gflops for `flops`. */
-  const time = (key: string, flops: number, f: () => void, reps: number): number => {
+function denseBodies(): Body[] {
+  const active = backendInfo().body as WasmBody;
+  const other: WasmBody = active === 'relaxed' ? 'simd128' : 'relaxed';
+  if (otherBody === undefined) {
+    try { otherBody = wasmBackendSync(1, other) ?? null; } catch { otherBody = null; }
+  }
+  const bodies: Body[] = [{ body: active, kernels: kernels(), setThreads }];
+  if (otherBody !== null) {
+    const b = otherBody;
+    bodies.push({ body: b.wasm.body, kernels: b.kernels, setThreads: (n) => { b.settings.threads = n; } });
+  }
+  return bodies;
+}
+
+/** Gflops by key: '<body> gemm', '<body> fwd <shape>', '<body> fwdbwd <shape>' for ours, 'gemm', 'fwd <shape>' for the anchor. */
+type Gflops = Map<string, number>;
+
+/**
+ * GEMM and convolutions on each of our bodies at `threads`, each timed in turns with the others and with
+ * the anchor's call of the same shape; returns our and the anchor's gflops.
+ */
+function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: Gflops; bodies: WasmBody[] } {
+  const bodies = denseBodies();
+  for (const b of bodies) b.setThreads(threads);
+  const ours: Gflops = new Map(), tf: Gflops = new Map(), t = backendInfo().threads;
+  /** Times each body's call (and the anchor's call under `key`, if any) in turns; returns our ms by body. */
+  const time = (key: string, flops: number, f: (K: Kernels) => void, reps: number): number[] => {
     const other = anchor.get(key);
-    const [ms, tfMs] = medianMsEach(other ? [f, other] : [f], reps);
-    ours.set(key, flops / ms! / 1e6);
-    if (tfMs !== undefined) tf.set(key, flops / tfMs / 1e6);
-    return ms!;
+    const ms = medianMsEach([...bodies.map((b) => () => f(b.kernels)), ...(other ? [other] : [])], reps);
+    bodies.forEach((b, i) => ours.set(`${b.body} ${key}`, flops / ms[i]! / 1e6));
+    if (other) tf.set(key, flops / ms[bodies.length]! / 1e6);
+    return ms.slice(0, bodies.length);
   };
+  const row = (bench: string, extra: Row, key: string, ms: number[]): void => bodies.forEach((b, i) =>
+    emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(ours.get(`${b.body} ${key}`)!, 2) }));
   const { m, k, n } = GEMM, a = random(m * k), b = random(k * n), c = new Float32Array(m * n);
-  const ms = time('gemm', 2 * m * n * k, () => K.gemm(a, b, c, m, n, k, false, false, 0), 9);
-  emit({ bench: 'gemm', m, k, n, backend: 'wasm', threads: t, ms: round(ms), gflops: round(ours.get('gemm')!, 2) });
+  row('gemm', { m, k, n }, 'gemm', time('gemm', 2 * m * n * k, (K) => K.gemm(a, b, c, m, n, k, false, false, 0), 9));
   for (const s of CONV_SHAPES) {
     const g = geomOf(s), x = random(g.n * g.cin * g.h * g.w), w = random(g.cout * g.cin * g.kh * g.kw);
     const y = new Float32Array(g.n * g.cout * g.oh * g.ow), dy = random(y.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
     const key = `${s.batch},${s.cin},${s.hw},${s.k}`;
-    const fwd = time(`fwd ${key}`, convFlops(g), () => K.conv2dForward(x, w, y, g), 7);
-    const all = time(`fwdbwd ${key}`, 3 * convFlops(g), () => { K.conv2dForward(x, w, y, g); K.conv2dBackwardInput(dy, w, dx, g); K.conv2dBackwardWeight(x, dy, dw, g, 0); }, 5);
-    emit({ bench: 'conv2d_fwd', ...s, backend: 'wasm', threads: t, ms: round(fwd), gflops: round(ours.get(`fwd ${key}`)!, 2) });
-    emit({ bench: 'conv2d_fwd_bwd', ...s, backend: 'wasm', threads: t, ms: round(all), gflops: round(ours.get(`fwdbwd ${key}`)!, 2) });
+    const fwd = time(`fwd ${key}`, convFlops(g), (K) => K.conv2dForward(x, w, y, g), 7);
+    const all = time(`fwdbwd ${key}`, 3 * convFlops(g), (K) => { K.conv2dForward(x, w, y, g); K.conv2dBackwardInput(dy, w, dx, g); K.conv2dBackwardWeight(x, dy, dw, g, 0); }, 5);
+    row('conv2d_fwd', { ...s }, `fwd ${key}`, fwd);
+    row('conv2d_fwd_bwd', { ...s }, `fwdbwd ${key}`, all);
   }
   for (const [key, gf] of tf) emit({ anchor: 'tfjs-wasm', bench: key === 'gemm' ? 'gemm' : 'conv2d_fwd', shape: key, threads: 1, timed_with_threads: t, gflops: round(gf, 2) });
-  return { ours, tf };
+  setThreads(1);
+  return { ours, tf, bodies: bodies.map((b) => b.body) };
 }
 
 /**
@@ -129,7 +160,7 @@ function spikeBench(threads: number, arrays: 'workspace' | 'plain'): void {
         () => K.conv2dBackwardWeight(sc, dyc, dwc, g, 0), reps), { ...shape }]);
     }
     for (const [bench, [ms, dense], shape] of rows) {
-      emit({ bench, ...shape, backend: 'wasm', threads: t, arrays, density, ms: round(ms), dense_ms: round(dense), speedup_vs_dense: round(dense / ms, 2) });
+      emit({ bench, ...shape, backend: 'wasm', body: backendInfo().body, threads: t, arrays, density, ms: round(ms), dense_ms: round(dense), speedup_vs_dense: round(dense / ms, 2) });
     }
   }
 }
@@ -194,15 +225,18 @@ export async function runEngineBench(): Promise<void> {
   };
   const torchGflops = (bench: string, s?: ConvShape): number | undefined =>
     torch.find((r) => r.bench === bench && (s === undefined || (r.batch === s.batch && r.k === s.k)))?.gflops as number | undefined;
-  dense.forEach(({ ours, tf }, i) => {
+  dense.forEach(({ ours, tf, bodies }, i) => {
     const threads = i + 1;
-    ratio('gemm_vs_tfjs_wasm', threads, ours.get('gemm')! / (tf.get('gemm') ?? NaN));
-    ratio('gemm_vs_torch', threads, ours.get('gemm')! / (torchGflops('gemm') ?? NaN));
-    for (const s of CONV_SHAPES) {
-      const key = `${s.batch},${s.cin},${s.hw},${s.k}`, shape = { batch: s.batch, cin: s.cin, hw: s.hw, k: s.k };
-      ratio('conv2d_fwd_vs_tfjs_wasm', threads, ours.get(`fwd ${key}`)! / (tf.get(`fwd ${key}`) ?? NaN), shape);
-      ratio('conv2d_fwd_vs_torch', threads, ours.get(`fwd ${key}`)! / (torchGflops('conv2d_fwd', s) ?? NaN), shape);
-      ratio('conv2d_fwd_bwd_vs_torch', threads, ours.get(`fwdbwd ${key}`)! / (torchGflops('conv2d_fwd_bwd', s) ?? NaN), shape);
+    for (const body of bodies) {
+      const o = (key: string): number => ours.get(`${body} ${key}`)!;
+      ratio('gemm_vs_tfjs_wasm', threads, o('gemm') / (tf.get('gemm') ?? NaN), { body });
+      ratio('gemm_vs_torch', threads, o('gemm') / (torchGflops('gemm') ?? NaN), { body });
+      for (const s of CONV_SHAPES) {
+        const key = `${s.batch},${s.cin},${s.hw},${s.k}`, shape = { body, batch: s.batch, cin: s.cin, hw: s.hw, k: s.k };
+        ratio('conv2d_fwd_vs_tfjs_wasm', threads, o(`fwd ${key}`) / (tf.get(`fwd ${key}`) ?? NaN), shape);
+        ratio('conv2d_fwd_vs_torch', threads, o(`fwd ${key}`) / (torchGflops('conv2d_fwd', s) ?? NaN), shape);
+        ratio('conv2d_fwd_bwd_vs_torch', threads, o(`fwdbwd ${key}`) / (torchGflops('conv2d_fwd_bwd', s) ?? NaN), shape);
+      }
     }
   });
 }

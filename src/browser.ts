@@ -9,7 +9,7 @@ export { Tensor, tensor, zeros, ones, full, scalar, parameter, numel, type Shape
 export { backward, noGrad, isGradEnabled } from './tensor/tape.js';
 export { workspace, floats, isLent } from './tensor/storage.js';
 export * as ops from './ops/index.js';
-export { kernels, setBackend, setThreads, backendInfo, initWasm, spikeDensity, preferSpike, type BackendInfo, type BackendName } from './backends/index.js';
+export { kernels, setBackend, setThreads, backendInfo, initWasm, spikeDensity, preferSpike, type BackendInfo, type BackendName, type InitWasmOptions } from './backends/index.js';
 export type { Kernels, ConvGeom, PoolGeom } from './kernels/contract.js';
 export type { NeuronKernels, NeuronKernelParams } from './kernels/neuron.js';
 export { SURROGATES, surrogate, customSurrogate, type Surrogate, type SurrogateName } from './neurons/surrogate.js';

@@ -1,23 +1,28 @@
 /**
  * The active kernel backend. In Node, `kernels()` is the WebAssembly body when build/edgespike.wasm exists
- * and the reference body otherwise; EDGESPIKE_BACKEND=ref|wasm and EDGESPIKE_THREADS=n override. In a
+ * and the reference body otherwise; EDGESPIKE_BACKEND=ref|wasm, EDGESPIKE_WASM=relaxed|simd128 and
+ * EDGESPIKE_THREADS=n override. In a
  * browser, call setThreads(n) if wanted, then await initWasm(). Also: the density rule for spike kernels.
  */
 import { EdgespikeError } from '../util/errors.js';
 import type { Kernels } from '../kernels/contract.js';
 import { refKernels } from './ref/index.js';
-import { wasmBackendAsync, wasmBackendSync, type WasmBackend } from './wasm/index.js';
+import { wasmBackendAsync, wasmBackendSync, type WasmBackend, type WasmBody } from './wasm/index.js';
 import { MAX_WORKERS } from './wasm/threads.js';
 import { _setLenderSource } from '../tensor/storage.js';
 
 /** Names of the kernel bodies. */
 export type BackendName = 'ref' | 'wasm';
 
-/** What is running: backend name, threads a large kernel uses, and whether its bodies are SIMD. */
+/**
+ * What is running: backend name, threads a large kernel uses, whether its bodies are SIMD, and which
+ * compiled body ('relaxed': fused multiply-adds in the GEMM and convolution tiles; 'simd128'; 'ref').
+ */
 export interface BackendInfo {
   readonly name: BackendName;
   readonly threads: number;
   readonly simd: boolean;
+  readonly body: WasmBody | 'ref';
 }
 
 /** Most threads setThreads accepts: the main thread and up to 15 workers. */
@@ -84,8 +89,17 @@ export function setThreads(n: number): void {
 /** The active backend's name, thread count (workers started) and SIMD flag. */
 export function backendInfo(): BackendInfo {
   const name = resolve();
-  if (name === 'ref') return { name, threads: 1, simd: false };
-  return { name, threads: wasm!.usableThreads(), simd: true };
+  if (name === 'ref') return { name, threads: 1, simd: false, body: 'ref' };
+  return { name, threads: wasm!.usableThreads(), simd: true, body: wasm!.wasm.body };
+}
+
+/** Options of initWasm. */
+export interface InitWasmOptions {
+  /**
+   * The compiled body: 'simd128' (default; the same bits on every machine) or 'relaxed' (fused multiply-adds
+   * in the GEMM and convolution tiles: faster, but the bits depend on the CPU). EDGESPIKE_WASM sets it in Node.
+   */
+  readonly body?: WasmBody;
 }
 
 /**
@@ -93,9 +107,16 @@ export function backendInfo(): BackendInfo {
  * browser it also starts the Web Workers for setThreads(n) (again on a later call after setThreads); they
  * need a cross-origin-isolated page (COOP same-origin, COEP require-corp), else kernels run on one thread.
  */
-export async function initWasm(): Promise<void> {
+export async function initWasm(options: InitWasmOptions = {}): Promise<void> {
+  const { body } = options;
+  if (body !== undefined && body !== 'simd128' && body !== 'relaxed') {
+    throw new EdgespikeError(`initWasm: body must be 'simd128' or 'relaxed', got ${JSON.stringify(body)}`);
+  }
+  if (wasm !== undefined && body !== undefined && wasm.wasm.body !== body) {
+    throw new EdgespikeError(`initWasm: the ${wasm.wasm.body} body is already loaded; choose the body before the first kernel call`);
+  }
   if (wasm === undefined) {
-    loading ??= wasmBackendAsync(wantedThreads).catch((e: unknown) => { loading = undefined; throw e; });
+    loading ??= wasmBackendAsync(wantedThreads, body).catch((e: unknown) => { loading = undefined; throw e; });
     const loaded = await loading;
     wasm ??= loaded;
   }

@@ -14,14 +14,19 @@ const entry = fileURLToPath(new URL('../../src/backends/index.js', import.meta.u
 function infoWith(env: Record<string, string>): { status: number | null; out: string; err: string } {
   const script = `import { backendInfo } from ${JSON.stringify(entry)}; console.log(JSON.stringify(backendInfo()));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
-    { encoding: 'utf8', env: { ...process.env, EDGESPIKE_BACKEND: '', EDGESPIKE_THREADS: '', ...env }, timeout: 20000 });
+    { encoding: 'utf8', env: { ...process.env, EDGESPIKE_BACKEND: '', EDGESPIKE_THREADS: '', EDGESPIKE_WASM: '', ...env }, timeout: 20000 });
   return { status: r.status, out: r.stdout.trim(), err: r.stderr };
 }
 
 test('wasm is the default backend in Node when build/edgespike.wasm exists; EDGESPIKE_BACKEND overrides', () => {
-  assert.deepEqual(JSON.parse(infoWith({}).out), { name: 'wasm', threads: 1, simd: true });
-  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_BACKEND: 'ref' }).out), { name: 'ref', threads: 1, simd: false });
-  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_THREADS: '2' }).out), { name: 'wasm', threads: 2, simd: true });
+  assert.deepEqual(JSON.parse(infoWith({}).out), { name: 'wasm', threads: 1, simd: true, body: 'simd128' });
+  // Node 20 has relaxed SIMD behind a V8 flag that loading the relaxed body turns on; later Node versions have it on
+  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_WASM: 'relaxed' }).out), { name: 'wasm', threads: 1, simd: true, body: 'relaxed' });
+  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_BACKEND: 'ref' }).out), { name: 'ref', threads: 1, simd: false, body: 'ref' });
+  assert.deepEqual(JSON.parse(infoWith({ EDGESPIKE_THREADS: '2' }).out), { name: 'wasm', threads: 2, simd: true, body: 'simd128' });
+  const badBody = infoWith({ EDGESPIKE_WASM: 'avx' });
+  assert.notEqual(badBody.status, 0);
+  assert.match(badBody.err, /EDGESPIKE_WASM: expected relaxed or simd128, got "avx"/);
   const bad = infoWith({ EDGESPIKE_BACKEND: 'gpu' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.err, /EDGESPIKE_BACKEND: expected ref or wasm, got "gpu"/);
@@ -61,4 +66,19 @@ test('spikeDensity counts non-zeros; preferSpike switches at the measured crosso
     assert.equal(preferSpike(kind, SPIKE_CROSSOVER[kind]), false);
     assert.equal(preferSpike(kind, 0.9), false);
   }
+});
+
+test('initWasm({ body }) loads the chosen body, and refuses another once one is loaded', () => {
+  const run = (code: string): { status: number | null; out: string; err: string } => {
+    const script = `import { backendInfo, initWasm } from ${JSON.stringify(entry)}; ${code}`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+      { encoding: 'utf8', env: { ...process.env, EDGESPIKE_BACKEND: '', EDGESPIKE_THREADS: '', EDGESPIKE_WASM: '' }, timeout: 20000 });
+    return { status: r.status, out: r.stdout.trim(), err: r.stderr };
+  };
+  const relaxed = run(`await initWasm({ body: 'relaxed' }); console.log(backendInfo().body);`);
+  assert.equal(relaxed.out, 'relaxed', relaxed.err);
+  const again = run(`await initWasm(); await initWasm({ body: 'relaxed' }).catch((e) => console.log(e.message));`);
+  assert.equal(again.out, 'initWasm: the simd128 body is already loaded; choose the body before the first kernel call');
+  const bad = run(`await initWasm({ body: 'avx' }).catch((e) => console.log(e.message));`);
+  assert.equal(bad.out, `initWasm: body must be 'simd128' or 'relaxed', got "avx"`);
 });

@@ -122,7 +122,7 @@ const node = runLenet();
 const noChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`;
 
 test('Node reference: wasm SIMD kernels, distinct logits per sample, and the Adam step lowers the loss', () => {
-  assert.deepEqual(node.backend, { name: 'wasm', threads: 1, simd: true }, 'build/edgespike.wasm is missing');
+  assert.deepEqual(node.backend, { name: 'wasm', threads: 1, simd: true, body: 'simd128' }, 'build/edgespike.wasm is missing');
   assert.equal(node.logits.length, DEMO_BATCH * classes);
   // the fixed input makes every layer spike, so samples differ (silent layers would give each the same logits)
   const rows = Array.from({ length: DEMO_BATCH }, (_, i) => JSON.stringify(node.logits.slice(i * classes, (i + 1) * classes)));
@@ -134,8 +134,8 @@ test('cross-origin-isolated page: wasm SIMD on one thread, then two (a Web Worke
   const page = await openDemo(true);
   assert.equal(page.crossOriginIsolated, true);
   assert.equal(page.runs.length, 2);
-  assert.deepEqual(page.runs[0]!.backend, { name: 'wasm', threads: 1, simd: true });
-  assert.deepEqual(page.runs[1]!.backend, { name: 'wasm', threads: 2, simd: true }, 'the Web Worker did not start');
+  assert.deepEqual(page.runs[0]!.backend, { name: 'wasm', threads: 1, simd: true, body: 'simd128' });
+  assert.deepEqual(page.runs[1]!.backend, { name: 'wasm', threads: 2, simd: true, body: 'simd128' }, 'the Web Worker did not start');
   assertSameAsNode(page.runs[0]!, node, 'one thread');
   assertSameAsNode(page.runs[1]!, node, 'two threads');
 });
@@ -144,7 +144,7 @@ test('page without isolation headers: wasm SIMD still, on one thread (no Web Wor
   const page = await openDemo(false);
   assert.equal(page.crossOriginIsolated, false);
   assert.equal(page.runs.length, 2);
-  assert.deepEqual(page.runs.map((r) => r.backend), [{ name: 'wasm', threads: 1, simd: true }, { name: 'wasm', threads: 1, simd: true }]);
+  assert.deepEqual(page.runs.map((r) => r.backend), [{ name: 'wasm', threads: 1, simd: true, body: 'simd128' }, { name: 'wasm', threads: 1, simd: true, body: 'simd128' }]);
   assertSameAsNode(page.runs[0]!, node, 'one thread');
   assertSameAsNode(page.runs[1]!, node, 'threads asked for, one given');
 });

@@ -1,10 +1,10 @@
-// Every contract kernel: the wasm body (1 and 2 threads) equals the reference body. Floats agree within
+// Every contract kernel: each wasm body (1 and 2 threads) equals the reference body. Floats agree within
 // 1e-5 of the sum of absolute terms (the reference run on |inputs|); integer outputs (argmax) exactly.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KernelName, Kernels } from '../../src/kernels/contract.js';
 import { refKernels } from '../../src/backends/ref/index.js';
-import { wasmBackendSync } from '../../src/backends/wasm/index.js';
+import { WASM_BODIES, wasmBackendSync, type WasmBackend } from '../../src/backends/wasm/index.js';
 import { convGeom, convSizes, poolGeom, rng, type ConvOpts } from './geom.js';
 
 /** One case: a label and a maker of fresh, deterministic arguments. */
@@ -144,106 +144,111 @@ function assertClose(name: string, got: Arr[], want: Arr[], scale: Arr[]): void 
   });
 }
 
-const backend = wasmBackendSync();
-if (backend === undefined) throw new Error('parity: build/edgespike.wasm is missing (run node scripts/build-wasm.mjs)');
+// Both compiled bodies: SIMD128, and relaxed SIMD (fused multiply-adds in the GEMM and convolution tiles).
+for (const body of WASM_BODIES) {
+  const backend = wasmBackendSync(1, body);
+  if (backend === undefined) throw new Error(`parity: the ${body} body is missing (run node scripts/build-wasm.mjs)`);
+  describe(`${body} body`, () => {
 
-test('every contract kernel has its own wasm body (no reference fallback in the wasm table)', () => {
-  for (const name of Object.keys(CASES) as KernelName[]) {
-    assert.equal(typeof backend.kernels[name], 'function', `${name} missing from the wasm table`);
-    assert.notEqual(backend.kernels[name], refKernels[name] as unknown, `${name} falls back to the reference body`);
-  }
-  assert.equal(Object.keys(backend.kernels).length, Object.keys(CASES).length);
-});
+    test('every contract kernel has its own wasm body (no reference fallback in the wasm table)', () => {
+      for (const name of Object.keys(CASES) as KernelName[]) {
+        assert.equal(typeof backend.kernels[name], 'function', `${name} missing from the wasm table`);
+        assert.notEqual(backend.kernels[name], refKernels[name] as unknown, `${name} falls back to the reference body`);
+      }
+      assert.equal(Object.keys(backend.kernels).length, Object.keys(CASES).length);
+    });
 
-for (const threads of [1, 2]) {
-  describe(`wasm = ref, ${threads} thread(s)`, () => {
-    for (const name of Object.keys(CASES) as KernelName[]) {
-      test(name, () => {
-        backend.settings.threads = threads;
-        backend.settings.minParallelWork = 0;
-        if (threads === 2) assert.equal(backend.usableThreads(), 2, 'the worker thread did not start');
-        for (const c of CASES[name] as Case<KernelName>[]) {
-          const want = runOn(refKernels, name, c.args());
-          const scale = runOn(refKernels, name, absArgs(c.args()));
-          assertClose(`${name} ${c.label}`, runOn(backend.kernels, name, c.args()), want, scale);
+    for (const threads of [1, 2]) {
+      describe(`wasm = ref, ${threads} thread(s)`, () => {
+        for (const name of Object.keys(CASES) as KernelName[]) {
+          test(name, () => {
+            backend.settings.threads = threads;
+            backend.settings.minParallelWork = 0;
+            if (threads === 2) assert.equal(backend.usableThreads(), 2, 'the worker thread did not start');
+            for (const c of CASES[name] as Case<KernelName>[]) {
+              const want = runOn(refKernels, name, c.args());
+              const scale = runOn(refKernels, name, absArgs(c.args()));
+              assertClose(`${name} ${c.label}`, runOn(backend.kernels, name, c.args()), want, scale);
+            }
+          });
         }
       });
     }
-  });
-}
 
-/** The args with every array copied into the backend's lent memory, so the kernels work on it in place. */
-function lentArgs(args: unknown[]): unknown[] {
-  return args.map((a) => {
-    if (!isArr(a)) return a;
-    const f = backend!.heap.take(a.length, false)!;
-    const v = a instanceof Float32Array ? f : new Int32Array(f.buffer, f.byteOffset, a.length);
-    v.set(a);
-    return v;
-  });
-}
+    /** The args with every array copied into the backend's lent memory, so the kernels work on it in place. */
+    function lentArgs(backend: WasmBackend, args: unknown[]): unknown[] {
+      return args.map((a) => {
+        if (!isArr(a)) return a;
+        const f = backend.heap.take(a.length, false)!;
+        const v = a instanceof Float32Array ? f : new Int32Array(f.buffer, f.byteOffset, a.length);
+        v.set(a);
+        return v;
+      });
+    }
 
-describe('wasm = ref with every array in wasm memory (read and written in place, inputs untouched)', () => {
-  for (const threads of [1, 2]) {
-    test(`${threads} thread(s)`, () => {
-      backend.settings.threads = threads;
-      backend.settings.minParallelWork = 0;
-      for (const name of Object.keys(CASES) as KernelName[]) {
-        for (const c of CASES[name] as Case<KernelName>[]) {
-          const mark = backend.heap.begin();
-          try {
-            const args = lentArgs(c.args());
-            assert.ok(args.filter(isArr).every((a) => backend.arena.offsetOf(a) >= 0));
-            const want = runOn(refKernels, name, c.args());
-            assertClose(`${name} ${c.label} (lent)`, runOn(backend.kernels, name, args), want, runOn(refKernels, name, absArgs(c.args())));
-          } finally { backend.heap.end(mark); }
-        }
+    describe('wasm = ref with every array in wasm memory (read and written in place, inputs untouched)', () => {
+      for (const threads of [1, 2]) {
+        test(`${threads} thread(s)`, () => {
+          backend.settings.threads = threads;
+          backend.settings.minParallelWork = 0;
+          for (const name of Object.keys(CASES) as KernelName[]) {
+            for (const c of CASES[name] as Case<KernelName>[]) {
+              const mark = backend.heap.begin();
+              try {
+                const args = lentArgs(backend, c.args());
+                assert.ok(args.filter(isArr).every((a) => backend.arena.offsetOf(a) >= 0));
+                const want = runOn(refKernels, name, c.args());
+                assertClose(`${name} ${c.label} (lent)`, runOn(backend.kernels, name, args), want, runOn(refKernels, name, absArgs(c.args())));
+              } finally { backend.heap.end(mark); }
+            }
+          }
+        });
       }
     });
-  }
-});
 
-test('biasAdd in place (x = y) equals biasAdd into a new array, in plain and in wasm memory', () => {
-  backend.settings.threads = 1;
-  const [n, c, plane] = [6, 5, 9], x = rand(n * c * plane, 60), b = rand(c, 61);
-  const want = new Float32Array(x.length);
-  refKernels.biasAdd(x, b, want, n, c, plane);
-  const inPlace = new Float32Array(x);
-  backend.kernels.biasAdd(inPlace, b, inPlace, n, c, plane);
-  assert.deepEqual(inPlace, want);
-  const mark = backend.heap.begin();
-  try {
-    const [lx] = lentArgs([x]) as [Float32Array];
-    backend.kernels.biasAdd(lx, b, lx, n, c, plane);
-    assert.deepEqual(Array.from(lx), Array.from(want));
-  } finally { backend.heap.end(mark); }
-});
+    test('biasAdd in place (x = y) equals biasAdd into a new array, in plain and in wasm memory', () => {
+      backend.settings.threads = 1;
+      const [n, c, plane] = [6, 5, 9], x = rand(n * c * plane, 60), b = rand(c, 61);
+      const want = new Float32Array(x.length);
+      refKernels.biasAdd(x, b, want, n, c, plane);
+      const inPlace = new Float32Array(x);
+      backend.kernels.biasAdd(inPlace, b, inPlace, n, c, plane);
+      assert.deepEqual(inPlace, want);
+      const mark = backend.heap.begin();
+      try {
+        const [lx] = lentArgs(backend, [x]) as [Float32Array];
+        backend.kernels.biasAdd(lx, b, lx, n, c, plane);
+        assert.deepEqual(Array.from(lx), Array.from(want));
+      } finally { backend.heap.end(mark); }
+    });
 
-test('wasm spike kernels equal the dense wasm kernels on binary input', () => {
-  backend.settings.threads = 1;
-  const k = backend.kernels;
-  /** a ≈ b within 1e-5 of scale, the dense result on |inputs| (the sum of absolute terms). */
-  const close = (a: Float32Array, b: Float32Array, scale: Float32Array, what: string): void => {
-    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * scale[i] + 1e-30, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
-  };
-  const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
-  const [m, n, kk] = [37, 45, 130];
-  const s = spikes(m * kk, 1), w = rand(n * kk, 2), dy = rand(m * n, 3);
-  const y1 = new Float32Array(m * n), y2 = new Float32Array(m * n), ys = new Float32Array(m * n);
-  k.spikeLinear(s, w, y1, m, n, kk); k.gemm(s, w, y2, m, n, kk, false, true, 0); k.gemm(s, abs(w), ys, m, n, kk, false, true, 0);
-  close(y1, y2, ys, 'spikeLinear');
-  const d1 = new Float32Array(n * kk), d2 = new Float32Array(n * kk), ds = new Float32Array(n * kk);
-  k.spikeLinearBackwardWeight(s, dy, d1, m, n, kk, 0); k.gemm(dy, s, d2, n, kk, m, true, false, 0);
-  k.gemm(abs(dy), s, ds, n, kk, m, true, false, 0);
-  close(d1, d2, ds, 'spikeLinearBackwardWeight');
-  for (const o of CONVS) {
-    const g = convGeom(o), z = convSizes(g), sc = spikes(z.x, 4), wc = rand(z.w, 5), dyc = rand(z.y, 6);
-    const a = new Float32Array(z.y), b = new Float32Array(z.y), sy = new Float32Array(z.y);
-    k.spikeConv2dForward(sc, wc, a, g); k.conv2dForward(sc, wc, b, g); k.conv2dForward(sc, abs(wc), sy, g);
-    close(a, b, sy, `spikeConv2dForward ${label(o)}`);
-    const da = new Float32Array(z.w), db = new Float32Array(z.w), sw = new Float32Array(z.w);
-    k.spikeConv2dBackwardWeight(sc, dyc, da, g, 0); k.conv2dBackwardWeight(sc, dyc, db, g, 0);
-    k.conv2dBackwardWeight(sc, abs(dyc), sw, g, 0);
-    close(da, db, sw, `spikeConv2dBackwardWeight ${label(o)}`);
-  }
-});
+    test('wasm spike kernels equal the dense wasm kernels on binary input', () => {
+      backend.settings.threads = 1;
+      const k = backend.kernels;
+      /** a ≈ b within 1e-5 of scale, the dense result on |inputs| (the sum of absolute terms). */
+      const close = (a: Float32Array, b: Float32Array, scale: Float32Array, what: string): void => {
+        for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 * scale[i] + 1e-30, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+      };
+      const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
+      const [m, n, kk] = [37, 45, 130];
+      const s = spikes(m * kk, 1), w = rand(n * kk, 2), dy = rand(m * n, 3);
+      const y1 = new Float32Array(m * n), y2 = new Float32Array(m * n), ys = new Float32Array(m * n);
+      k.spikeLinear(s, w, y1, m, n, kk); k.gemm(s, w, y2, m, n, kk, false, true, 0); k.gemm(s, abs(w), ys, m, n, kk, false, true, 0);
+      close(y1, y2, ys, 'spikeLinear');
+      const d1 = new Float32Array(n * kk), d2 = new Float32Array(n * kk), ds = new Float32Array(n * kk);
+      k.spikeLinearBackwardWeight(s, dy, d1, m, n, kk, 0); k.gemm(dy, s, d2, n, kk, m, true, false, 0);
+      k.gemm(abs(dy), s, ds, n, kk, m, true, false, 0);
+      close(d1, d2, ds, 'spikeLinearBackwardWeight');
+      for (const o of CONVS) {
+        const g = convGeom(o), z = convSizes(g), sc = spikes(z.x, 4), wc = rand(z.w, 5), dyc = rand(z.y, 6);
+        const a = new Float32Array(z.y), b = new Float32Array(z.y), sy = new Float32Array(z.y);
+        k.spikeConv2dForward(sc, wc, a, g); k.conv2dForward(sc, wc, b, g); k.conv2dForward(sc, abs(wc), sy, g);
+        close(a, b, sy, `spikeConv2dForward ${label(o)}`);
+        const da = new Float32Array(z.w), db = new Float32Array(z.w), sw = new Float32Array(z.w);
+        k.spikeConv2dBackwardWeight(sc, dyc, da, g, 0); k.conv2dBackwardWeight(sc, dyc, db, g, 0);
+        k.conv2dBackwardWeight(sc, abs(dyc), sw, g, 0);
+        close(da, db, sw, `spikeConv2dBackwardWeight ${label(o)}`);
+      }
+    });
+  });
+}

@@ -6,10 +6,10 @@ import type { Kernels } from '../../kernels/contract.js';
 import { Arena } from './arena.js';
 import { Heap } from './heap.js';
 import { kernelTable, type ThreadSettings } from './kernels.js';
-import { loadWasmAsync, loadWasmSync, type WasmModule } from './loader.js';
+import { loadWasmAsync, loadWasmSync, type WasmBody, type WasmModule } from './loader.js';
 import { ThreadPool } from './threads.js';
 
-export { loadWasmAsync, loadWasmSync, type WasmModule } from './loader.js';
+export { loadWasmAsync, loadWasmSync, relaxedSimd, WASM_BODIES, type WasmBody, type WasmModule } from './loader.js';
 export type { ThreadSettings } from './kernels.js';
 
 /**
@@ -62,15 +62,15 @@ export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
   };
 }
 
-/** Loads build/edgespike.wasm synchronously (Node) and builds the backend; undefined if unavailable. */
-export function wasmBackendSync(threads = 1): WasmBackend | undefined {
-  const wasm = loadWasmSync();
+/** Loads a body (by default the one chooseBody() picks) synchronously (Node) and builds the backend; undefined if unavailable. */
+export function wasmBackendSync(threads = 1, body?: WasmBody): WasmBackend | undefined {
+  const wasm = loadWasmSync(body);
   return wasm === undefined ? undefined : createWasmBackend(wasm, threads);
 }
 
-/** Loads build/edgespike.wasm asynchronously (Node or browser), builds the backend and prepares its threads. */
-export async function wasmBackendAsync(threads = 1): Promise<WasmBackend> {
-  const backend = createWasmBackend(await loadWasmAsync(), threads);
+/** Loads a body (by default the one chooseBody() picks) asynchronously (Node or browser), builds the backend and prepares its threads. */
+export async function wasmBackendAsync(threads = 1, body?: WasmBody): Promise<WasmBackend> {
+  const backend = createWasmBackend(await loadWasmAsync(body), threads);
   await backend.prepareThreads();
   return backend;
 }

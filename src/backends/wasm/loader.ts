@@ -1,6 +1,15 @@
 /**
- * Finds, compiles and instantiates build/edgespike.wasm over one shared WebAssembly.Memory. In Node the
- * file is read synchronously (so kernels() can be wasm from the first call); in a browser use loadWasmAsync.
+ * Finds, compiles and instantiates the kernels over one shared WebAssembly.Memory. In Node the file is read
+ * synchronously (so kernels() can be wasm from the first call); in a browser use loadWasmAsync.
+ *
+ * Two bodies are compiled from the same source:
+ * - build/edgespike.wasm (SIMD128), the default: every operation rounds as the wasm specification fixes it,
+ *   so the kernels give the same bits on every machine and runtime (Node, browsers; x86, ARM);
+ * - build/edgespike-relaxed.wasm, whose GEMM and convolution tiles use fused multiply-adds
+ *   (f32x4.relaxed_madd): 20–25 % faster dense kernels, but results then depend on whether the CPU fuses
+ *   (x86 with FMA, ARM) or not. EDGESPIKE_WASM=relaxed (or initWasm({ body: 'relaxed' })) chooses it.
+ *   Browsers that ship relaxed SIMD and Node ≥ 22 run it as it is; on Node 20, where V8 has it behind
+ *   --experimental-wasm-relaxed-simd, loading this body turns that flag on.
  */
 import { EdgespikeError } from '../../util/errors.js';
 
@@ -33,17 +42,75 @@ export interface WasmExports {
   biasGrad(dy: number, db: number, n: number, c: number, plane: number, beta: number, acc: number): void;
 }
 
-/** A compiled module and the memory an instance of it works in. */
+/** The compiled bodies: 'relaxed' has fused multiply-adds in its GEMM and convolution tiles, 'simd128' not. */
+export type WasmBody = 'relaxed' | 'simd128';
+
+/** Both bodies, the portable one first. */
+export const WASM_BODIES: readonly WasmBody[] = ['simd128', 'relaxed'];
+
+/** A compiled module, the memory an instance of it works in, and which body it is. */
 export interface WasmModule {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly exports: WasmExports;
+  readonly body: WasmBody;
 }
 
-const WASM_URL = '../../../../build/edgespike.wasm';
+const WASM_URLS: Record<WasmBody, string> = {
+  simd128: '../../../../build/edgespike.wasm',
+  relaxed: '../../../../build/edgespike-relaxed.wasm',
+};
+
+/**
+ * The smallest module that uses relaxed SIMD: one function returning f32x4.relaxed_madd of its three v128
+ * parameters. It validates exactly where the runtime compiles relaxed SIMD.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) → v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // local.get 0 1 2, f32x4.relaxed_madd
+]);
+
+/** The V8 flag under which Node 20 has relaxed SIMD. */
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+
+let relaxed: boolean | undefined;
+
+/** A Node built-in module, where the runtime has one without an asynchronous import (Node ≥ 20.16). */
+function builtin<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.getBuiltinModule?.(id) as T | undefined;
+}
+
+/**
+ * Whether this runtime compiles relaxed SIMD. In Node, where V8 has it behind a flag, the flag is turned on
+ * first (it only lets wasm modules use the relaxed SIMD instructions).
+ */
+export function relaxedSimd(): boolean {
+  if (relaxed !== undefined) return relaxed;
+  relaxed = WebAssembly.validate(RELAXED_PROBE);
+  if (!relaxed) {
+    const v8 = builtin<typeof import('node:v8')>('node:v8');
+    if (v8 !== undefined) {
+      v8.setFlagsFromString(RELAXED_FLAG);
+      relaxed = WebAssembly.validate(RELAXED_PROBE);
+    }
+  }
+  return relaxed;
+}
+
+/** The body to load: EDGESPIKE_WASM (relaxed or simd128) if set, else simd128. */
+export function chooseBody(): WasmBody {
+  const want = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['EDGESPIKE_WASM'];
+  if (want === undefined || want === '') return 'simd128';
+  if (want !== 'relaxed' && want !== 'simd128') throw new EdgespikeError(`EDGESPIKE_WASM: expected relaxed or simd128, got ${JSON.stringify(want)}`);
+  if (want === 'relaxed' && !relaxedSimd()) throw new EdgespikeError('EDGESPIKE_WASM=relaxed: this runtime cannot compile relaxed SIMD (use simd128)');
+  return want;
+}
 
 /** Instantiates a compiled module over a fresh shared memory. */
-export function instantiate(module: WebAssembly.Module): WasmModule {
+export function instantiate(module: WebAssembly.Module, body: WasmBody = 'simd128'): WasmModule {
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ ...MEMORY_PAGES, shared: true });
@@ -52,36 +119,37 @@ export function instantiate(module: WebAssembly.Module): WasmModule {
       + 'serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)');
   }
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return { module, memory, exports: instance.exports as unknown as WasmExports };
+  return { module, memory, exports: instance.exports as unknown as WasmExports, body };
 }
 
-/** Node's fs, if this runtime has it without an asynchronous import (Node ≥ 20.16). */
-function nodeFs(): typeof import('node:fs') | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  return proc?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+/** The URL of a body's file relative to this compiled file (dist…/src/backends/wasm/loader.js). */
+export function wasmUrl(body: WasmBody = 'simd128'): URL {
+  return new URL(WASM_URLS[body], import.meta.url);
 }
 
-/** The path of build/edgespike.wasm relative to this compiled file (dist…/src/backends/wasm/loader.js). */
-export function wasmUrl(): URL {
-  return new URL(WASM_URL, import.meta.url);
+/** Throws unless this runtime can compile `body` (turning Node 20's relaxed SIMD flag on where needed). */
+function assertCompiles(body: WasmBody): void {
+  if (body === 'relaxed' && !relaxedSimd()) throw new EdgespikeError('edgespike-relaxed.wasm: this runtime cannot compile relaxed SIMD (load the simd128 body)');
 }
 
-/** Loads the module synchronously in Node; undefined when there is no fs or no compiled file. */
-export function loadWasmSync(): WasmModule | undefined {
-  const fs = nodeFs();
-  const url = wasmUrl();
+/** Loads a body (by default chooseBody()) synchronously in Node; undefined when there is no fs or no compiled file. */
+export function loadWasmSync(body: WasmBody = chooseBody()): WasmModule | undefined {
+  const fs = builtin<typeof import('node:fs')>('node:fs');
+  const url = wasmUrl(body);
   if (fs === undefined || url.protocol !== 'file:' || !fs.existsSync(url)) return undefined;
-  return instantiate(new WebAssembly.Module(fs.readFileSync(url)));
+  assertCompiles(body);
+  return instantiate(new WebAssembly.Module(fs.readFileSync(url)), body);
 }
 
-/** Loads the module asynchronously: fs in Node, fetch in a browser. */
-export async function loadWasmAsync(): Promise<WasmModule> {
-  const url = wasmUrl();
+/** Loads a body (by default chooseBody()) asynchronously: fs in Node, fetch in a browser. */
+export async function loadWasmAsync(body: WasmBody = chooseBody()): Promise<WasmModule> {
+  const url = wasmUrl(body);
+  assertCompiles(body);
   if (url.protocol === 'file:') {
     const fs = await import('node:fs');
-    return instantiate(await WebAssembly.compile(fs.readFileSync(url)));
+    return instantiate(await WebAssembly.compile(fs.readFileSync(url)), body);
   }
   const res = await fetch(url);
   if (!res.ok) throw new EdgespikeError(`loadWasmAsync: fetching ${url.href} gave HTTP ${res.status}, expected the compiled kernels (npm run build:wasm)`);
-  return instantiate(await WebAssembly.compile(await res.arrayBuffer()));
+  return instantiate(await WebAssembly.compile(await res.arrayBuffer()), body);
 }
