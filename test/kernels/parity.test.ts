@@ -43,6 +43,9 @@ const CONVS: ConvOpts[] = [
   { n: 2, cin: 3, h: 6, w: 8, cout: 5, kh: 3, kw: 3, pad: 1 },
   { n: 2, cin: 3, h: 8, w: 8, cout: 20, kh: 3, kw: 3, pad: 1 },
   { n: 3, cin: 2, h: 18, w: 10, cout: 4, kh: 3, kw: 3 },
+  // 40 channels or more: the implicit forward's 5-row panels, whole (45) and with a 1-row tail (41), padded or not
+  { n: 2, cin: 3, h: 10, w: 10, cout: 41, kh: 3, kw: 3 },
+  { n: 2, cin: 2, h: 8, w: 8, cout: 45, kh: 3, kw: 3, pad: 1, groups: 1 },
   { n: 2, cin: 4, h: 10, w: 10, cout: 32, kh: 3, kw: 3, pad: 1, groups: 2 },
   { n: 2, cin: 3, h: 9, w: 13, cout: 16, kh: 7, kw: 7, pad: 1 },
   { n: 2, cin: 2, h: 18, w: 10, cout: 16, kh: 3, kw: 3 },
