@@ -2,8 +2,9 @@
  * Kernel speed: GEMM, convolutions and spike kernels of the wasm backend on 1 and 2 threads (GEMM and
  * convolutions for both compiled bodies, relaxed SIMD and SIMD128), the anchors
  * (tfjs WebAssembly backend in this process, PyTorch in a child process) and ratio lines, as JSON lines.
- * Each figure is the median of several timed calls after a warm-up call; figures that are compared (ours and
- * tfjs's, spike and dense kernels) come from calls made in turns.
+ * Each figure is the median of several timed calls after a warm-up; figures that are compared (ours and
+ * tfjs's, spike and dense kernels) come from calls made in turns, and their ratio is the median over turns of
+ * the ratio within a turn.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,13 +19,16 @@ type Row = Record<string, string | number | boolean>;
 /** Prints one JSON line. */
 export const emit = (row: Row): void => { process.stdout.write(`${JSON.stringify(row)}\n`); };
 
+/** The median of xs (the upper one for an even count). */
+const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+
 /**
- * Median milliseconds of each function, called in turns for `reps` rounds (the order reversed every other
- * round) after a warm-up, so a change in the machine's load hits all of them alike. In each turn the
- * function runs once untimed, then once timed: worker threads that slept through another function's turn are awake again, as
- * they are when kernels follow each other in training.
+ * Milliseconds of each function in each of `reps` turns: the functions are called in turns (the order
+ * reversed every other turn) after a warm-up, so a change in the machine's load hits all of them alike. In
+ * each turn a function runs once untimed, then once timed: worker threads that slept through another
+ * function's turn are awake again, as they are when kernels follow each other in training.
  */
-export function medianMsEach(fs: readonly (() => void)[], reps = 9): number[] {
+export function turnTimes(fs: readonly (() => void)[], reps = 9): number[][] {
   // warm-up: each function until 30 calls or 300 ms, so every engine's code has reached its optimizing tier
   for (const f of fs) for (let n = 0, t0 = performance.now(); n < 30 && performance.now() - t0 < 300; n++) f();
   const ts = fs.map((): number[] => []);
@@ -37,7 +41,7 @@ export function medianMsEach(fs: readonly (() => void)[], reps = 9): number[] {
       ts[i]!.push(performance.now() - t0);
     }
   }
-  return ts.map((t) => t.sort((x, y) => x - y)[reps >> 1]!);
+  return ts;
 }
 
 const round = (v: number, d = 3): number => Number(v.toFixed(d));
@@ -67,8 +71,18 @@ const convFlops = (g: ConvGeom): number => 2 * g.n * g.cout * g.oh * g.ow * g.ci
 /** The anchor's calls on the bench shapes, by key ('gemm', 'fwd <shape>'); empty when tfjs is unavailable. */
 type AnchorCalls = Map<string, () => void>;
 
-/** One of our compiled bodies, as the dense benchmark runs it. */
-interface Body { readonly body: WasmBody; readonly kernels: Kernels; setThreads(n: number): void }
+/**
+ * One of our compiled bodies, as the dense benchmark runs it. `resident(a)` copies a into that body's wasm
+ * memory, as tfjs keeps its input tensors in its own.
+ */
+interface Body { readonly body: WasmBody; readonly kernels: Kernels; setThreads(n: number): void; resident(a: Float32Array): Float32Array }
+
+/** A copy of a in lent memory of the current workspace (the active body's). */
+function lentCopy(a: Float32Array): Float32Array {
+  const c = floatsFor(a.length);
+  c.set(a);
+  return c;
+}
 
 let otherBody: WasmBackend | undefined | null;
 
@@ -82,10 +96,12 @@ function denseBodies(): Body[] {
   if (otherBody === undefined) {
     try { otherBody = wasmBackendSync(1, other) ?? null; } catch { otherBody = null; }
   }
-  const bodies: Body[] = [{ body: active, kernels: kernels(), setThreads }];
+  const bodies: Body[] = [{ body: active, kernels: kernels(), setThreads, resident: lentCopy }];
   if (otherBody !== null) {
     const b = otherBody;
-    bodies.push({ body: b.wasm.body, kernels: b.kernels, setThreads: (n) => { b.settings.threads = n; } });
+    b.heap.begin(); // never ended: the benchmark's inputs stay resident until the process exits
+    const resident = (a: Float32Array): Float32Array => { const c = b.heap.take(a.length, false) ?? new Float32Array(a.length); c.set(a); return c; };
+    bodies.push({ body: b.wasm.body, kernels: b.kernels, setThreads: (n) => { b.settings.threads = n; }, resident });
   }
   return bodies;
 }
@@ -95,36 +111,49 @@ type Gflops = Map<string, number>;
 
 /**
  * GEMM and convolutions on each of our bodies at `threads`, each timed in turns with the others and with
- * the anchor's call of the same shape; returns our and the anchor's gflops.
+ * the anchor's call of the same shape. Inputs are resident in each side's wasm memory (tfjs's tensors, our
+ * workspace arrays) and outputs are copied to JavaScript arrays on both sides (tfjs's dataSync). Returns
+ * gflops from median times, and by key '<body> <key>' our speed over the anchor's as the median of the
+ * ratios within each turn (a change in the machine's load between turns then cancels).
  */
-function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: Gflops; bodies: WasmBody[] } {
-  const bodies = denseBodies();
-  for (const b of bodies) b.setThreads(threads);
-  const ours: Gflops = new Map(), tf: Gflops = new Map(), t = backendInfo().threads;
-  /** Times each body's call (and the anchor's call under `key`, if any) in turns; returns our ms by body. */
-  const time = (key: string, flops: number, f: (K: Kernels) => void, reps: number): number[] => {
-    const other = anchor.get(key);
-    const ms = medianMsEach([...bodies.map((b) => () => f(b.kernels)), ...(other ? [other] : [])], reps);
-    bodies.forEach((b, i) => ours.set(`${b.body} ${key}`, flops / ms[i]! / 1e6));
-    if (other) tf.set(key, flops / ms[bodies.length]! / 1e6);
-    return ms.slice(0, bodies.length);
-  };
-  const row = (bench: string, extra: Row, key: string, ms: number[]): void => bodies.forEach((b, i) =>
-    emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(ours.get(`${b.body} ${key}`)!, 2) }));
-  const { m, k, n } = GEMM, a = random(m * k), b = random(k * n), c = new Float32Array(m * n);
-  row('gemm', { m, k, n }, 'gemm', time('gemm', 2 * m * n * k, (K) => K.gemm(a, b, c, m, n, k, false, false, 0), 9));
-  for (const s of CONV_SHAPES) {
-    const g = geomOf(s), x = random(g.n * g.cin * g.h * g.w), w = random(g.cout * g.cin * g.kh * g.kw);
-    const y = new Float32Array(g.n * g.cout * g.oh * g.ow), dy = random(y.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
-    const key = `${s.batch},${s.cin},${s.hw},${s.k}`;
-    const fwd = time(`fwd ${key}`, convFlops(g), (K) => K.conv2dForward(x, w, y, g), 7);
-    const all = time(`fwdbwd ${key}`, 3 * convFlops(g), (K) => { K.conv2dForward(x, w, y, g); K.conv2dBackwardInput(dy, w, dx, g); K.conv2dBackwardWeight(x, dy, dw, g, 0); }, 5);
-    row('conv2d_fwd', { ...s }, `fwd ${key}`, fwd);
-    row('conv2d_fwd_bwd', { ...s }, `fwdbwd ${key}`, all);
-  }
-  for (const [key, gf] of tf) emit({ anchor: 'tfjs-wasm', bench: key === 'gemm' ? 'gemm' : 'conv2d_fwd', shape: key, threads: 1, timed_with_threads: t, gflops: round(gf, 2) });
-  setThreads(1);
-  return { ours, tf, bodies: bodies.map((b) => b.body) };
+function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: Gflops; vsAnchor: Map<string, number>; bodies: WasmBody[] } {
+  return workspace(() => {
+    const bodies = denseBodies();
+    for (const b of bodies) b.setThreads(threads);
+    const ours: Gflops = new Map(), tf: Gflops = new Map(), vsAnchor = new Map<string, number>(), t = backendInfo().threads;
+    /** Times each body's call (and the anchor's call under `key`, if any) in turns; returns our ms by body. */
+    const time = (key: string, flops: number, f: (b: number) => void, reps: number): number[] => {
+      const other = anchor.get(key);
+      const turns = turnTimes([...bodies.map((_, i) => () => f(i)), ...(other ? [other] : [])], reps);
+      bodies.forEach((b, i) => {
+        ours.set(`${b.body} ${key}`, flops / median(turns[i]!) / 1e6);
+        if (other) vsAnchor.set(`${b.body} ${key}`, median(turns[i]!.map((ms, r) => turns[bodies.length]![r]! / ms)));
+      });
+      if (other) tf.set(key, flops / median(turns[bodies.length]!) / 1e6);
+      return turns.slice(0, bodies.length).map(median);
+    };
+    const row = (bench: string, extra: Row, key: string, ms: number[]): void => bodies.forEach((b, i) =>
+      emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(ours.get(`${b.body} ${key}`)!, 2) }));
+    const { m, k, n } = GEMM, a = random(m * k), b = random(k * n), c = new Float32Array(m * n);
+    const ab = bodies.map((body) => [body.resident(a), body.resident(b)] as const);
+    row('gemm', { m, k, n }, 'gemm', time('gemm', 2 * m * n * k, (i) => bodies[i]!.kernels.gemm(ab[i]![0], ab[i]![1], c, m, n, k, false, false, 0), 9));
+    for (const s of CONV_SHAPES) {
+      const g = geomOf(s), x = random(g.n * g.cin * g.h * g.w), w = random(g.cout * g.cin * g.kh * g.kw);
+      const y = new Float32Array(g.n * g.cout * g.oh * g.ow), dy = random(y.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
+      const xs = bodies.map((body) => [body.resident(x), body.resident(dy)] as const);
+      const key = `${s.batch},${s.cin},${s.hw},${s.k}`, reps = s.cin > 16 ? 7 : 15;
+      const fwd = time(`fwd ${key}`, convFlops(g), (i) => bodies[i]!.kernels.conv2dForward(xs[i]![0], w, y, g), reps);
+      const all = time(`fwdbwd ${key}`, 3 * convFlops(g), (i) => {
+        const K = bodies[i]!.kernels, [rx, rdy] = xs[i]!;
+        K.conv2dForward(rx, w, y, g); K.conv2dBackwardInput(rdy, w, dx, g); K.conv2dBackwardWeight(rx, rdy, dw, g, 0);
+      }, 5);
+      row('conv2d_fwd', { ...s }, `fwd ${key}`, fwd);
+      row('conv2d_fwd_bwd', { ...s }, `fwdbwd ${key}`, all);
+    }
+    for (const [key, gf] of tf) emit({ anchor: 'tfjs-wasm', bench: key === 'gemm' ? 'gemm' : 'conv2d_fwd', shape: key, threads: 1, timed_with_threads: t, gflops: round(gf, 2) });
+    setThreads(1);
+    return { ours, tf, vsAnchor, bodies: bodies.map((b) => b.body) };
+  });
 }
 
 /**
@@ -143,12 +172,15 @@ function spikeBench(threads: number, arrays: 'workspace' | 'plain'): void {
     const g = geomOf(shape), wc = random(g.cout * g.cin * g.kh * g.kw), yc = alloc(g.n * g.cout * g.oh * g.ow);
     return { shape, g, wc, yc, dyc: fill(yc.length, () => Math.random() * 2 - 1), dwc: new Float32Array(wc.length) };
   });
-  // spike and dense kernel timed in turns
-  const pair = (spike: () => void, dense: () => void, reps = 11): [number, number] => medianMsEach([spike, dense], reps) as [number, number];
+  // spike and dense kernel timed in turns: median times, and the speedup as the median of the turns' ratios
+  const pair = (spike: () => void, dense: () => void, reps = 11): [number, number, number] => {
+    const [sp, de] = turnTimes([spike, dense], reps) as [number[], number[]];
+    return [median(sp), median(de), median(sp.map((ms, r) => de[r]! / ms))];
+  };
   for (const density of [0.05, 0.1, 0.2, 0.3, 0.5]) {
     const bit = (): number => (Math.random() < density ? 1 : 0);
     const s = fill(m * k, bit);
-    const rows: [string, [number, number], Row][] = [
+    const rows: [string, [number, number, number], Row][] = [
       ['spike_linear', pair(() => K.spikeLinear(s, w, y, m, n, k), () => K.gemm(s, w, y, m, n, k, false, true, 0)), { m, k, n }],
       ['spike_linear_bwd_weight', pair(() => K.spikeLinearBackwardWeight(s, dy, dw, m, n, k, 0),
         () => K.gemm(dy, s, dw, n, k, m, true, false, 0)), { m, k, n }],
@@ -159,8 +191,8 @@ function spikeBench(threads: number, arrays: 'workspace' | 'plain'): void {
       rows.push(['spike_conv2d_bwd_weight', pair(() => K.spikeConv2dBackwardWeight(sc, dyc, dwc, g, 0),
         () => K.conv2dBackwardWeight(sc, dyc, dwc, g, 0), reps), { ...shape }]);
     }
-    for (const [bench, [ms, dense], shape] of rows) {
-      emit({ bench, ...shape, backend: 'wasm', body: backendInfo().body, threads: t, arrays, density, ms: round(ms), dense_ms: round(dense), speedup_vs_dense: round(dense / ms, 2) });
+    for (const [bench, [ms, dense, speedup], shape] of rows) {
+      emit({ bench, ...shape, backend: 'wasm', body: backendInfo().body, threads: t, arrays, density, ms: round(ms), dense_ms: round(dense), speedup_vs_dense: round(speedup, 2) });
     }
   }
 }
@@ -225,15 +257,15 @@ export async function runEngineBench(): Promise<void> {
   };
   const torchGflops = (bench: string, s?: ConvShape): number | undefined =>
     torch.find((r) => r.bench === bench && (s === undefined || (r.batch === s.batch && r.k === s.k)))?.gflops as number | undefined;
-  dense.forEach(({ ours, tf, bodies }, i) => {
+  dense.forEach(({ ours, vsAnchor, bodies }, i) => {
     const threads = i + 1;
     for (const body of bodies) {
       const o = (key: string): number => ours.get(`${body} ${key}`)!;
-      ratio('gemm_vs_tfjs_wasm', threads, o('gemm') / (tf.get('gemm') ?? NaN), { body });
+      ratio('gemm_vs_tfjs_wasm', threads, vsAnchor.get(`${body} gemm`), { body });
       ratio('gemm_vs_torch', threads, o('gemm') / (torchGflops('gemm') ?? NaN), { body });
       for (const s of CONV_SHAPES) {
         const key = `${s.batch},${s.cin},${s.hw},${s.k}`, shape = { body, batch: s.batch, cin: s.cin, hw: s.hw, k: s.k };
-        ratio('conv2d_fwd_vs_tfjs_wasm', threads, o(`fwd ${key}`) / (tf.get(`fwd ${key}`) ?? NaN), shape);
+        ratio('conv2d_fwd_vs_tfjs_wasm', threads, vsAnchor.get(`${body} fwd ${key}`), shape);
         ratio('conv2d_fwd_vs_torch', threads, o(`fwd ${key}`) / (torchGflops('conv2d_fwd', s) ?? NaN), shape);
         ratio('conv2d_fwd_bwd_vs_torch', threads, o(`fwdbwd ${key}`) / (torchGflops('conv2d_fwd_bwd', s) ?? NaN), shape);
       }
