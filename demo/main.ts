@@ -34,7 +34,7 @@ const testSet = mnist('test');
 const epochs = quick ? 1 : RECIPE.epochs;
 const info = backendInfo();
 process.stdout.write(`edgespike demo: lenet ${'16C5-P2-16C5-P2-256-10'}, T = ${T}, ${trainSet.length} training samples, ` +
-  `${epochs} epoch(s), kernels ${info.name}${info.simd ? ' SIMD' : ''} on ${info.threads} thread(s)\n\n`);
+  `${epochs} epoch(s), kernels ${info.name === 'wasm' ? `wasm ${info.body === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'}` : info.name} on ${info.threads} thread(s)\n\n`);
 const t0 = performance.now();
 const history = train(net, trainSet, testSet, {
   epochs, batchSize: RECIPE.batchSize, optim: { kind: RECIPE.optimizer, lr: RECIPE.lr }, schedule: { kind: RECIPE.schedule, epochs },
