@@ -136,12 +136,12 @@ function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: G
       emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(ours.get(`${b.body} ${key}`)!, 2) }));
     const { m, k, n } = GEMM, a = random(m * k), b = random(k * n), c = new Float32Array(m * n);
     const ab = bodies.map((body) => [body.resident(a), body.resident(b)] as const);
-    row('gemm', { m, k, n }, 'gemm', time('gemm', 2 * m * n * k, (i) => bodies[i]!.kernels.gemm(ab[i]![0], ab[i]![1], c, m, n, k, false, false, 0), 9));
+    row('gemm', { m, k, n }, 'gemm', time('gemm', 2 * m * n * k, (i) => bodies[i]!.kernels.gemm(ab[i]![0], ab[i]![1], c, m, n, k, false, false, 0), 15));
     for (const s of CONV_SHAPES) {
       const g = geomOf(s), x = random(g.n * g.cin * g.h * g.w), w = random(g.cout * g.cin * g.kh * g.kw);
       const y = new Float32Array(g.n * g.cout * g.oh * g.ow), dy = random(y.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
       const xs = bodies.map((body) => [body.resident(x), body.resident(dy)] as const);
-      const key = `${s.batch},${s.cin},${s.hw},${s.k}`, reps = s.cin > 16 ? 7 : 15;
+      const key = `${s.batch},${s.cin},${s.hw},${s.k}`, reps = s.cin > 16 ? 9 : 31;
       const fwd = time(`fwd ${key}`, convFlops(g), (i) => bodies[i]!.kernels.conv2dForward(xs[i]![0], w, y, g), reps);
       const all = time(`fwdbwd ${key}`, 3 * convFlops(g), (i) => {
         const K = bodies[i]!.kernels, [rx, rdy] = xs[i]!;
@@ -173,7 +173,7 @@ function spikeBench(threads: number, arrays: 'workspace' | 'plain'): void {
     return { shape, g, wc, yc, dyc: fill(yc.length, () => Math.random() * 2 - 1), dwc: new Float32Array(wc.length) };
   });
   // spike and dense kernel timed in turns: median times, and the speedup as the median of the turns' ratios
-  const pair = (spike: () => void, dense: () => void, reps = 11): [number, number, number] => {
+  const pair = (spike: () => void, dense: () => void, reps = 21): [number, number, number] => {
     const [sp, de] = turnTimes([spike, dense], reps) as [number[], number[]];
     return [median(sp), median(de), median(sp.map((ms, r) => de[r]! / ms))];
   };
@@ -186,7 +186,7 @@ function spikeBench(threads: number, arrays: 'workspace' | 'plain'): void {
         () => K.gemm(dy, s, dw, n, k, m, true, false, 0)), { m, k, n }],
     ];
     for (const { shape, g, wc, yc, dyc, dwc } of convs) {
-      const sc = fill(g.n * g.cin * g.h * g.w, bit), reps = shape.cin > 16 ? 5 : 11;
+      const sc = fill(g.n * g.cin * g.h * g.w, bit), reps = shape.cin > 16 ? 7 : 21;
       rows.push(['spike_conv2d', pair(() => K.spikeConv2dForward(sc, wc, yc, g), () => K.conv2dForward(sc, wc, yc, g), reps), { ...shape }]);
       rows.push(['spike_conv2d_bwd_weight', pair(() => K.spikeConv2dBackwardWeight(sc, dyc, dwc, g, 0),
         () => K.conv2dBackwardWeight(sc, dyc, dwc, g, 0), reps), { ...shape }]);
