@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo, kernels, preferSpike, setBackend, setThreads, spikeDensity, SPIKE_CROSSOVER } from '../../src/backends/index.js';
 import { refKernels } from '../../src/backends/ref/index.js';
@@ -81,4 +84,30 @@ test('initWasm({ body }) loads the chosen body, and refuses another once one is 
   assert.equal(again.out, 'initWasm: the simd128 body is already loaded; choose the body before the first kernel call');
   const bad = run(`await initWasm({ body: 'avx' }).catch((e) => console.log(e.message));`);
   assert.equal(bad.out, `initWasm: body must be 'simd128' or 'relaxed', got "avx"`);
+});
+
+test('EDGESPIKE_WASM naming a body whose file is missing is an error; without it the reference kernels run', () => {
+  // a copy of the compiled library beside a build/ that has only the SIMD128 body
+  const dir = mkdtempSync(join(tmpdir(), 'edgespike-body-'));
+  try {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    cpSync(join(root, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+    mkdirSync(join(dir, 'build'));
+    copyFileSync(join(root, 'build', 'edgespike.wasm'), join(dir, 'build', 'edgespike.wasm'));
+    const copy = join(dir, 'dist', 'src', 'backends', 'index.js');
+    const run = (env: Record<string, string>): { status: number | null; out: string; err: string } => {
+      const script = `import { backendInfo } from ${JSON.stringify(copy)}; console.log(JSON.stringify(backendInfo()));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+        { encoding: 'utf8', env: { ...process.env, EDGESPIKE_BACKEND: '', EDGESPIKE_THREADS: '', EDGESPIKE_WASM: '', ...env }, timeout: 20000 });
+      return { status: r.status, out: r.stdout.trim(), err: r.stderr };
+    };
+    assert.deepEqual(JSON.parse(run({}).out), { name: 'wasm', threads: 1, simd: true, body: 'simd128' });
+    const missing = run({ EDGESPIKE_WASM: 'relaxed' });
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.err, /EDGESPIKE_WASM=relaxed: .*build\/edgespike-relaxed\.wasm not found \(run npm run build:wasm\)/);
+    rmSync(join(dir, 'build', 'edgespike.wasm'));
+    assert.deepEqual(JSON.parse(run({}).out), { name: 'ref', threads: 1, simd: false, body: 'ref' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

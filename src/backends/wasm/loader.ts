@@ -100,10 +100,16 @@ export function relaxedSimd(): boolean {
   return relaxed;
 }
 
+/** EDGESPIKE_WASM where the runtime has an environment (Node), else undefined; '' counts as unset. */
+function wantedBody(): string | undefined {
+  const want = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['EDGESPIKE_WASM'];
+  return want === '' ? undefined : want;
+}
+
 /** The body to load: EDGESPIKE_WASM (relaxed or simd128) if set, else simd128. */
 export function chooseBody(): WasmBody {
-  const want = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['EDGESPIKE_WASM'];
-  if (want === undefined || want === '') return 'simd128';
+  const want = wantedBody();
+  if (want === undefined) return 'simd128';
   if (want !== 'relaxed' && want !== 'simd128') throw new EdgespikeError(`EDGESPIKE_WASM: expected relaxed or simd128, got ${JSON.stringify(want)}`);
   if (want === 'relaxed' && !relaxedSimd()) throw new EdgespikeError('EDGESPIKE_WASM=relaxed: this runtime cannot compile relaxed SIMD (use simd128)');
   return want;
@@ -136,7 +142,12 @@ function assertCompiles(body: WasmBody): void {
 export function loadWasmSync(body: WasmBody = chooseBody()): WasmModule | undefined {
   const fs = builtin<typeof import('node:fs')>('node:fs');
   const url = wasmUrl(body);
-  if (fs === undefined || url.protocol !== 'file:' || !fs.existsSync(url)) return undefined;
+  if (fs === undefined || url.protocol !== 'file:') return undefined;
+  if (!fs.existsSync(url)) {
+    // without the compiled kernels the library runs the reference bodies, unless a body was asked for
+    if (wantedBody() !== undefined) throw new EdgespikeError(`EDGESPIKE_WASM=${body}: ${url.pathname} not found (run npm run build:wasm)`);
+    return undefined;
+  }
   assertCompiles(body);
   return instantiate(new WebAssembly.Module(fs.readFileSync(url)), body);
 }
