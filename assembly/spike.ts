@@ -350,3 +350,17 @@ export function spikeConv2dBackwardWeight(s: usize, dy: usize, dwr: usize, geom:
     gatherWeights(masks, dyT, c1 - c0, maskBytes, tBytes, g, dwr);
   }
 }
+
+/**
+ * Groups k0 ≤ k < k1 of `per` items each: group k's weight gradient (the spikeConvPackWeights(…, true) layout)
+ * is written to accs + k·(weight bytes), zeroed first. Each group's sum is then the same whichever thread
+ * takes it, so the groups can be claimed dynamically and still add up to the same bits (in group order).
+ */
+export function spikeConvWeightGroups(s: usize, dy: usize, accs: usize, geom: usize, per: i32, k0: i32, k1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), wBytes = <usize>(g.cout * (g.cin / g.groups) * g.kh * g.kw) << 2;
+  for (let k = k0; k < k1; k++) {
+    const acc = accs + <usize>k * wBytes;
+    memory.fill(acc, 0, wBytes);
+    spikeConv2dBackwardWeight(s, dy, acc, geom, k * per, min(g.n, (k + 1) * per), scratch);
+  }
+}

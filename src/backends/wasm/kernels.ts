@@ -13,6 +13,15 @@ const TILE = 256;
 /** Chunks per thread in a dynamic split: enough to even out a core that runs slower than the others. */
 const CHUNKS_PER_THREAD = 4;
 
+/** Item groups of the spike convolution weight gradient (fewer when their buffers would pass GROUP_BYTES). */
+const WEIGHT_GROUPS = 8;
+const GROUP_BYTES = 16 << 20;
+
+/** Groups for n items of a weight with w floats: WEIGHT_GROUPS, at most n, and buffers within GROUP_BYTES. */
+function weightGroups(n: number, w: number): number {
+  return Math.max(1, Math.min(WEIGHT_GROUPS, n, Math.floor(GROUP_BYTES / (4 * w))));
+}
+
 /** Rows below which spikeLinear sums straight from w instead of transposing it first (batch-1 inference at T ≤ 8). */
 const FEW_ROWS = 16;
 
@@ -136,7 +145,7 @@ type SpikeNames = 'spikeLinear' | 'spikeLinearBackwardWeight' | 'spikeConv2dForw
 
 /** Spike-fed kernels: weights re-laid so active inputs add contiguous vectors; rows or items split. */
 function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
-  const { exp, arena, pool } = ctx;
+  const { exp, arena } = ctx;
   return {
     spikeLinear: (s, w, y, m, n, k) => ctx.scoped(() => {
       if (m < FEW_ROWS) {
@@ -170,13 +179,12 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {
       const z = convSizes(g), geom = ctx.conv(g);
       const ps = arena.put(s, z.x), pdy = arena.put(dy, z.y), pdw = beta === 1 ? arena.put(dw, z.w) : arena.alloc(4 * z.w);
-      const parts = ctx.threadsFor(z.flops / 2, g.n);
-      const acc = Array.from({ length: parts }, () => arena.alloc(4 * z.w));
-      const scratch = acc.map(() => arena.alloc(exp.spikeConvWeightScratchBytes(geom)));
-      for (const a of acc) exp.zero(a, z.w);
-      // a static split: which items each part sums must not depend on timing, or the sum's rounding would
-      pool.run('spikeConv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [ps, pdy, acc[p], geom, from, to, scratch[p]]);
-      acc.forEach((a, p) => exp.spikeConvUnpackWeights(a, pdw, geom, p === 0 ? beta : 1));
+      // items in a fixed number of groups, each summed into its own buffer and the buffers added in group
+      // order: the bits do not depend on which thread took which group, nor on the number of threads
+      const per = Math.ceil(g.n / weightGroups(g.n, z.w)), groups = Math.ceil(g.n / per), accs = arena.alloc(4 * z.w * groups);
+      ctx.splitDynamic('spikeConvWeightGroups', z.flops / 2, groups, exp.spikeConvWeightScratchBytes(geom), [ps, pdy, accs, geom, per]);
+      for (let k = 1; k < groups; k++) exp.addInto(accs, accs + 4 * z.w * k, z.w);
+      exp.spikeConvUnpackWeights(accs, pdw, geom, beta);
       arena.copyOut(dw, pdw, z.w);
     }),
   };
