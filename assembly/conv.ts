@@ -312,3 +312,12 @@ export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize
     }
   }
 }
+
+/**
+ * Groups k0 ≤ k < k1 of `per` items each: group k's weight gradient is written to accs + k·(weight bytes), so
+ * each group's sum is the same whichever thread takes it (as spikeConvWeightGroups).
+ */
+export function conv2dWeightGroups(x: usize, dy: usize, accs: usize, geom: usize, per: i32, k0: i32, k1: i32, scratch: usize): void {
+  const g = changetype<Conv>(geom), wBytes = <usize>(g.cout * kSize(g)) << 2;
+  for (let k = k0; k < k1; k++) conv2dBackwardWeight(x, dy, accs + <usize>k * wBytes, geom, 0, k * per, min(g.n, (k + 1) * per), scratch);
+}

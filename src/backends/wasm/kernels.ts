@@ -13,7 +13,7 @@ const TILE = 256;
 /** Chunks per thread in a dynamic split: enough to even out a core that runs slower than the others. */
 const CHUNKS_PER_THREAD = 4;
 
-/** Item groups of the spike convolution weight gradient (fewer when their buffers would pass GROUP_BYTES). */
+/** Item groups of the convolution weight gradients (fewer when their buffers would pass GROUP_BYTES). */
 const WEIGHT_GROUPS = 8;
 const GROUP_BYTES = 16 << 20;
 
@@ -110,7 +110,7 @@ type ConvNames = 'conv2dForward' | 'conv2dBackwardInput' | 'conv2dBackwardWeight
 
 /** Convolutions: weights packed once per call, batch items split over threads. */
 function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
-  const { exp, arena, pool } = ctx;
+  const { exp, arena } = ctx;
   /** Packs the weights (`trans` for backward-input) and runs body `name` over the batch. */
   const run = (name: ParallelExport, kind: 0 | 1, pin: number, pw: number, pout: number, g: ConvGeom): void => {
     const geom = ctx.conv(g), packW = arena.alloc(exp.convWeightBytes(geom, kind === 1));
@@ -129,14 +129,13 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
       arena.copyOut(dx, pdx, s.x);
     }),
     conv2dBackwardWeight: (x, dy, dw, g, beta) => ctx.scoped(() => {
-      // each part writes its own weight gradient over its items; the parts are summed at the end
+      // fixed item groups, each into its own buffer, added in group order (as the spike weight gradient)
       const s = convSizes(g), geom = ctx.conv(g), px = arena.put(x, s.x), pdy = arena.put(dy, s.y);
-      const parts = ctx.threadsFor(s.flops, g.n), bytes = exp.convScratchBytes(geom, 2);
-      const outs = Array.from({ length: parts }, (_, p) => (p > 0 ? arena.alloc(4 * s.w) : beta === 1 ? arena.put(dw, s.w) : arena.out(dw, s.w)));
-      const scratch = outs.map(() => arena.alloc(bytes));
-      pool.run('conv2dBackwardWeight', parts, 0, g.n, (p, from, to) => [px, pdy, outs[p], geom, p === 0 ? beta : 0, from, to, scratch[p]]);
-      for (let p = 1; p < parts; p++) exp.addInto(outs[0], outs[p], s.w);
-      arena.copyOut(dw, outs[0], s.w);
+      const per = Math.ceil(g.n / weightGroups(g.n, s.w)), groups = Math.ceil(g.n / per), accs = arena.alloc(4 * s.w * groups);
+      ctx.splitDynamic('conv2dWeightGroups', s.flops, groups, exp.convScratchBytes(geom, 2), [px, pdy, accs, geom, per]);
+      for (let k = 1; k < groups; k++) exp.addInto(accs, accs + 4 * s.w * k, s.w);
+      if (beta === 1) exp.addInto(accs, arena.put(dw, s.w), s.w);
+      arena.copyOut(dw, accs, s.w);
     }),
   };
 }

@@ -25,7 +25,7 @@ test('workers started inside a kernel call serve many later calls with results e
   assert.equal(two.usableThreads(), 2);
 });
 
-test('the spike convolution weight gradient gives the same bits on one and two threads, call after call', () => {
+test('the convolution weight gradients (spike and dense) give the same bits on one and two threads, call after call', () => {
   // fractional dy, so a different summation order would change the last bits: its items are summed in fixed
   // groups (claimed by whichever thread is free) and the group sums are added in group order
   const two = wasmBackendSync(2), one = wasmBackendSync(1);
@@ -34,13 +34,17 @@ test('the spike convolution weight gradient gives the same bits on one and two t
   const g = { n: 37, cin: 3, h: 10, w: 10, cout: 16, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, groups: 1, oh: 10, ow: 10 };
   const s = Float32Array.from({ length: g.n * g.cin * g.h * g.w }, (_, i) => ((i * 2654435761) >>> 0) % 7 === 0 ? 1 : 0);
   const dy = Float32Array.from({ length: g.n * g.cout * g.oh * g.ow }, (_, i) => Math.sin(i) / 3);
-  const want = new Float32Array(g.cout * g.cin * g.kh * g.kw);
-  one.kernels.spikeConv2dBackwardWeight(s, dy, want, g, 0);
-  assert.ok(want.some((v) => v !== 0));
-  for (let call = 0; call < 20; call++) {
-    const got = new Float32Array(want.length).fill(NaN);
-    two.kernels.spikeConv2dBackwardWeight(s, dy, got, g, 0);
-    assert.deepEqual(got, want, `call ${call}`);
+  const x = Float32Array.from(s, (v, i) => v * Math.cos(i));
+  for (const name of ['spikeConv2dBackwardWeight', 'conv2dBackwardWeight'] as const) {
+    const input = name === 'spikeConv2dBackwardWeight' ? s : x;
+    const want = new Float32Array(g.cout * g.cin * g.kh * g.kw);
+    one.kernels[name](input, dy, want, g, 0);
+    assert.ok(want.some((v) => v !== 0));
+    for (let call = 0; call < 20; call++) {
+      const got = new Float32Array(want.length).fill(NaN);
+      two.kernels[name](input, dy, got, g, 0);
+      assert.deepEqual(got, want, `${name}, call ${call}`);
+    }
   }
 });
 
