@@ -53,19 +53,11 @@ class Ctx {
   }
 
   /**
-   * Runs a body over [0, items) with one scratch area per part; the body's last args are (from, to, scratch).
-   */
-  split(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
-    const parts = this.threadsFor(work, items);
-    const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
-    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]]);
-  }
-
-  /**
-   * As split, for bodies whose calls on disjoint item ranges are independent and write disjoint outputs: the
+   * Runs a body over [0, items), its last args (from, to, scratch), with one scratch area per thread. The
    * items are cut into CHUNKS_PER_THREAD chunks per thread, claimed one at a time, so a slower core takes
-   * fewer. Results do not depend on which thread took which chunk. (Bodies that sum over items per part
-   * keep static splits: their rounding would depend on the claiming.)
+   * fewer. Only for bodies whose calls on disjoint item ranges are independent and write disjoint outputs,
+   * so results do not depend on which thread took which chunk. (Sums over items, as the weight gradients,
+   * go to one buffer per fixed group of items, added in group order.)
    */
   splitDynamic(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
     const parts = this.threadsFor(work, items);
@@ -163,7 +155,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       // sums land in dwT [k, n] rows (contiguous), transposed into dw at the end
       const ps = arena.put(s, m * k), pdy = arena.put(dy, m * n);
       const dwT = arena.alloc(4 * n * k), pdw = arena.alloc(4 * n * k);
-      ctx.split('spikeLinearBackwardWeight', m * n * k, k, exp.spikeLinearWeightScratchBytes(m, k), [ps, pdy, dwT, m, n, k]);
+      ctx.splitDynamic('spikeLinearBackwardWeight', m * n * k, k, exp.spikeLinearWeightScratchBytes(m, k), [ps, pdy, dwT, m, n, k]);
       exp.transpose(dwT, pdw, k, n);
       if (beta === 1) exp.addInto(pdw, arena.put(dw, n * k), n * k);
       arena.copyOut(dw, pdw, n * k);
@@ -198,23 +190,23 @@ function poolKernels(ctx: Ctx): Pick<Kernels, PoolNames> {
   return {
     maxPool2dForward: (x, y, arg, g) => ctx.scoped(() => {
       const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.out(y, ny), pa = arena.out(arg, ny);
-      ctx.split('maxPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, pa, ctx.pool2d(g)]);
+      ctx.splitDynamic('maxPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, pa, ctx.pool2d(g)]);
       arena.copyOut(y, py, ny);
       arena.copyOut(arg, pa, ny);
     }),
     maxPool2dBackward: (dy, arg, dx, g) => ctx.scoped(() => {
       const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pa = arena.put(arg, ny), pdx = arena.out(dx, nx);
-      ctx.split('maxPool2dBackward', nx + ny, planes, 0, [pdy, pa, pdx, ctx.pool2d(g)]);
+      ctx.splitDynamic('maxPool2dBackward', nx + ny, planes, 0, [pdy, pa, pdx, ctx.pool2d(g)]);
       arena.copyOut(dx, pdx, nx);
     }),
     avgPool2dForward: (x, y, g) => ctx.scoped(() => {
       const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.out(y, ny);
-      ctx.split('avgPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, ctx.pool2d(g)]);
+      ctx.splitDynamic('avgPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, ctx.pool2d(g)]);
       arena.copyOut(y, py, ny);
     }),
     avgPool2dBackward: (dy, dx, g) => ctx.scoped(() => {
       const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pdx = arena.out(dx, nx);
-      ctx.split('avgPool2dBackward', ny * g.kh * g.kw, planes, 0, [pdy, pdx, ctx.pool2d(g)]);
+      ctx.splitDynamic('avgPool2dBackward', ny * g.kh * g.kw, planes, 0, [pdy, pdx, ctx.pool2d(g)]);
       arena.copyOut(dx, pdx, nx);
     }),
   };
