@@ -16,7 +16,7 @@ test('wasm neuron kernels equal the reference body', { skip: wb === undefined ? 
   const exp = wb!.wasm.exports as unknown as NeuronExports;
   const wasm = wasmNeuronKernels(exp, wb!.arena);
   // the same body split over two threads in ranges of four neurons (m = 37: a scalar tail in the last range)
-  const wasm2 = wasmNeuronKernels(exp, wb!.arena, { pool: wb!.pool, settings: { threads: 2, minParallelWork: 0 } });
+  const wasm2 = wasmNeuronKernels(exp, wb!.arena, { pool: wb!.pool, settings: { threads: 2, minParallelWork: 0, chunksPerThread: 4 } });
   assert.equal(wb!.pool.usable(2), 2, 'the worker thread did not start');
   const rng = new Rng(31);
   const base: NeuronKernelParams = { a: 0.9, b: 1, c: 0, vth: 1, vReset: 0, reset: 0, resetScale: 1, detachReset: true, strict: false, surrogate: 0, alpha: 2, sigmaPath: false, decayGrads: true };

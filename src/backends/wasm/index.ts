@@ -19,6 +19,9 @@ export type { ThreadSettings } from './kernels.js';
  */
 export const DEFAULT_MIN_PARALLEL_WORK = 4e6;
 
+/** Chunks per thread of a dynamic split: a slower or busier core then takes fewer (16 beat 4 by 1–6 % on 2 threads). */
+export const DEFAULT_CHUNKS_PER_THREAD = 16;
+
 /** Most memory lent to workspaces (1 GiB of the 2 GiB the module may grow to); past it ops use plain arrays. */
 export const LEND_LIMIT_BYTES = 1 << 30;
 
@@ -45,7 +48,7 @@ export interface WasmBackend {
 export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
   const arena = new Arena(wasm.memory, Math.max(wasm.exports.heapBase(), 65536));
   const pool = new ThreadPool(wasm, arena);
-  const settings: ThreadSettings = { threads, minParallelWork: DEFAULT_MIN_PARALLEL_WORK };
+  const settings: ThreadSettings = { threads, minParallelWork: DEFAULT_MIN_PARALLEL_WORK, chunksPerThread: DEFAULT_CHUNKS_PER_THREAD };
   return {
     kernels: kernelTable(wasm.exports, arena, pool, settings),
     settings,

@@ -11,8 +11,6 @@ import type { ParallelExport, ThreadPool } from './threads.js';
 const TILE = 256;
 
 /** Chunks per thread in a dynamic split: enough to even out a core that runs slower than the others. */
-const CHUNKS_PER_THREAD = 4;
-
 /** Item groups of the convolution weight gradients (fewer when their buffers would pass GROUP_BYTES). */
 const WEIGHT_GROUPS = 8;
 const GROUP_BYTES = 16 << 20;
@@ -29,6 +27,8 @@ const FEW_ROWS = 16;
 export interface ThreadSettings {
   threads: number;
   minParallelWork: number;
+  /** Chunks per thread of a dynamic split (more: finer balancing between cores, more calls). */
+  chunksPerThread: number;
 }
 
 /** Element counts and forward flops of a convolution. */
@@ -54,7 +54,7 @@ class Ctx {
 
   /**
    * Runs a body over [0, items), its last args (from, to, scratch), with one scratch area per thread. The
-   * items are cut into CHUNKS_PER_THREAD chunks per thread, claimed one at a time, so a slower core takes
+   * items are cut into cfg.chunksPerThread chunks per thread, claimed one at a time, so a slower core takes
    * fewer. Only for bodies whose calls on disjoint item ranges are independent and write disjoint outputs,
    * so results do not depend on which thread took which chunk. (Sums over items, as the weight gradients,
    * go to one buffer per fixed group of items, added in group order.)
@@ -62,7 +62,7 @@ class Ctx {
   splitDynamic(name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void {
     const parts = this.threadsFor(work, items);
     const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
-    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts * CHUNKS_PER_THREAD);
+    this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts * this.cfg.chunksPerThread);
   }
 
   /** Writes a ConvGeom as the 14-field i32 record the wasm bodies read. */
@@ -92,7 +92,7 @@ function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
       const tmp = Array.from({ length: parts }, () => arena.alloc(TILE));
       // panels are independent: threads claim them in chunks, so a slower core takes fewer
       pool.run(byRows ? 'gemmRowPanels' : 'gemmColPanels', parts, 0, byRows ? mp : np,
-        (p, from, to) => [packA, packB, pc, m, n, k, n, beta, byRows ? np : mp, from, to, tmp[p]], parts * CHUNKS_PER_THREAD);
+        (p, from, to) => [packA, packB, pc, m, n, k, n, beta, byRows ? np : mp, from, to, tmp[p]], parts * ctx.cfg.chunksPerThread);
       arena.copyOut(c, pc, m * n);
     }),
   };
