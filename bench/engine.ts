@@ -110,8 +110,8 @@ function denseBodies(): Body[] {
 type Gflops = Map<string, number>;
 
 /**
- * GEMM and convolutions on each of our bodies at `threads`, each timed in turns with the others and with
- * the anchor's call of the same shape. Inputs are resident in each side's wasm memory (tfjs's tensors, our
+ * GEMM and convolutions on each of our bodies at `threads`, each timed in turns with the anchor's call of
+ * the same shape. Inputs are resident in each side's wasm memory (tfjs's tensors, our
  * workspace arrays) and outputs are copied to JavaScript arrays on both sides (tfjs's dataSync). Returns
  * gflops from median times, and by key '<body> <key>' our speed over the anchor's as the median of the
  * ratios within each turn (a change in the machine's load between turns then cancels).
@@ -121,16 +121,22 @@ function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: G
     const bodies = denseBodies();
     for (const b of bodies) b.setThreads(threads);
     const ours: Gflops = new Map(), tf: Gflops = new Map(), vsAnchor = new Map<string, number>(), t = backendInfo().threads;
-    /** Times each body's call (and the anchor's call under `key`, if any) in turns; returns our ms by body. */
+    /**
+     * Times each body's call in turns with the anchor's call under `key` (if any), one body at a time: each
+     * body has its own worker, which must not compete for the second core with the other body's. Returns
+     * our ms by body; the anchor's gflops come from its turns beside the first (the active) body.
+     */
     const time = (key: string, flops: number, f: (b: number) => void, reps: number): number[] => {
       const other = anchor.get(key);
-      const turns = turnTimes([...bodies.map((_, i) => () => f(i)), ...(other ? [other] : [])], reps);
-      bodies.forEach((b, i) => {
-        ours.set(`${b.body} ${key}`, flops / median(turns[i]!) / 1e6);
-        if (other) vsAnchor.set(`${b.body} ${key}`, median(turns[i]!.map((ms, r) => turns[bodies.length]![r]! / ms)));
+      return bodies.map((b, i) => {
+        const turns = turnTimes([() => f(i), ...(other ? [other] : [])], reps);
+        ours.set(`${b.body} ${key}`, flops / median(turns[0]!) / 1e6);
+        if (other) {
+          vsAnchor.set(`${b.body} ${key}`, median(turns[0]!.map((ms, r) => turns[1]![r]! / ms)));
+          if (i === 0) tf.set(key, flops / median(turns[1]!) / 1e6);
+        }
+        return median(turns[0]!);
       });
-      if (other) tf.set(key, flops / median(turns[bodies.length]!) / 1e6);
-      return turns.slice(0, bodies.length).map(median);
     };
     const row = (bench: string, extra: Row, key: string, ms: number[]): void => bodies.forEach((b, i) =>
       emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(ours.get(`${b.body} ${key}`)!, 2) }));
