@@ -2,7 +2,7 @@
 // pointers into the shared memory and sizes. Nothing is allocated here; scratch comes from the caller.
 export { panelRows, panelCols, packedBytes, packA, packB, gemmRowPanels, gemmColPanels } from './gemm';
 export { convPackWeights, convWeightBytes, convScratchBytes, conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dWeightGroups, convInputSparse } from './conv';
-export { spikeLinear, spikeLinearRows, spikeLinearBackwardWeight, spikeLinearWeightScratchBytes, spikeConvUnpackWeights, spikeConvScratchBytes, spikeConvWeightScratchBytes, spikeConv2dForward, spikeConv2dBackwardWeight, spikeConvWeightGroups, spikeConvForwardBytes, spikeConvForwardPack } from './spike';
+export { spikeLinear, spikeLinearRows, spikeLinearBackwardWeight, spikeLinearWeightBlocks, spikeLinearWeightScratchBytes, spikeConvUnpackWeights, spikeConvScratchBytes, spikeConvWeightScratchBytes, spikeConv2dForward, spikeConv2dBackwardWeight, spikeConvWeightGroups, spikeConvForwardBytes, spikeConvForwardPack } from './spike';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { addInto, zero, transpose, countNonZero } from './geom';
 export { biasAdd, biasGrad } from './bias';

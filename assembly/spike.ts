@@ -104,12 +104,22 @@ export function spikeLinearWeightScratchBytes(m: i32, k: i32): i32 {
   }
 }
 
+/** Inputs per block of spikeLinearBackwardWeight's range: two 16-input SIMD tests per row of s. */
+const INPUT_BLOCK: i32 = 32;
+
+/** Blocks of spikeLinearBackwardWeight's range for k inputs. */
+export function spikeLinearWeightBlocks(k: i32): i32 {
+  return (k + INPUT_BLOCK - 1) / INPUT_BLOCK;
+}
+
 /**
- * dwT[p,:] = Σ_{s[i,p] = 1} dy[i,:] for p0 ≤ p < p1: the transposed weight gradient dwT [k,n], from s [m,k]
- * as it is. One pass over s sets, per input of the range, a bitmask of the rows where it is active; each
- * input then lists its rows from the mask and sums them like spikeLinear. Scratch: spikeLinearWeightScratchBytes.
+ * dwT[p,:] = Σ_{s[i,p] = 1} dy[i,:] for the inputs p of blocks q0 ≤ q < q1 (INPUT_BLOCK inputs each): the
+ * transposed weight gradient dwT [k,n], from s [m,k] as it is. One pass over s sets, per input of the range,
+ * a bitmask of the rows where it is active; each input then lists its rows from the mask and sums them like
+ * spikeLinear. Scratch: spikeLinearWeightScratchBytes.
  */
-export function spikeLinearBackwardWeight(s: usize, dy: usize, dwT: usize, m: i32, n: i32, k: i32, p0: i32, p1: i32, scratch: usize): void {
+export function spikeLinearBackwardWeight(s: usize, dy: usize, dwT: usize, m: i32, n: i32, k: i32, q0: i32, q1: i32, scratch: usize): void {
+  const p0 = q0 * INPUT_BLOCK, p1 = min(k, q1 * INPUT_BLOCK);
   const words = (m + 63) >> 6, bits = scratch, list = scratch + (<usize>((p1 - p0) * words) << 3);
   memory.fill(bits, 0, <usize>((p1 - p0) * words) << 3);
   for (let i = 0; i < m; i++) rowBits(s + f4(i * k), i, p0, p1, words, bits);

@@ -155,7 +155,8 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       // sums land in dwT [k, n] rows (contiguous), transposed into dw at the end
       const ps = arena.put(s, m * k), pdy = arena.put(dy, m * n);
       const dwT = arena.alloc(4 * n * k), pdw = arena.alloc(4 * n * k);
-      ctx.splitDynamic('spikeLinearBackwardWeight', m * n * k, k, exp.spikeLinearWeightScratchBytes(m, k), [ps, pdy, dwT, m, n, k]);
+      // split by blocks of inputs: each call scans every row of s for its inputs, 16 at a time
+      ctx.splitDynamic('spikeLinearBackwardWeight', m * n * k, exp.spikeLinearWeightBlocks(k), exp.spikeLinearWeightScratchBytes(m, k), [ps, pdy, dwT, m, n, k]);
       exp.transpose(dwT, pdw, k, n);
       if (beta === 1) exp.addInto(pdw, arena.put(dw, n * k), n * k);
       arena.copyOut(dw, pdw, n * k);

@@ -29,6 +29,7 @@ export interface WasmExports {
   convScratchBytes(geom: number, kind: number): number;
   spikeConvForwardBytes(geom: number): number;
   spikeLinearWeightScratchBytes(m: number, k: number): number;
+  spikeLinearWeightBlocks(k: number): number;
   spikeLinearRows(s: number, w: number, y: number, m: number, n: number, k: number, i0: number, i1: number, scratch: number): void;
   spikeConvForwardPack(w: number, wr: number, geom: number): void;
   spikeConvWeightScratchBytes(geom: number): number;
