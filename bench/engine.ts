@@ -114,9 +114,10 @@ type Gflops = Map<string, number>;
  * the same shape. Inputs are resident in each side's wasm memory (tfjs's tensors, our
  * workspace arrays) and outputs are copied to JavaScript arrays on both sides (tfjs's dataSync). Returns
  * gflops from median times, and by key '<body> <key>' our speed over the anchor's as the median of the
- * ratios within each turn (a change in the machine's load between turns then cancels).
+ * ratios within each turn (a change in the machine's load between turns then cancels). `single`: the
+ * one-thread gflops, for each row's speedup over one thread.
  */
-function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: Gflops; vsAnchor: Map<string, number>; bodies: WasmBody[] } {
+function denseBench(threads: number, anchor: AnchorCalls, single?: Gflops): { ours: Gflops; tf: Gflops; vsAnchor: Map<string, number>; bodies: WasmBody[] } {
   return workspace(() => {
     const bodies = denseBodies();
     for (const b of bodies) b.setThreads(threads);
@@ -138,8 +139,12 @@ function denseBench(threads: number, anchor: AnchorCalls): { ours: Gflops; tf: G
         return median(turns[0]!);
       });
     };
-    const row = (bench: string, extra: Row, key: string, ms: number[]): void => bodies.forEach((b, i) =>
-      emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(ours.get(`${b.body} ${key}`)!, 2) }));
+    // on more threads, each row also gives its speed over the same body's on one thread (a figure well under
+    // the thread count means another process held a core during those turns)
+    const row = (bench: string, extra: Row, key: string, ms: number[]): void => bodies.forEach((b, i) => {
+      const gf = ours.get(`${b.body} ${key}`)!, one = single?.get(`${b.body} ${key}`);
+      emit({ bench, ...extra, backend: 'wasm', body: b.body, threads: t, ms: round(ms[i]!), gflops: round(gf, 2), ...(one ? { vs_1_thread: round(gf / one, 2) } : {}) });
+    });
     const { m, k, n } = GEMM, a = random(m * k), b = random(k * n), c = new Float32Array(m * n);
     const ab = bodies.map((body) => [body.resident(a), body.resident(b)] as const);
     row('gemm', { m, k, n }, 'gemm', time('gemm', 2 * m * n * k, (i) => bodies[i]!.kernels.gemm(ab[i]![0], ab[i]![1], c, m, n, k, false, false, 0), 15));
@@ -252,7 +257,7 @@ export async function runEngineBench(): Promise<void> {
   const anchor = await tfjsAnchor();
   if (!(anchor instanceof Map)) emit(anchor);
   const calls: AnchorCalls = anchor instanceof Map ? anchor : new Map();
-  const dense = [denseBench(1, calls), denseBench(2, calls)];
+  const one = denseBench(1, calls), dense = [one, denseBench(2, calls, one.ours)];
   for (const arrays of ['workspace', 'plain'] as const) {
     workspace(() => { spikeBench(1, arrays); spikeBench(2, arrays); });
   }
