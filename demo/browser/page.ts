@@ -1,7 +1,7 @@
 /**
- * Script of the browser demo page (index.html): loads the wasm kernels, runs lenet on one thread, then on
- * the `?threads=n` of the page's address (Web Workers, in a cross-origin-isolated page), and shows both
- * results as JSON in <pre id="result">.
+ * Script of the browser demo page (index.html): loads the wasm kernels (`?body=relaxed` for the relaxed-SIMD
+ * body), runs lenet on one thread, then on the `?threads=n` of the page's address (Web Workers, in a
+ * cross-origin-isolated page), and shows both results as JSON in <pre id="result">.
  */
 import { initWasm, setThreads } from '../../src/browser.js';
 import { runLenet, type LenetRun } from './lenet.js';
@@ -18,18 +18,24 @@ function threadsWanted(): number {
   return Number.isInteger(n) && n >= 1 && n <= 16 ? n : 2;
 }
 
+/** The compiled body asked for in the page's address (`?body=relaxed`), else the default. */
+function bodyWanted(): 'relaxed' | undefined {
+  return new URLSearchParams(location.search).get('body') === 'relaxed' ? 'relaxed' : undefined;
+}
+
 /** Runs the demo and writes its result (or the error) into the page. */
 export async function main(): Promise<void> {
   const out = document.getElementById('result')!;
   try {
     const runs: LenetRun[] = [];
+    const body = bodyWanted();
     setThreads(1);
-    await initWasm();
+    await initWasm({ body });
     runs.push(runLenet());
     const n = threadsWanted();
     if (n > 1) {
       setThreads(n);
-      await initWasm(); // starts the workers
+      await initWasm({ body }); // starts the workers
       runs.push(runLenet());
     }
     const result: PageResult = { crossOriginIsolated: globalThis.crossOriginIsolated === true, runs };

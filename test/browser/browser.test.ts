@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -99,13 +100,13 @@ function assertSameAsNode(got: LenetRun, want: LenetRun, label: string): void {
     `${label}: losses ${got.loss}, ${got.lossAfter}; Node ${want.loss}, ${want.lossAfter}`);
 }
 
-/** Serves the root (isolated or not), opens the demo page with ?threads=2 and returns what it shows. */
-async function openDemo(isolated: boolean): Promise<PageResult> {
+/** Serves the root (isolated or not), opens the demo page with ?threads=2 (and `query`) and returns what it shows. */
+async function openDemo(isolated: boolean, query = ''): Promise<PageResult> {
   const dir = mkdtempSync(join(tmpdir(), 'es-browser-'));
   let server: StaticServer | undefined;
   try {
     server = await serveStatic(root, { isolated });
-    const text = await pageValue(`${server.url}demo/browser/index.html?dist=${dist}&threads=2`, {
+    const text = await pageValue(`${server.url}demo/browser/index.html?dist=${dist}&threads=2${query}`, {
       ready: `['edgespike: done', 'edgespike: error'].includes(document.title)`, value: `document.getElementById('result').textContent`,
       timeoutMs: 15_000, userDataDir: join(dir, 'chrome'),
     });
@@ -147,4 +148,18 @@ test('page without isolation headers: wasm SIMD still, on one thread (no Web Wor
   assert.deepEqual(page.runs.map((r) => r.backend), [{ name: 'wasm', threads: 1, simd: true, body: 'simd128' }, { name: 'wasm', threads: 1, simd: true, body: 'simd128' }]);
   assertSameAsNode(page.runs[0]!, node, 'one thread');
   assertSameAsNode(page.runs[1]!, node, 'threads asked for, one given');
+});
+
+test('the relaxed-SIMD body in the page: both runs on it, equal to Node\'s run on it', { skip: noChromium }, async () => {
+  // Node's run on the relaxed body, in a child process (this one has loaded the default body)
+  const script = `import { runLenet } from ${JSON.stringify(join(distDir, 'demo/browser/lenet.js'))}; console.log(JSON.stringify(runLenet()));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script],
+    { encoding: 'utf8', env: { ...process.env, EDGESPIKE_WASM: 'relaxed', EDGESPIKE_BACKEND: '', EDGESPIKE_THREADS: '' }, timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const nodeRelaxed = JSON.parse(r.stdout) as LenetRun;
+  assert.deepEqual(nodeRelaxed.backend, { name: 'wasm', threads: 1, simd: true, body: 'relaxed' });
+  const page = await openDemo(true, '&body=relaxed');
+  assert.deepEqual(page.runs.map((x) => x.backend), [{ name: 'wasm', threads: 1, simd: true, body: 'relaxed' }, { name: 'wasm', threads: 2, simd: true, body: 'relaxed' }]);
+  assertSameAsNode(page.runs[0]!, nodeRelaxed, 'relaxed, one thread');
+  assertSameAsNode(page.runs[1]!, nodeRelaxed, 'relaxed, two threads');
 });
