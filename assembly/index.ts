@@ -6,7 +6,7 @@ export { spikeLinear, spikeLinearRows, spikeLinearBackwardWeight, spikeLinearWei
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { addInto, zero, transpose, countNonZero } from './geom';
 export { biasAdd, biasGrad } from './bias';
-export { neuronForward, neuronBackward } from './neuron';
+export { neuronForward, neuronBackward, neuronBackwardGroups } from './neuron';
 
 /** First byte past the module's static data: the JS arena starts above it. */
 export function heapBase(): usize {

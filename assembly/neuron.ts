@@ -198,3 +198,18 @@ export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usiz
   store<f64>(gp + 16, load<f64>(gp + 16) + gC);
   store<f64>(gp + 24, load<f64>(gp + 24) + gT);
 }
+
+/**
+ * neuronBackward over groups k0 ≤ k < k1 of `per` blocks of four neurons each, group k's parameter-gradient
+ * sums into gps + 32·k (zeroed by the caller): each group's sums are the same whichever thread takes it, so
+ * the caller adds them in group order and gets the same bits on any number of threads. `scratch` is unused
+ * (split bodies end with it).
+ */
+export function neuronBackwardGroups(gs: usize, h: usize, s: usize, x: usize, v0: usize, gx: usize, T: i32, m: i32, stat: i32,
+  a: f32, b: f32, th: f32, vr: f32, reset: i32, k: f32, detach: i32, sid: i32, alpha: f32, sigma: i32, decay: i32, gps: usize,
+  per: i32, k0: i32, k1: i32, scratch: usize): void {
+  for (let g = k0; g < k1; g++) {
+    neuronBackward(gs, h, s, x, v0, gx, T, m, stat, a, b, th, vr, reset, k, detach, sid, alpha, sigma, decay, gps + (<usize>g << 5),
+      4 * g * per, min(m, 4 * (g + 1) * per));
+  }
+}

@@ -16,13 +16,15 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { conv2d } from '../../src/ops/conv.js';
 import { sum } from '../../src/ops/reduce.js';
 
-const net = () => new SpikingNet(parseSpec('6C5-P2-8C3-P2-32-10', { bias: true }), {
-  input: [1, 28, 28], neuron: neuronParams('lif', { beta: 0.9 }), T: 3, encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.9, seed: 7,
+/** A small net of LIF neurons, or of PLIF neurons with a learnable threshold too (their gradients are sums over neurons). */
+const net = (learnable = false) => new SpikingNet(parseSpec('6C5-P2-8C3-P2-32-10', { bias: true }), {
+  input: [1, 28, 28], neuron: learnable ? neuronParams('plif', { learnThreshold: true }) : neuronParams('lif', { beta: 0.9 }), T: 3,
+  encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.9, seed: 7,
 });
 
-/** Trains `steps` batches of 16, each step in a workspace or not; returns the weights and the losses. */
-function run(steps: number, inWorkspace: boolean): { weights: Float32Array[]; losses: number[]; lentGrads: boolean } {
-  const n = net(), data = mnist('train'), opt = new Optimizer(n.parameters(), { kind: 'adam', lr: 3e-3 }), rng = new Rng(1);
+/** Trains `steps` batches of 16, each step in a workspace or not (`learnable`: PLIF with learnable thresholds); returns the weights and the losses. */
+function run(steps: number, inWorkspace: boolean, learnable = false): { weights: Float32Array[]; losses: number[]; lentGrads: boolean } {
+  const n = net(learnable), data = mnist('train'), opt = new Optimizer(n.parameters(), { kind: 'adam', lr: 3e-3 }), rng = new Rng(1);
   const losses: number[] = [];
   let lentGrads = false;
   for (let s = 0; s < steps; s++) {
@@ -81,15 +83,21 @@ describe('workspace on the wasm backend', () => {
     assert.deepEqual(x.grad, want);
   });
 
-  test('training on two threads is deterministic: two runs give bit-identical weights', () => {
+  test('training is deterministic: two runs on two threads, and a run on one, give bit-identical weights', () => {
     const w = activeWasm()!, saved = { ...w.settings };
     try {
+      setThreads(1);
+      const one = run(3, true, true);
       setThreads(2);
       w.settings.minParallelWork = 0; // split even these small kernels, dynamically where allowed
       assert.equal(w.usableThreads(), 2, 'the worker thread did not start');
-      const a = run(3, true), b = run(3, true);
+      const a = run(3, true, true), b = run(3, true, true);
+      assert.ok(a.weights.some((x) => x.length === 1), 'no learnable neuron parameter (decay, threshold)');
       assert.deepEqual(b.losses, a.losses);
       a.weights.forEach((x, i) => assert.deepEqual(b.weights[i], x, `parameter ${i}`));
+      // sums over items or neurons go to fixed groups added in order, so the thread count changes no bit
+      assert.deepEqual(one.losses, a.losses);
+      a.weights.forEach((x, i) => assert.deepEqual(one.weights[i], x, `parameter ${i} on one thread`));
     } finally { setThreads(saved.threads); w.settings.minParallelWork = saved.minParallelWork; }
   });
 

@@ -15,6 +15,10 @@ export interface NeuronExports {
   neuronBackward(gs: number, h: number, s: number, x: number, v0: number, gx: number, T: number, m: number, stat: number,
     a: number, b: number, th: number, vr: number, reset: number, k: number, detach: number, sid: number, alpha: number,
     sigma: number, decay: number, gp: number, i0: number, i1: number): void;
+  /** neuronBackward over groups k0 ≤ k < k1 of `per` blocks of four neurons, group k's sums at gps + 32·k. */
+  neuronBackwardGroups(gs: number, h: number, s: number, x: number, v0: number, gx: number, T: number, m: number, stat: number,
+    a: number, b: number, th: number, vr: number, reset: number, k: number, detach: number, sid: number, alpha: number,
+    sigma: number, decay: number, gps: number, per: number, k0: number, k1: number, scratch: number): void;
 }
 
 /** How the neuron kernels may split: the pool and the settings read on every call (absent: one thread). */
@@ -22,6 +26,12 @@ export interface NeuronThreads { readonly pool: ThreadPool; readonly settings: T
 
 /** Work per neuron and step, in the units of ThreadSettings.minParallelWork (about the flops of one update). */
 const WORK_PER_UPDATE = 10;
+
+/**
+ * Groups of four-neuron blocks whose parameter-gradient sums the backward keeps apart (fewer for small
+ * layers): the sums are added in group order, so they do not depend on the number of threads.
+ */
+const BACKWARD_GROUPS = 16;
 
 /** Binds the neuron kernels to a module's exports and arena; with `threads`, large layers split over the pool. */
 export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: NeuronThreads): NeuronKernels {
@@ -60,15 +70,19 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: Ne
         const pgs = arena.put(gs, T * m), ph = arena.put(h, T * m), ps = arena.put(s, T * m);
         // x and v0 only feed the gradients of a learnable leak.
         const px = p.decayGrads ? arena.put(x, staticInput ? m : T * m) : 0, pv = p.decayGrads ? arena.put(v0, m) : 0;
-        const parts = partsFor(T, m), pgx = out(gx, staticInput ? m : T * m), pgp = arena.alloc(32 * parts);
-        const sums = (): Float64Array => new Float64Array(arena.memory.buffer, pgp, 4 * parts);
+        const pgx = out(gx, staticInput ? m : T * m), blocks = Math.ceil(m / 4);
+        const per = Math.ceil(blocks / Math.min(BACKWARD_GROUPS, blocks)), groups = Math.ceil(blocks / per);
+        const pgp = arena.alloc(32 * groups), sums = (): Float64Array => new Float64Array(arena.memory.buffer, pgp, 4 * groups);
         sums().fill(0);
-        split('neuronBackward', parts, m, (q, i0, i1) => [pgs, ph, ps, px, pv, pgx, T, m, staticInput ? 1 : 0, p.a, p.b, p.vth, p.vReset, p.reset,
-          p.resetScale, p.detachReset ? 1 : 0, p.surrogate, p.alpha, p.sigmaPath ? 1 : 0, p.decayGrads ? 1 : 0, pgp + 32 * q, i0, i1]);
+        const args = (k0: number, k1: number): number[] => [pgs, ph, ps, px, pv, pgx, T, m, staticInput ? 1 : 0, p.a, p.b, p.vth, p.vReset,
+          p.reset, p.resetScale, p.detachReset ? 1 : 0, p.surrogate, p.alpha, p.sigmaPath ? 1 : 0, p.decayGrads ? 1 : 0, pgp, per, k0, k1, 0];
+        const parts = partsFor(T, m);
+        if (parts === 1) exp.neuronBackwardGroups(...(args(0, groups) as Parameters<NeuronExports['neuronBackwardGroups']>));
+        else threads!.pool.run('neuronBackwardGroups', parts, 0, groups, (_q, k0, k1) => args(k0, k1), groups);
         copyOut(gx, pgx, staticInput ? m : T * m);
         const g = sums();
         gp.fill(0);
-        for (let q = 0; q < parts; q++) for (let j = 0; j < 4; j++) gp[j]! += g[4 * q + j]!;
+        for (let q = 0; q < groups; q++) for (let j = 0; j < 4; j++) gp[j]! += g[4 * q + j]!;
       });
     },
   };

@@ -25,7 +25,7 @@ export const PARALLEL_EXPORTS = [
   'gemmRowPanels', 'gemmColPanels', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
   'spikeLinearBackwardWeight', 'spikeConv2dForward', 'spikeConv2dBackwardWeight', 'maxPool2dForward',
   'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'neuronForward', 'neuronBackward',
-  'spikeConvWeightGroups', 'conv2dWeightGroups',
+  'spikeConvWeightGroups', 'conv2dWeightGroups', 'neuronBackwardGroups',
 ] as const;
 
 /** Name of an export that threads can split. */
