@@ -4,6 +4,7 @@
 // zeros comes from its non-zeros alone (conv-sparse-input); the other items run the dense body.
 import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4, validHi, validLo } from './geom';
+import { winogradApplies, winogradForward, winogradPackWeights, winogradScratchBytes, winogradWeightBytes } from './conv-winograd';
 import {
   implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes,
   implicitConvBackwardWeight, implicitWeightScratchBytes,
@@ -65,6 +66,7 @@ export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): 
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
   if (trans) sparseInputPackWeights(w, pa + <usize>denseInputWeightBytes(g), g);
   if (trans && implicitInput(g)) { implicitInputPackWeights(w, pa, g); return; }
+  if (!trans && winogradApplies(g)) { winogradPackWeights(w, pa, g); return; }
   if (!trans && (implicitForward(g) || paddedImplicit(g))) { implicitPackWeights(w, pa, g); return; }
   for (let grp = 0; grp < g.groups; grp++) {
     const src = w + f4(grp * coutG * K);
@@ -82,6 +84,7 @@ function denseInputWeightBytes(g: Conv): i32 {
 export function convWeightBytes(geom: usize, trans: bool): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
   if (trans) return denseInputWeightBytes(g) + sparseInputWeightBytes(g);
+  if (winogradApplies(g)) return winogradWeightBytes(g);
   if (implicitForward(g) || paddedImplicit(g)) return implicitWeightBytes(g);
   return g.groups * packedBytes(coutG, K, MR);
 }
@@ -95,6 +98,7 @@ function weightChunk(g: Conv): i32 {
 /** Scratch bytes one thread needs: kind 0 forward, 1 backward-input, 2 backward-weight. */
 export function convScratchBytes(geom: usize, kind: i32): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
+  if (kind == 0 && winogradApplies(g)) return winogradScratchBytes(g);
   if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
   if (kind == 0 && paddedImplicit(g)) return <i32>GEOM_BYTES + align64(paddedBytes(g)) + implicitScratchBytes(g);
   if (kind == 1) return denseInputScratchBytes(g) + sparseInputScratchBytes(g);
@@ -196,6 +200,7 @@ function forwardChunk(g: Conv): i32 {
 /** y[b] = conv(x[b], w) for b0 ≤ b < b1, from weights packed by convPackWeights(…, false). */
 export function conv2dForward(x: usize, pa: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  if (winogradApplies(g)) { winogradForward(x, pa, y, g, b0, b1, scratch); return; }
   if (implicitForward(g)) { implicitConvForward(x, pa, y, g, b0, b1, scratch); return; }
   if (paddedImplicit(g)) { paddedImplicitForward(x, pa, y, g, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, stride = <usize>packedBytes(coutG, K, MR);

@@ -43,6 +43,13 @@ const CONVS: ConvOpts[] = [
   { n: 2, cin: 3, h: 6, w: 8, cout: 5, kh: 3, kw: 3, pad: 1 },
   { n: 2, cin: 3, h: 8, w: 8, cout: 20, kh: 3, kw: 3, pad: 1 },
   { n: 3, cin: 2, h: 18, w: 10, cout: 4, kh: 3, kw: 3 },
+  // 3×3, stride 1, 32 channels or more: the Winograd forward, four tiles at a time (tile rows of a multiple
+  // of four) and one at a time, whole and partial 2×2 tiles, partial weight panels
+  { n: 2, cin: 32, h: 16, w: 16, cout: 33, kh: 3, kw: 3, pad: 1 },
+  { n: 2, cin: 33, h: 9, w: 11, cout: 32, kh: 3, kw: 3 },
+  { n: 1, cin: 32, h: 7, w: 20, cout: 32, kh: 3, kw: 3, pad: 1 },
+  { n: 2, cin: 32, h: 15, w: 16, cout: 34, kh: 3, kw: 3, pad: 1 },
+  { n: 1, cin: 32, h: 3, w: 3, cout: 32, kh: 3, kw: 3, pad: 2 },
   // 40 channels or more: the implicit forward's 5-row panels, whole (45) and with a 1-row tail (41), padded or not
   { n: 2, cin: 3, h: 10, w: 10, cout: 41, kh: 3, kw: 3 },
   { n: 2, cin: 2, h: 8, w: 8, cout: 45, kh: 3, kw: 3, pad: 1, groups: 1 },

@@ -1,0 +1,206 @@
+// Winograd F(2×2, 3×3) forward for 3×3 stride-1 convolutions of one group with many channels. Each 3×3
+// kernel becomes U = G g Gᵀ and each 4×4 input tile d becomes V = Bᵀ d B (4×4 each); the 16 positions are 16
+// GEMMs M = U · V over the input channels, and Y = Aᵀ M A gives the tile's 2×2 outputs: 16 multiplies per
+// (tile, cin, cout) where the direct form needs 36. The transforms only add, subtract and halve.
+import { MR, NR, packA, packedBytes, gemmPacked } from './gemm';
+import { Conv, f4 } from './geom';
+
+const TMP_BYTES: usize = 256;
+
+/** True when conv2dForward takes this path: 3×3, stride 1, one group, at least 32 channels in and out. */
+export function winogradApplies(g: Conv): bool {
+  return g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sH == 1 && g.sW == 1 && g.cin >= 32 && g.cout >= 32 && g.oh > 0 && g.ow > 0;
+}
+
+@inline function tilesOf(g: Conv): i32 { return ((g.oh + 1) >> 1) * ((g.ow + 1) >> 1); }
+@inline function uBytes(g: Conv): i32 { return packedBytes(g.cout, g.cin, MR); }
+@inline function vBytes(g: Conv): i32 { return packedBytes(tilesOf(g), g.cin, NR); }
+
+/** Bytes of the transformed weights: 16 packed A operands, then room to build them. */
+export function winogradWeightBytes(g: Conv): i32 {
+  return 16 * uBytes(g) + 16 * g.cout * g.cin * 4;
+}
+
+/** Rows and row length of the zero-bordered item copy: every tile's 4×4 window, and 12-float reads, inside. */
+@inline function padRows(g: Conv): i32 { return 2 * ((g.oh + 1) >> 1) + 2; }
+@inline function padCols(g: Conv): i32 { return (max(g.w + g.pW, 2 * ((g.ow + 1) >> 1) + 2) + 8 + 3) & ~3; }
+
+/** Scratch bytes of one thread: a GEMM tile, 16 packed V operands, 16 products M [cout, tiles], the item copy. */
+export function winogradScratchBytes(g: Conv): i32 {
+  return <i32>TMP_BYTES + 16 * vBytes(g) + 16 * g.cout * tilesOf(g) * 4 + g.cin * padRows(g) * padCols(g) * 4;
+}
+
+/** U = G g Gᵀ for every (cout, cin), as 16 packed A operands [cout, cin] (one per position). */
+export function winogradPackWeights(w: usize, pa: usize, g: Conv): void {
+  const cin = g.cin, cout = g.cout, plane = <usize>(cout * cin) << 2, u = pa + <usize>(16 * uBytes(g));
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const k = w + f4((co * cin + ci) * 9), o = u + f4(co * cin + ci);
+      // t = G g (4×3), rows of G: [1 0 0], [½ ½ ½], [½ −½ ½], [0 0 1]
+      for (let c = 0; c < 3; c++) {
+        const g0 = load<f32>(k + f4(c)), g1 = load<f32>(k + f4(3 + c)), g2 = load<f32>(k + f4(6 + c));
+        store<f32>(o + plane * <usize>(c), g0);
+        store<f32>(o + plane * <usize>(4 + c), (g0 + g1 + g2) * 0.5);
+        store<f32>(o + plane * <usize>(8 + c), (g0 - g1 + g2) * 0.5);
+        store<f32>(o + plane * <usize>(12 + c), g2);
+      }
+      // U = t Gᵀ: each row (t0, t1, t2) → (t0, (t0 + t1 + t2)/2, (t0 − t1 + t2)/2, t2)
+      for (let r = 0; r < 4; r++) {
+        const b = o + plane * <usize>(4 * r);
+        const t0 = load<f32>(b), t1 = load<f32>(b + plane), t2 = load<f32>(b + 2 * plane);
+        store<f32>(b, t0);
+        store<f32>(b + plane, (t0 + t1 + t2) * 0.5);
+        store<f32>(b + 2 * plane, (t0 - t1 + t2) * 0.5);
+        store<f32>(b + 3 * plane, t2);
+      }
+    }
+  }
+  for (let p = 0; p < 16; p++) packA(u + <usize>p * plane, cin, 1, cout, cin, pa + <usize>(p * uBytes(g)), cin, 0);
+}
+
+/** Copies item xb into the zero-bordered buffer xp (its borders are zeroed once per call). */
+function padItem(xb: usize, g: Conv, xp: usize): void {
+  const rows = padRows(g), cols = padCols(g);
+  for (let ci = 0; ci < g.cin; ci++) {
+    for (let iy = 0; iy < g.h && iy + g.pH < rows; iy++) {
+      const src = xb + f4((ci * g.h + iy) * g.w), dst = xp + f4((ci * rows + iy + g.pH) * cols + g.pW);
+      const n = min(g.w, cols - g.pW);
+      let i = 0;
+      for (; i + 4 <= n; i += 4) v128.store(dst + f4(i), v128.load(src + f4(i)));
+      for (; i < n; i++) store<f32>(dst + f4(i), load<f32>(src + f4(i)));
+    }
+  }
+}
+
+/**
+ * V = Bᵀ d B of every (cin, tile) of the padded item xp into the 16 packed B operands at v. Four tiles along
+ * a row at a time: their windows start 2 floats apart, so three 4-float loads per input row, split into
+ * even and odd lanes, give the four columns of all four windows.
+ */
+function inputTransform(xp: usize, g: Conv, v: usize): void {
+  const tw = (g.ow + 1) >> 1, th = (g.oh + 1) >> 1, cin = g.cin, vb = <usize>vBytes(g), rows = padRows(g), cols = padCols(g);
+  const quads = (tw & 3) == 0 ? tw : 0;
+  for (let ci = 0; ci < cin; ci++) {
+    const xc = xp + f4(ci * rows * cols);
+    for (let ty = 0; ty < th; ty++) {
+      const r0 = xc + f4(2 * ty * cols), rs = f4(cols);
+      let tx = 0;
+      for (; tx < quads; tx += 4) {
+        const tile = ty * tw + tx, dst = v + f4(((tile >> 3) * cin + ci) * NR + (tile & 7));
+        // columns c = 0…3 of the four windows, for input rows 0…3
+        let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        let c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (let r = 0; r < 4; r++) {
+          const q = r0 + <usize>r * rs + f4(2 * tx);
+          const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32);
+          const e = i32x4.shuffle(v0, v1, 0, 2, 4, 6), o = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+          const e2 = i32x4.shuffle(v1, v2, 0, 2, 4, 6), o2 = i32x4.shuffle(v1, v2, 1, 3, 5, 7);
+          const d2 = i32x4.shuffle(e, e2, 1, 2, 3, 6), d3 = i32x4.shuffle(o, o2, 1, 2, 3, 6);
+          if (r == 0) { c00 = e; c01 = o; c02 = d2; c03 = d3; }
+          else if (r == 1) { c10 = e; c11 = o; c12 = d2; c13 = d3; }
+          else if (r == 2) { c20 = e; c21 = o; c22 = d2; c23 = d3; }
+          else { c30 = e; c31 = o; c32 = d2; c33 = d3; }
+        }
+        // t = Bᵀ d (rows), then V = t B (columns), four tiles per vector
+        winoRow(dst, vb, 0, f32x4.sub(c00, c20), f32x4.sub(c01, c21), f32x4.sub(c02, c22), f32x4.sub(c03, c23));
+        winoRow(dst, vb, 4, f32x4.add(c10, c20), f32x4.add(c11, c21), f32x4.add(c12, c22), f32x4.add(c13, c23));
+        winoRow(dst, vb, 8, f32x4.sub(c20, c10), f32x4.sub(c21, c11), f32x4.sub(c22, c12), f32x4.sub(c23, c13));
+        winoRow(dst, vb, 12, f32x4.sub(c10, c30), f32x4.sub(c11, c31), f32x4.sub(c12, c32), f32x4.sub(c13, c33));
+      }
+      for (; tx < tw; tx++) {
+        const tile = ty * tw + tx, dst = v + f4(((tile >> 3) * cin + ci) * NR + (tile & 7)), q = r0 + f4(2 * tx);
+        for (let r = 0; r < 4; r++) {
+          const t0 = load<f32>(q + f4(r)), t1 = load<f32>(q + rs + f4(r)), t2 = load<f32>(q + 2 * rs + f4(r)), t3 = load<f32>(q + 3 * rs + f4(r));
+          // column r of t = Bᵀ d, kept at positions r, 4 + r, 8 + r, 12 + r until the row pass
+          store<f32>(dst + vb * <usize>r, t0 - t2);
+          store<f32>(dst + vb * <usize>(4 + r), t1 + t2);
+          store<f32>(dst + vb * <usize>(8 + r), t2 - t1);
+          store<f32>(dst + vb * <usize>(12 + r), t1 - t3);
+        }
+        for (let r = 0; r < 4; r++) {
+          const b = dst + vb * <usize>(4 * r);
+          const t0 = load<f32>(b), t1 = load<f32>(b + vb), t2 = load<f32>(b + 2 * vb), t3 = load<f32>(b + 3 * vb);
+          store<f32>(b, t0 - t2);
+          store<f32>(b + vb, t1 + t2);
+          store<f32>(b + 2 * vb, t2 - t1);
+          store<f32>(b + 3 * vb, t1 - t3);
+        }
+      }
+    }
+  }
+}
+
+/** Row `first / 4` of V = t B for four tiles: (t0 − t2, t1 + t2, t2 − t1, t1 − t3) to positions first … first + 3. */
+@inline function winoRow(dst: usize, vb: usize, first: i32, t0: v128, t1: v128, t2: v128, t3: v128): void {
+  v128.store(dst + vb * <usize>first, f32x4.sub(t0, t2));
+  v128.store(dst + vb * <usize>(first + 1), f32x4.add(t1, t2));
+  v128.store(dst + vb * <usize>(first + 2), f32x4.sub(t2, t1));
+  v128.store(dst + vb * <usize>(first + 3), f32x4.sub(t1, t3));
+}
+
+/** Y = Aᵀ M A of every (cout, tile) into item yb [cout, oh, ow] (outputs past oh or ow dropped). */
+function outputTransform(m: usize, g: Conv, yb: usize): void {
+  const tw = (g.ow + 1) >> 1, th = (g.oh + 1) >> 1, T = tw * th, plane = <usize>(g.cout * T) << 2;
+  // four tiles at a time when tile rows come in fours and hold whole 2×2 outputs (even ow)
+  const quads = (tw & 3) == 0 && (g.ow & 1) == 0 ? tw : 0;
+  for (let co = 0; co < g.cout; co++) {
+    const yc = yb + f4(co * g.oh * g.ow);
+    for (let ty = 0; ty < th; ty++) {
+      let tx = 0;
+      for (; tx < quads; tx += 4) {
+        const src = m + f4(co * T + ty * tw + tx);
+        let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        for (let c = 0; c < 4; c++) {
+          const m0 = v128.load(src + plane * <usize>c), m1 = v128.load(src + plane * <usize>(4 + c));
+          const m2 = v128.load(src + plane * <usize>(8 + c)), m3 = v128.load(src + plane * <usize>(12 + c));
+          const a = f32x4.add(f32x4.add(m0, m1), m2), b = f32x4.sub(f32x4.sub(m1, m2), m3);
+          if (c == 0) { s00 = a; s10 = b; } else if (c == 1) { s01 = a; s11 = b; } else if (c == 2) { s02 = a; s12 = b; } else { s03 = a; s13 = b; }
+        }
+        const oy = 2 * ty, o = yc + f4(oy * g.ow + 2 * tx);
+        // outputs (0, 0) and (0, 1) of the four tiles interleave into 8 neighbouring columns
+        const y00 = f32x4.add(f32x4.add(s00, s01), s02), y01 = f32x4.sub(f32x4.sub(s01, s02), s03);
+        v128.store(o, i32x4.shuffle(y00, y01, 0, 4, 1, 5));
+        v128.store(o, i32x4.shuffle(y00, y01, 2, 6, 3, 7), 16);
+        if (oy + 1 < g.oh) {
+          const y10 = f32x4.add(f32x4.add(s10, s11), s12), y11 = f32x4.sub(f32x4.sub(s11, s12), s13), o1 = o + f4(g.ow);
+          v128.store(o1, i32x4.shuffle(y10, y11, 0, 4, 1, 5));
+          v128.store(o1, i32x4.shuffle(y10, y11, 2, 6, 3, 7), 16);
+        }
+      }
+      for (; tx < tw; tx++) {
+        const src = m + f4(co * T + ty * tw + tx);
+        // s = Aᵀ M (rows m0 + m1 + m2 and m1 − m2 − m3), then times A on the right
+        let s00: f32 = 0, s01: f32 = 0, s02: f32 = 0, s03: f32 = 0, s10: f32 = 0, s11: f32 = 0, s12: f32 = 0, s13: f32 = 0;
+        for (let c = 0; c < 4; c++) {
+          const m0 = load<f32>(src + plane * <usize>c), m1 = load<f32>(src + plane * <usize>(4 + c));
+          const m2 = load<f32>(src + plane * <usize>(8 + c)), m3 = load<f32>(src + plane * <usize>(12 + c));
+          const a = m0 + m1 + m2, b = m1 - m2 - m3;
+          if (c == 0) { s00 = a; s10 = b; } else if (c == 1) { s01 = a; s11 = b; } else if (c == 2) { s02 = a; s12 = b; } else { s03 = a; s13 = b; }
+        }
+        const oy = 2 * ty, ox = 2 * tx, o = yc + f4(oy * g.ow + ox);
+        store<f32>(o, s00 + s01 + s02);
+        if (ox + 1 < g.ow) store<f32>(o, s01 - s02 - s03, 4);
+        if (oy + 1 < g.oh) {
+          store<f32>(o + f4(g.ow), s10 + s11 + s12);
+          if (ox + 1 < g.ow) store<f32>(o + f4(g.ow), s11 - s12 - s13, 4);
+        }
+      }
+    }
+  }
+}
+
+/** y[b] for b0 ≤ b < b1 from weights packed by winogradPackWeights. */
+export function winogradForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
+  const T = tilesOf(g), tmp = scratch, v = scratch + TMP_BYTES, m = v + <usize>(16 * vBytes(g)), xp = m + f4(16 * g.cout * T);
+  const ip = (g.cout + MR - 1) / MR, jp = (T + NR - 1) / NR, hw = g.h * g.w, ohw = g.oh * g.ow;
+  memory.fill(v, 0, <usize>(16 * vBytes(g))); // the last panel's columns past T stay zero
+  memory.fill(xp, 0, <usize>(g.cin * padRows(g) * padCols(g)) << 2); // borders stay zero: items fill the interior
+  for (let b = b0; b < b1; b++) {
+    padItem(x + f4(b * g.cin * hw), g, xp);
+    inputTransform(xp, g, v);
+    for (let p = 0; p < 16; p++) {
+      gemmPacked(pa + <usize>(p * uBytes(g)), v + <usize>(p * vBytes(g)), m + f4(p * g.cout * T), g.cout, T, g.cin, T, 0, 0, ip, 0, jp, tmp);
+    }
+    outputTransform(m, g, y + f4(b * g.cout * ohw));
+  }
+}
