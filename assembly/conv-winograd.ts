@@ -7,7 +7,10 @@ import { Conv, f4 } from './geom';
 
 const TMP_BYTES: usize = 256;
 
-/** True when conv2dForward takes this path: 3×3, stride 1, one group, at least 32 channels in and out. */
+/**
+ * True when conv2dForward takes this path: 3×3, stride 1, one group, at least 32 channels in and out (the
+ * spike/dense choice in src/ops/conv.ts knows these shapes as winogradShape).
+ */
 export function winogradApplies(g: Conv): bool {
   return g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sH == 1 && g.sW == 1 && g.cin >= 32 && g.cout >= 32 && g.oh > 0 && g.ow > 0;
 }
@@ -58,7 +61,21 @@ export function winogradPackWeights(w: usize, pa: usize, g: Conv): void {
   for (let p = 0; p < 16; p++) packA(u + <usize>p * plane, cin, 1, cout, cin, pa + <usize>(p * uBytes(g)), cin, 0);
 }
 
-/** Copies item xb into the zero-bordered buffer xp (its borders are zeroed once per call). */
+/** Zeroes what padItem does not write: the rows above and below each plane's input, and the columns beside it. */
+function zeroBorders(xp: usize, g: Conv): void {
+  const rows = padRows(g), cols = padCols(g), top = min(rows, g.pH), end = min(rows, g.pH + g.h), right = min(cols, g.pW + g.w);
+  for (let ci = 0; ci < g.cin; ci++) {
+    const plane = xp + f4(ci * rows * cols);
+    memory.fill(plane, 0, f4(top * cols));
+    memory.fill(plane + f4(end * cols), 0, f4((rows - end) * cols));
+    for (let r = top; r < end; r++) {
+      memory.fill(plane + f4(r * cols), 0, f4(g.pW));
+      memory.fill(plane + f4(r * cols + right), 0, f4(cols - right));
+    }
+  }
+}
+
+/** Copies item xb into the interior of the zero-bordered buffer xp (zeroBorders clears the rest). */
 function padItem(xb: usize, g: Conv, xp: usize): void {
   const rows = padRows(g), cols = padCols(g);
   for (let ci = 0; ci < g.cin; ci++) {
@@ -193,8 +210,8 @@ function outputTransform(m: usize, g: Conv, yb: usize): void {
 export function winogradForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
   const T = tilesOf(g), tmp = scratch, v = scratch + TMP_BYTES, m = v + <usize>(16 * vBytes(g)), xp = m + f4(16 * g.cout * T);
   const ip = (g.cout + MR - 1) / MR, jp = (T + NR - 1) / NR, hw = g.h * g.w, ohw = g.oh * g.ow;
-  memory.fill(v, 0, <usize>(16 * vBytes(g))); // the last panel's columns past T stay zero
-  memory.fill(xp, 0, <usize>(g.cin * padRows(g) * padCols(g)) << 2); // borders stay zero: items fill the interior
+  if (T % NR != 0) memory.fill(v, 0, <usize>(16 * vBytes(g))); // the last panel's columns past T stay zero
+  zeroBorders(xp, g); // items fill the interior only
   for (let b = b0; b < b1; b++) {
     padItem(x + f4(b * g.cin * hw), g, xp);
     inputTransform(xp, g, v);

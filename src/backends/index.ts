@@ -142,12 +142,20 @@ export function spikeDensity(a: Float32Array): number {
  * - conv [128,16,12,12]→16 5×5: forward 2.0–2.7 / 1.9–2.5, weight gradient 1.7–1.9 / 1.2–1.5;
  * - conv [32,64,32,32]→64 3×3 pad 1: forward 1.8–2.0 / 1.6–1.9, weight gradient 1.4–1.7 / 0.95–1.4.
  * Hence linear 0.45 (the pair still wins at 0.5, barely) and conv 0.5 (not measured above).
+ * conv3x3: the shapes whose dense forward is Winograd (winogradShape). On the 64-channel layer the spike
+ * forward over Winograd measured 1.50 / 0.97 / 0.87 at 0.2 / 0.3 / 0.4, the weight gradient 1.4–1.7 at 0.3;
+ * together they break even near 0.4.
  */
-export const SPIKE_CROSSOVER = { linear: 0.45, conv: 0.5 } as const;
+export const SPIKE_CROSSOVER = { linear: 0.45, conv: 0.5, conv3x3: 0.4 } as const;
 
 /** True when the spike kernel of this kind is expected to beat the dense kernel at this density. */
-export function preferSpike(kind: 'linear' | 'conv', density: number): boolean {
+export function preferSpike(kind: keyof typeof SPIKE_CROSSOVER, density: number): boolean {
   return density < SPIKE_CROSSOVER[kind];
+}
+
+/** True for the convolutions whose dense forward runs by Winograd: 3×3, stride 1, one group, ≥ 32 channels in and out. */
+export function winogradShape(g: { kh: number; kw: number; strideH: number; strideW: number; groups: number; cin: number; cout: number }): boolean {
+  return g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.groups === 1 && g.cin >= 32 && g.cout >= 32;
 }
 
 /** The loaded wasm backend when it is the active one (for kernel families bound outside the table). */

@@ -6,7 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { accumulateOwned, record } from '../tensor/tape.js';
 import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
-import { kernels, preferSpike, spikeDensity } from '../backends/index.js';
+import { kernels, preferSpike, spikeDensity, winogradShape } from '../backends/index.js';
 import { outSize, type ConvGeom } from '../kernels/contract.js';
 
 /** Options of conv2d; numbers apply to both axes. */
@@ -58,7 +58,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   const K = kernels();
   const plane = g.oh * g.ow;
   const y = floatsFor(g.n * g.cout * plane);
-  const spikes = x.binary && preferSpike('conv', x.density ?? spikeDensity(x.data));
+  const spikes = x.binary && preferSpike(winogradShape(g) ? 'conv3x3' : 'conv', x.density ?? spikeDensity(x.data));
   if (spikes) K.spikeConv2dForward(x.data, w.data, y, g);
   else K.conv2dForward(x.data, w.data, y, g);
   if (b) K.biasAdd(y, b.data, y, g.n, g.cout, plane);

@@ -7,7 +7,7 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, kernels, preferSpike, setBackend, setThreads, spikeDensity, SPIKE_CROSSOVER } from '../../src/backends/index.js';
+import { backendInfo, kernels, preferSpike, setBackend, setThreads, spikeDensity, SPIKE_CROSSOVER, winogradShape } from '../../src/backends/index.js';
 import { refKernels } from '../../src/backends/ref/index.js';
 import { EdgespikeError } from '../../src/util/errors.js';
 
@@ -63,12 +63,15 @@ test('spikeDensity counts non-zeros; preferSpike switches at the measured crosso
     assert.equal(spikeDensity(new Float32Array(0)), 0, name);
   }
   setBackend('wasm');
-  for (const kind of ['linear', 'conv'] as const) {
+  for (const kind of ['linear', 'conv', 'conv3x3'] as const) {
     assert.equal(preferSpike(kind, 0.01), true);
     assert.equal(preferSpike(kind, SPIKE_CROSSOVER[kind] - 1e-9), true);
     assert.equal(preferSpike(kind, SPIKE_CROSSOVER[kind]), false);
     assert.equal(preferSpike(kind, 0.9), false);
   }
+  const shape = { kh: 3, kw: 3, strideH: 1, strideW: 1, groups: 1, cin: 64, cout: 64 };
+  assert.equal(winogradShape(shape), true);
+  for (const other of [{ kh: 5, kw: 5 }, { strideH: 2 }, { groups: 2 }, { cin: 16 }, { cout: 31 }]) assert.equal(winogradShape({ ...shape, ...other }), false);
 });
 
 test('initWasm({ body }) loads the chosen body, and refuses another once one is loaded', () => {
