@@ -87,8 +87,8 @@ function lentCopy(a: Float32Array): Float32Array {
 let otherBody: WasmBackend | undefined | null;
 
 /**
- * The bodies the dense benchmark times: the active one first (relaxed SIMD where the runtime has it), then
- * the other compiled body if this runtime loads it, so SIMD128 against SIMD128 is measured too.
+ * The bodies the dense benchmark times: the active one first (SIMD128 unless EDGESPIKE_WASM chooses the
+ * relaxed one), then the other compiled body if this runtime loads it.
  */
 function denseBodies(): Body[] {
   const active = backendInfo().body as WasmBody;

@@ -10,7 +10,6 @@ import type { ParallelExport, ThreadPool } from './threads.js';
 
 const TILE = 256;
 
-/** Chunks per thread in a dynamic split: enough to even out a core that runs slower than the others. */
 /** Item groups of the convolution weight gradients (fewer when their buffers would pass GROUP_BYTES). */
 const WEIGHT_GROUPS = 8;
 const GROUP_BYTES = 16 << 20;
@@ -63,6 +62,20 @@ class Ctx {
     const parts = this.threadsFor(work, items);
     const scratch = Array.from({ length: parts }, () => this.arena.alloc(scratchBytes));
     this.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]], parts * this.cfg.chunksPerThread);
+  }
+
+  /**
+   * A weight gradient as a sum over the n items of a batch: the items are cut into weightGroups(n, floats)
+   * fixed groups, body `name` (args: inputs…, buffers, geom, items per group, then from, to, scratch over
+   * group indices) writes group k's sum to the k-th buffer of `floats`, the groups are split dynamically,
+   * and the buffers are added in group order. The bits depend neither on which thread took which group nor
+   * on the number of threads. Returns the offset of the sum (the first buffer).
+   */
+  groupSums(name: ParallelExport, work: number, n: number, floats: number, scratchBytes: number, inputs: number[], geom: number): number {
+    const per = Math.ceil(n / weightGroups(n, floats)), groups = Math.ceil(n / per), accs = this.arena.alloc(4 * floats * groups);
+    this.splitDynamic(name, work, groups, scratchBytes, [...inputs, accs, geom, per]);
+    for (let k = 1; k < groups; k++) this.exp.addInto(accs, accs + 4 * floats * k, floats);
+    return accs;
   }
 
   /** Writes a ConvGeom as the 14-field i32 record the wasm bodies read. */
@@ -121,11 +134,8 @@ function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
       arena.copyOut(dx, pdx, s.x);
     }),
     conv2dBackwardWeight: (x, dy, dw, g, beta) => ctx.scoped(() => {
-      // fixed item groups, each into its own buffer, added in group order (as the spike weight gradient)
       const s = convSizes(g), geom = ctx.conv(g), px = arena.put(x, s.x), pdy = arena.put(dy, s.y);
-      const per = Math.ceil(g.n / weightGroups(g.n, s.w)), groups = Math.ceil(g.n / per), accs = arena.alloc(4 * s.w * groups);
-      ctx.splitDynamic('conv2dWeightGroups', s.flops, groups, exp.convScratchBytes(geom, 2), [px, pdy, accs, geom, per]);
-      for (let k = 1; k < groups; k++) exp.addInto(accs, accs + 4 * s.w * k, s.w);
+      const accs = ctx.groupSums('conv2dWeightGroups', s.flops, g.n, s.w, exp.convScratchBytes(geom, 2), [px, pdy], geom);
       if (beta === 1) exp.addInto(accs, arena.put(dw, s.w), s.w);
       arena.copyOut(dw, accs, s.w);
     }),
@@ -171,11 +181,7 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {
       const z = convSizes(g), geom = ctx.conv(g);
       const ps = arena.put(s, z.x), pdy = arena.put(dy, z.y), pdw = beta === 1 ? arena.put(dw, z.w) : arena.alloc(4 * z.w);
-      // items in a fixed number of groups, each summed into its own buffer and the buffers added in group
-      // order: the bits do not depend on which thread took which group, nor on the number of threads
-      const per = Math.ceil(g.n / weightGroups(g.n, z.w)), groups = Math.ceil(g.n / per), accs = arena.alloc(4 * z.w * groups);
-      ctx.splitDynamic('spikeConvWeightGroups', z.flops / 2, groups, exp.spikeConvWeightScratchBytes(geom), [ps, pdy, accs, geom, per]);
-      for (let k = 1; k < groups; k++) exp.addInto(accs, accs + 4 * z.w * k, z.w);
+      const accs = ctx.groupSums('spikeConvWeightGroups', z.flops / 2, g.n, z.w, exp.spikeConvWeightScratchBytes(geom), [ps, pdy], geom);
       exp.spikeConvUnpackWeights(accs, pdw, geom, beta);
       arena.copyOut(dw, pdw, z.w);
     }),

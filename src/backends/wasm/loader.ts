@@ -79,7 +79,7 @@ const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 let relaxed: boolean | undefined;
 
 /** A Node built-in module, where the runtime has one without an asynchronous import (Node ≥ 20.16). */
-function builtin<T>(id: string): T | undefined {
+export function builtin<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   return proc?.getBuiltinModule?.(id) as T | undefined;
 }

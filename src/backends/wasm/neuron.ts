@@ -12,10 +12,10 @@ export interface NeuronExports {
   neuronForward(x: number, v: number, s: number, h: number, T: number, m: number, stat: number,
     a: number, b: number, c: number, th: number, vr: number, reset: number, thk: number, strict: number, keepH: number,
     i0: number, i1: number, cnt: number): void;
-  neuronBackward(gs: number, h: number, s: number, x: number, v0: number, gx: number, T: number, m: number, stat: number,
-    a: number, b: number, th: number, vr: number, reset: number, k: number, detach: number, sid: number, alpha: number,
-    sigma: number, decay: number, gp: number, i0: number, i1: number): void;
-  /** neuronBackward over groups k0 ≤ k < k1 of `per` blocks of four neurons, group k's sums at gps + 32·k. */
+  /**
+   * The backward over groups k0 ≤ k < k1 of `per` blocks of four neurons, group k's parameter-gradient sums
+   * (f64 ×4) at gps + 32·k.
+   */
   neuronBackwardGroups(gs: number, h: number, s: number, x: number, v0: number, gx: number, T: number, m: number, stat: number,
     a: number, b: number, th: number, vr: number, reset: number, k: number, detach: number, sid: number, alpha: number,
     sigma: number, decay: number, gps: number, per: number, k0: number, k1: number, scratch: number): void;
@@ -43,11 +43,11 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: Ne
     if (!cfg || m < 8 || WORK_PER_UPDATE * T * m < cfg.minParallelWork) return 1;
     return threads!.pool.usable(Math.min(cfg.threads, Math.ceil(m / 4)));
   };
-  /** Runs `name` over neurons [0, m) in `parts` ranges of whole groups of four; args(part, i0, i1). */
-  const split = (name: 'neuronForward' | 'neuronBackward', parts: number, m: number, args: (p: number, i0: number, i1: number) => number[]): void => {
+  /** Runs the forward over neurons [0, m) in `parts` ranges of whole groups of four; args(part, i0, i1). */
+  const splitForward = (parts: number, m: number, args: (p: number, i0: number, i1: number) => number[]): void => {
     const range = (g0: number, g1: number): [number, number] => [4 * g0, Math.min(m, 4 * g1)];
-    if (parts === 1) { (exp[name] as (...a: number[]) => void)(...args(0, 0, m)); return; }
-    threads!.pool.run(name, parts, 0, Math.ceil(m / 4), (p, g0, g1) => args(p, ...range(g0, g1)));
+    if (parts === 1) { (exp.neuronForward as (...a: number[]) => void)(...args(0, 0, m)); return; }
+    threads!.pool.run('neuronForward', parts, 0, Math.ceil(m / 4), (p, g0, g1) => args(p, ...range(g0, g1)));
   };
   return {
     neuronForward(x, v, s, h, T, m, staticInput, p) {
@@ -57,7 +57,7 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: Ne
         const keepH = h.length > 0;
         const ps = out(s, T * m), ph = keepH ? out(h, T * m) : 0;
         const parts = partsFor(T, m), cnt = arena.alloc(4 * parts);
-        split('neuronForward', parts, m, (q, i0, i1) => [px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
+        splitForward(parts, m, (q, i0, i1) => [px, pv, ps, ph, T, m, staticInput ? 1 : 0, p.a, p.b, p.c, p.vth, p.vReset, p.reset,
           Math.fround(p.vth * p.resetScale), p.strict ? 1 : 0, keepH ? 1 : 0, i0, i1, cnt + 4 * q]);
         for (const c of arena.i32(cnt, parts)) count += c;
         copyOut(v, pv, m); copyOut(s, ps, T * m);

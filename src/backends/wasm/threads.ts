@@ -6,7 +6,7 @@
  * alive; in a browser they are Web Workers started ahead of use by prepare() (a cross-origin-isolated page).
  */
 import type { Arena } from './arena.js';
-import type { WasmModule } from './loader.js';
+import { builtin, type WasmModule } from './loader.js';
 
 /** How long a thread spins on a control word before parking in Atomics.wait, in milliseconds. */
 export const SPIN_MS = 0.2;
@@ -22,10 +22,9 @@ export function spinWhile(i32: Int32Array, index: number, value: number): boolea
 
 /** Exports a worker may run. The index in this list is what the control block carries. */
 export const PARALLEL_EXPORTS = [
-  'gemmRowPanels', 'gemmColPanels', 'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'spikeLinear',
-  'spikeLinearBackwardWeight', 'spikeConv2dForward', 'spikeConv2dBackwardWeight', 'maxPool2dForward',
-  'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'neuronForward', 'neuronBackward',
-  'spikeConvWeightGroups', 'conv2dWeightGroups', 'neuronBackwardGroups',
+  'gemmRowPanels', 'gemmColPanels', 'conv2dForward', 'conv2dBackwardInput', 'conv2dWeightGroups', 'spikeLinear',
+  'spikeLinearBackwardWeight', 'spikeConv2dForward', 'spikeConvWeightGroups', 'maxPool2dForward',
+  'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'neuronForward', 'neuronBackwardGroups',
 ] as const;
 
 /** Name of an export that threads can split. */
@@ -202,8 +201,7 @@ export class ThreadPool {
 
 /** Node's worker_threads without an asynchronous import; undefined in a browser. */
 function workerThreads(): typeof import('node:worker_threads') | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  return proc?.getBuiltinModule?.('node:worker_threads') as typeof import('node:worker_threads') | undefined;
+  return builtin<typeof import('node:worker_threads')>('node:worker_threads');
 }
 
 /** True when this thread may call Atomics.wait (Node, any worker); false on a browser's main thread. */
