@@ -47,26 +47,45 @@ export function zero(dst: usize, n: i32): void {
   memory.fill(dst, 0, f4(n));
 }
 
+/** The 4×4 block at s (rows lsb bytes apart) transposed to d (rows ldb bytes apart), in registers. */
+@inline function block4(s: usize, lsb: usize, d: usize, ldb: usize): void {
+  const r0 = v128.load(s), r1 = v128.load(s + lsb), r2 = v128.load(s + 2 * lsb), r3 = v128.load(s + 3 * lsb);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d + ldb, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * ldb, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * ldb, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 /** dst[j·ld + i] = src[i·ls + j] for i < rows, j < cols (floats): 4x4 blocks in registers, scalar edges. */
 export function transposeStrided(src: usize, ls: i32, dst: usize, ld: i32, rows: i32, cols: i32): void {
   const r4 = rows & ~3, c4 = cols & ~3, lsb = <usize>ls << 2, ldb = <usize>ld << 2;
   for (let i = 0; i < r4; i += 4) {
-    for (let j = 0; j < c4; j += 4) {
-      const s = src + f4(i * ls + j), d = dst + f4(j * ld + i);
-      const r0 = v128.load(s), r1 = v128.load(s + lsb), r2 = v128.load(s + 2 * lsb), r3 = v128.load(s + 3 * lsb);
-      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(d + ldb, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-      v128.store(d + 2 * ldb, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-      v128.store(d + 3 * ldb, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-    }
+    for (let j = 0; j < c4; j += 4) block4(src + f4(i * ls + j), lsb, dst + f4(j * ld + i), ldb);
     for (let j = c4; j < cols; j++) {
       for (let k = i; k < i + 4; k++) store<f32>(dst + f4(j * ld + k), load<f32>(src + f4(k * ls + j)));
     }
   }
   for (let i = r4; i < rows; i++) {
     for (let j = 0; j < cols; j++) store<f32>(dst + f4(j * ld + i), load<f32>(src + f4(i * ls + j)));
+  }
+}
+
+/**
+ * As transposeStrided, four columns at a time down all rows: the destination rows are written one block of four
+ * after another, each front to back (for destination rows far apart, as channel planes are).
+ */
+export function transposeCols(src: usize, ls: i32, dst: usize, ld: i32, rows: i32, cols: i32): void {
+  const r4 = rows & ~3, c4 = cols & ~3, lsb = <usize>ls << 2, ldb = <usize>ld << 2;
+  for (let j = 0; j < c4; j += 4) {
+    for (let i = 0; i < r4; i += 4) block4(src + f4(i * ls + j), lsb, dst + f4(j * ld + i), ldb);
+    for (let k = j; k < j + 4; k++) {
+      for (let i = r4; i < rows; i++) store<f32>(dst + f4(k * ld + i), load<f32>(src + f4(i * ls + k)));
+    }
+  }
+  for (let j = c4; j < cols; j++) {
+    for (let i = 0; i < rows; i++) store<f32>(dst + f4(j * ld + i), load<f32>(src + f4(i * ls + j)));
   }
 }
 

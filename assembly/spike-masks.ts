@@ -3,7 +3,7 @@
 import { Conv, f4 } from './geom';
 
 /** Bit i of the stream at `bits` is set when plane[i] ≠ 0, i < n; 16 floats per bitmask. */
-function planeBits(plane: usize, n: i32, bits: usize): void {
+export function planeBits(plane: usize, n: i32, bits: usize): void {
   const z = f32x4.splat(0);
   let i = 0;
   for (; i + 16 <= n; i += 16) {

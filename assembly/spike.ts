@@ -6,6 +6,7 @@ import {
   weightDyBytes,
 } from './spike-masks';
 import { buildLut, lutApplies, lutBytes, lutItem, lutOffsetBytes } from './spike-lut';
+import { listGathers, listItem, listPackWeights, listScratchBytes, listWeightBytes } from './spike-lists';
 
 /** Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count. */
 function activeList(s: usize, k: i32, list: usize): i32 {
@@ -221,7 +222,8 @@ export function spikeConvGathers(geom: usize): bool {
 /** Scratch bytes per thread for spikeConv2dForward: NHWC accumulator, row masks, row lists and words. */
 export function spikeConvScratchBytes(geom: usize): i32 {
   const g = changetype<Conv>(geom);
-  return 4 * g.cout * g.oh * g.ow + 8 * g.cin * (g.h + 2 * g.pH) + 2 * <i32>rowSpan(g) + g.h * g.w / 8 + 512 + (tableForward(g, geom) ? lutOffsetBytes(g) + 64 : 0);
+  const rowMasks = 4 * g.cout * g.oh * g.ow + 8 * g.cin * (g.h + 2 * g.pH) + 2 * <i32>rowSpan(g) + g.h * g.w / 8 + 512 + (tableForward(g, geom) ? lutOffsetBytes(g) + 64 : 0);
+  return listForward(g, geom) ? max(rowMasks, listScratchBytes(g)) : rowMasks;
 }
 
 /** Bytes of each of the row and word areas of spikeConv2dForward's scratch (both gathers fit). */
@@ -251,30 +253,45 @@ function tableForward(g: Conv, geom: usize): bool {
   return (<usize>(g.cout * (g.cin / g.groups) * g.kh * g.kw * 4) + 63) & ~<usize>63;
 }
 
-/** True when sparse items gather with narrowed tap words (spike-masks gatherNarrow). */
+/**
+ * True when sparse items gather with narrowed tap words (spike-masks gatherNarrow): small images, except 3-wide
+ * kernels over 32 channels or more, where the channel lists measured 1.03–1.5× faster (for 5×5 kernels, whose
+ * words cover pixel pairs, they were 0.7–1.0×).
+ */
 function narrowForward(g: Conv, geom: usize): bool {
-  return spikeConvGathers(geom) && narrowGathers(g);
+  return spikeConvGathers(geom) && narrowGathers(g) && !(listGathers(g) && g.cin >= 32 && g.kw <= 3);
 }
 
-/** Byte offset of the gatherNarrow weights, after the table (or the packed weights). */
+/** True when sparse items gather through channel lists (spike-lists.ts): listGathers shapes that are not narrowForward. */
+function listForward(g: Conv, geom: usize): bool {
+  return listGathers(g) && !narrowForward(g, geom);
+}
+
+/** Byte offset of the gatherNarrow or list weights, after the table (or the packed weights). */
 @inline function narrowOffset(g: Conv, geom: usize): usize {
   const table: i32 = tableForward(g, geom) ? lutBytes(g) : 0;
   return tableOffset(g) + ((<usize>table + 63) & ~<usize>63);
 }
 
-/** Bytes spikeConvForwardPack writes: the packed weights, the table when tableForward, the narrow layout when narrowForward. */
+/**
+ * Bytes spikeConvForwardPack writes: the packed weights, the table when tableForward, then the narrow layout
+ * (narrowForward) or the list layout (listForward).
+ */
 export function spikeConvForwardBytes(geom: usize): i32 {
   const g = changetype<Conv>(geom);
-  return <i32>narrowOffset(g, geom) + (narrowForward(g, geom) ? narrowWeightBytes(g) : 0);
+  const tail = narrowForward(g, geom) ? narrowWeightBytes(g) : listForward(g, geom) ? listWeightBytes(g) : 0;
+  return <i32>narrowOffset(g, geom) + tail;
 }
 
-/** Packs w for spikeConv2dForward: gather (or scatter) layout, plus the table and the narrow layout where they apply. */
+/** Packs w for spikeConv2dForward: gather (or scatter) layout, plus the table and the narrow or list layout where they apply. */
 export function spikeConvForwardPack(w: usize, wr: usize, geom: usize): void {
-  const g = changetype<Conv>(geom), gather = spikeConvGathers(geom), table = tableForward(g, geom), narrow = narrowForward(g, geom);
-  // the [c][ky][kx][coutG] layout serves the scatter, the wide gather and the table's build
-  if (!narrow || table) spikeConvPackWeights(w, wr, geom, !gather);
+  const g = changetype<Conv>(geom), gather = spikeConvGathers(geom), table = tableForward(g, geom);
+  const narrow = narrowForward(g, geom), lists = listForward(g, geom);
+  // the [c][ky][kx][coutG] layout serves the scatter, the row-mask gather and the table's build
+  if ((!narrow && !lists) || table) spikeConvPackWeights(w, wr, geom, !gather);
   if (table) buildLut(wr, wr + tableOffset(g), g);
   if (narrow) narrowPackWeights(w, wr + narrowOffset(g, geom), g);
+  if (lists) listPackWeights(w, wr + narrowOffset(g, geom), g);
 }
 
 /** Set bits of the item's row masks. */
@@ -295,9 +312,11 @@ export function spikeConv2dForward(s: usize, wr: usize, y: usize, geom: usize, b
   const rows = masks + (<usize>(g.cin * (g.h + 2 * g.pH)) << 3), words = rows + span;
   const bits = words + span + 64, offs = (bits + <usize>(g.h * g.w / 8) + 64 + 63) & ~<usize>63;
   const gather = spikeConvGathers(geom), table = tableForward(g, geom), tab = wr + tableOffset(g);
-  const narrow = narrowForward(g, geom), wn = wr + narrowOffset(g, geom);
+  const narrow = narrowForward(g, geom), wn = wr + narrowOffset(g, geom), lists = listForward(g, geom);
   const minActive = <i32>(TABLE_MIN / <f32>g.kw * <f32>(g.cin * g.h * g.w));
   for (let b = b0; b < b1; b++) {
+    // an item dense enough for the table declines the lists (having counted its active inputs)
+    if (lists && listItem(s, wn, g, b, y + f4(b * g.cout * ohw), scratch, table ? minActive : i32.MAX_VALUE)) continue;
     if (gather) {
       buildMasks(s, g, b, masks, bits);
       if (table && maskCount(masks, g.cin * (g.h + 2 * g.pH)) >= minActive) lutItem(masks, tab, g, acc, offs);

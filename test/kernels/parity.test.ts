@@ -58,6 +58,13 @@ const CONVS: ConvOpts[] = [
   { n: 2, cin: 2, h: 18, w: 10, cout: 16, kh: 3, kw: 3 },
   { n: 2, cin: 3, h: 9, w: 9, cout: 16, kh: 2, kw: 2 },
   { n: 2, cin: 4, h: 10, w: 10, cout: 32, kh: 3, kw: 3, groups: 2 },
+  // the spike forward's channel lists (padded rows wider than 16): masks of two and three words, positions
+  // with more than 8 active channels and windows of more than 12 (at density 0.2), a stride of 2, rows wider
+  // than one 56-bit read
+  { n: 2, cin: 70, h: 3, w: 17, cout: 18, kh: 3, kw: 3, pad: 1 },
+  { n: 2, cin: 130, h: 2, w: 17, cout: 21, kh: 1, kw: 1 },
+  { n: 2, cin: 66, h: 5, w: 18, cout: 16, kh: 3, kw: 3, stride: 2, pad: 1 },
+  { n: 1, cin: 16, h: 2, w: 121, cout: 5, kh: 2, kw: 3, pad: 1 },
 ];
 const label = (o: ConvOpts): string =>
   `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0} g${o.groups ?? 1}`;

@@ -19,6 +19,7 @@ const SHAPES: ConvOpts[] = [
   { n: 16, cin: 2, h: 13, w: 50, cout: 4, kh: 6, kw: 6, pad: 2 },
   { n: 17, cin: 2, h: 5, w: 5, cout: 36, kh: 1, kw: 1 },
   { n: 4, cin: 3, h: 12, w: 12, cout: 16, kh: 5, kw: 5 },
+  { n: 16, cin: 70, h: 6, w: 20, cout: 20, kh: 3, kw: 3, pad: 1 },
 ];
 
 test('spike conv forward: items of every density, either path, equal the reference', () => {
