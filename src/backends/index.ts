@@ -143,8 +143,8 @@ export function spikeDensity(a: Float32Array): number {
  * - conv [32,64,32,32]→64 3×3 pad 1: forward 1.8–2.0 / 1.6–1.9, weight gradient 1.4–1.7 / 0.95–1.4.
  * Hence linear 0.45 (the pair still wins at 0.5, barely) and conv 0.5 (not measured above).
  * conv3x3: the shapes whose dense forward is Winograd (winogradShape). On the 64-channel layer the spike
- * forward over Winograd measured 1.50 / 0.97 / 0.87 at 0.2 / 0.3 / 0.4, the weight gradient 1.4–1.7 at 0.3;
- * together they break even near 0.4.
+ * forward (channel lists) over Winograd measured 1.8–1.9 / 0.9–1.1 / 0.77–0.85 at 0.2 / 0.3 / 0.5 (three
+ * runs, 1 and 2 threads), the weight gradient 1.4–1.7 at 0.3; together they break even near 0.4.
  */
 export const SPIKE_CROSSOVER = { linear: 0.45, conv: 0.5, conv3x3: 0.4 } as const;
 
