@@ -19,9 +19,9 @@ export function winogradApplies(g: Conv): bool {
 @inline function uBytes(g: Conv): i32 { return packedBytes(g.cout, g.cin, MR); }
 @inline function vBytes(g: Conv): i32 { return packedBytes(tilesOf(g), g.cin, NR); }
 
-/** Bytes of the transformed weights: 16 packed A operands, then room to build them. */
-export function winogradWeightBytes(g: Conv): i32 {
-  return 16 * uBytes(g) + 16 * g.cout * g.cin * 4;
+/** Bytes of the transformed weights of cout × cin kernels: 16 packed A operands, then room to build them. */
+export function winogradWeightBytes(cout: i32, cin: i32): i32 {
+  return 16 * packedBytes(cout, cin, MR) + 16 * cout * cin * 4;
 }
 
 /** Rows and row length of the zero-bordered item copy: every tile's 4×4 window, and 12-float reads, inside. */

@@ -40,6 +40,43 @@ function paddedImplicit(g: Conv): bool {
 const GEOM_BYTES: usize = 64;
 
 /**
+ * True when the dense input gradient is the Winograd forward on dy: for stride 1 it is a convolution of dy
+ * with the kernels flipped and transposed, padded kh − 1 − padH (padding at most 2), so a Winograd-shaped
+ * layer's backward has a Winograd shape too.
+ */
+function winogradInput(g: Conv): bool {
+  return g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sH == 1 && g.sW == 1 && g.pH <= 2 && g.pW <= 2
+    && g.cin >= 32 && g.cout >= 32 && g.h > 0 && g.w > 0 && g.oh > 0 && g.ow > 0;
+}
+
+/** Writes to gt the forward geometry of g's input gradient (winogradInput shapes): dy → dx with flipped kernels. */
+function inputAsForward(g: Conv, gt: Conv): Conv {
+  gt.n = g.n; gt.cin = g.cout; gt.h = g.oh; gt.w = g.ow; gt.cout = g.cin; gt.kh = g.kh; gt.kw = g.kw;
+  gt.sH = 1; gt.sW = 1; gt.pH = g.kh - 1 - g.pH; gt.pW = g.kw - 1 - g.pW; gt.groups = 1; gt.oh = g.h; gt.ow = g.w;
+  return gt;
+}
+
+/** A geometry record for scratch-size queries, which only the calling thread makes (convScratchBytes). */
+const sizeGeom = changetype<Conv>(memory.data(<i32>GEOM_BYTES));
+
+/** Bytes of the Winograd input-gradient weights: geometry record, Winograd operands, the flipped kernels. */
+function winogradInputBytes(g: Conv): i32 {
+  return <i32>GEOM_BYTES + align64(winogradWeightBytes(g.cin, g.cout)) + g.cin * g.cout * 36;
+}
+
+/** Packs the input gradient's Winograd weights at pa: the record, then U of w'[ci][co][ky][kx] = w[co][ci][2 − ky][2 − kx]. */
+function winogradInputPack(w: usize, pa: usize, g: Conv): void {
+  const gt = inputAsForward(g, changetype<Conv>(pa)), wt = pa + GEOM_BYTES + <usize>align64(winogradWeightBytes(g.cin, g.cout));
+  for (let co = 0; co < g.cout; co++) {
+    for (let ci = 0; ci < g.cin; ci++) {
+      const src = w + f4((co * g.cin + ci) * 9), dst = wt + f4((ci * g.cout + co) * 9);
+      for (let k = 0; k < 9; k++) store<f32>(dst + f4(k), load<f32>(src + f4(8 - k)));
+    }
+  }
+  winogradPackWeights(wt, pa + GEOM_BYTES, gt);
+}
+
+/**
  * y[b] for b0 ≤ b < b1 of a paddedImplicit shape: each item copied into a zero-bordered buffer, then the
  * implicit body on that buffer as a one-item convolution without padding.
  */
@@ -65,6 +102,7 @@ function paddedImplicitForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32, 
 export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): void {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
   if (trans) sparseInputPackWeights(w, pa + <usize>denseInputWeightBytes(g), g);
+  if (trans && winogradInput(g)) { winogradInputPack(w, pa, g); return; }
   if (trans && implicitInput(g)) { implicitInputPackWeights(w, pa, g); return; }
   if (!trans && winogradApplies(g)) { winogradPackWeights(w, pa, g); return; }
   if (!trans && (implicitForward(g) || paddedImplicit(g))) { implicitPackWeights(w, pa, g); return; }
@@ -77,6 +115,7 @@ export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): 
 
 /** Bytes of the dense body's backward-input weights (64-byte aligned: the sparse layout follows). */
 function denseInputWeightBytes(g: Conv): i32 {
+  if (winogradInput(g)) return align64(winogradInputBytes(g));
   return align64(implicitInput(g) ? implicitInputWeightBytes(g) : g.groups * packedBytes(kSize(g), g.cout / g.groups, MR));
 }
 
@@ -84,7 +123,7 @@ function denseInputWeightBytes(g: Conv): i32 {
 export function convWeightBytes(geom: usize, trans: bool): i32 {
   const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
   if (trans) return denseInputWeightBytes(g) + sparseInputWeightBytes(g);
-  if (winogradApplies(g)) return winogradWeightBytes(g);
+  if (winogradApplies(g)) return winogradWeightBytes(g.cout, g.cin);
   if (implicitForward(g) || paddedImplicit(g)) return implicitWeightBytes(g);
   return g.groups * packedBytes(coutG, K, MR);
 }
@@ -101,7 +140,7 @@ export function convScratchBytes(geom: usize, kind: i32): i32 {
   if (kind == 0 && winogradApplies(g)) return winogradScratchBytes(g);
   if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
   if (kind == 0 && paddedImplicit(g)) return <i32>GEOM_BYTES + align64(paddedBytes(g)) + implicitScratchBytes(g);
-  if (kind == 1) return denseInputScratchBytes(g) + sparseInputScratchBytes(g);
+  if (kind == 1) return align64(sparseInputScratchBytes(g)) + denseInputScratchBytes(g);
   if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
   if (implicitForward(g)) return implicitWeightScratchBytes(g);
   const kk = weightChunk(g) * ohw;
@@ -249,8 +288,9 @@ function col2im(dcol: usize, dxg: usize, g: Conv, cinG: i32): void {
   }
 }
 
-/** Scratch bytes of the dense backward-input body (64-byte aligned: the sparse path's scratch follows). */
+/** Scratch bytes of the dense backward-input body (after the sparse path's scratch; asked by the calling thread only). */
 function denseInputScratchBytes(g: Conv): i32 {
+  if (winogradInput(g)) return align64(winogradScratchBytes(inputAsForward(g, sizeGeom)));
   if (implicitInput(g)) return align64(implicitInputScratchBytes(g));
   return align64(<i32>TILE_BYTES + packedBytes(g.oh * g.ow, g.cout / g.groups, NR) + kSize(g) * g.oh * g.ow * 4);
 }
@@ -261,12 +301,12 @@ function denseInputScratchBytes(g: Conv): i32 {
  */
 export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), ws = pa + <usize>denseInputWeightBytes(g);
-  const acc = scratch + <usize>denseInputScratchBytes(g);
+  const acc = scratch, dense = scratch + <usize>align64(sparseInputScratchBytes(g));
   let b = b0;
   while (b < b1) {
     let e = b;
     while (e < b1 && !sparseWins(dy, ws, g, e)) e++;
-    if (e > b) denseBackwardInput(dy, pa, dx, g, b, e, scratch);
+    if (e > b) denseBackwardInput(dy, pa, dx, g, b, e, dense);
     if (e < b1) sparseInputItem(dy, ws, dx, g, e++, acc);
     b = e;
   }
@@ -278,9 +318,10 @@ export function convInputSparse(dy: usize, pa: usize, geom: usize, b: i32): bool
   return sparseWins(dy, pa + <usize>denseInputWeightBytes(g), g, b);
 }
 
-/** The dense body: dx[b] for b0 ≤ b < b1 (overwritten) by the implicit path or im2col GEMM and col2im. */
+/** The dense body: dx[b] for b0 ≤ b < b1 (overwritten) by Winograd, the implicit path or im2col GEMM and col2im. */
 function denseBackwardInput(dy: usize, pa: usize, dx: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  if (winogradInput(g)) { winogradForward(dy, pa + GEOM_BYTES, dx, changetype<Conv>(pa), b0, b1, scratch); return; }
   if (implicitInput(g)) { implicitConvBackwardInput(dy, pa, dx, g, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, dcol = pb + <usize>packedBytes(ohw, coutG, NR);
   const stride = <usize>packedBytes(K, coutG, MR), ip = (K + MR - 1) / MR, jp = (ohw + NR - 1) / NR;

@@ -3,18 +3,18 @@
  */
 import { outSize, type ConvGeom, type PoolGeom } from '../../src/kernels/contract.js';
 
-/** Options of a convolution case; stride, pad and groups default to 1, 0, 1. */
+/** Options of a convolution case; stride, pad and groups default to 1, 0, 1; padW (default pad) pads the width. */
 export interface ConvOpts {
   n: number; cin: number; h: number; w: number; cout: number; kh: number; kw: number;
-  stride?: number; pad?: number; groups?: number;
+  stride?: number; pad?: number; padW?: number; groups?: number;
 }
 
 /** The full geometry of a convolution case. */
 export function convGeom(o: ConvOpts): ConvGeom {
-  const s = o.stride ?? 1, p = o.pad ?? 0;
+  const s = o.stride ?? 1, p = o.pad ?? 0, pw = o.padW ?? p;
   return {
-    n: o.n, cin: o.cin, h: o.h, w: o.w, cout: o.cout, kh: o.kh, kw: o.kw, strideH: s, strideW: s, padH: p, padW: p,
-    groups: o.groups ?? 1, oh: outSize(o.h, o.kh, s, p), ow: outSize(o.w, o.kw, s, p),
+    n: o.n, cin: o.cin, h: o.h, w: o.w, cout: o.cout, kh: o.kh, kw: o.kw, strideH: s, strideW: s, padH: p, padW: pw,
+    groups: o.groups ?? 1, oh: outSize(o.h, o.kh, s, p), ow: outSize(o.w, o.kw, s, pw),
   };
 }
 

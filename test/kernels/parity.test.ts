@@ -50,6 +50,9 @@ const CONVS: ConvOpts[] = [
   { n: 1, cin: 32, h: 7, w: 20, cout: 32, kh: 3, kw: 3, pad: 1 },
   { n: 2, cin: 32, h: 15, w: 16, cout: 34, kh: 3, kw: 3, pad: 1 },
   { n: 1, cin: 32, h: 3, w: 3, cout: 32, kh: 3, kw: 3, pad: 2 },
+  // their input gradients by Winograd too (padding 2 − pad): heights and widths padded differently
+  { n: 2, cin: 32, h: 6, w: 9, cout: 32, kh: 3, kw: 3, pad: 1, padW: 2 },
+  { n: 1, cin: 33, h: 7, w: 5, cout: 32, kh: 3, kw: 3, pad: 0, padW: 1 },
   // 40 channels or more: the implicit forward's 5-row panels, whole (45) and with a 1-row tail (41), padded or not
   { n: 2, cin: 3, h: 10, w: 10, cout: 41, kh: 3, kw: 3 },
   { n: 2, cin: 2, h: 8, w: 8, cout: 45, kh: 3, kw: 3, pad: 1, groups: 1 },
@@ -67,7 +70,7 @@ const CONVS: ConvOpts[] = [
   { n: 1, cin: 16, h: 2, w: 121, cout: 5, kh: 2, kw: 3, pad: 1 },
 ];
 const label = (o: ConvOpts): string =>
-  `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0} g${o.groups ?? 1}`;
+  `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0}${o.padW === undefined ? '' : `,${o.padW}`} g${o.groups ?? 1}`;
 const convCases = <K extends KernelName>(make: (o: ConvOpts, i: number) => Parameters<Kernels[K]>): Case<K>[] =>
   CONVS.map((o, i) => ({ label: label(o), args: () => make(o, i) }));
 const sz = (o: ConvOpts) => convSizes(convGeom(o));
