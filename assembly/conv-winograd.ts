@@ -2,7 +2,7 @@
 // kernel becomes U = G g Gᵀ and each 4×4 input tile d becomes V = Bᵀ d B (4×4 each); the 16 positions are 16
 // GEMMs M = U · V over the input channels, and Y = Aᵀ M A gives the tile's 2×2 outputs: 16 multiplies per
 // (tile, cin, cout) where the direct form needs 36. The transforms only add, subtract and halve.
-import { MR, NR, packA, packedBytes, gemmPacked } from './gemm';
+import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4 } from './geom';
 
 const TMP_BYTES: usize = 256;
@@ -90,12 +90,13 @@ function padItem(xb: usize, g: Conv, xp: usize): void {
 }
 
 /**
- * V = Bᵀ d B of every (cin, tile) of the padded item xp into the 16 packed B operands at v. Four tiles along
- * a row at a time: their windows start 2 floats apart, so three 4-float loads per input row, split into
- * even and odd lanes, give the four columns of all four windows.
+ * V = Bᵀ d B of every (cin, tile) of the padded item xp into the 16 packed B operands at v, or with `plain`
+ * into 16 matrices [cin, tiles]. Four tiles along a row at a time: their windows start 2 floats apart, so
+ * three 4-float loads per input row, split into even and odd lanes, give the four columns of all four windows.
  */
-function inputTransform(xp: usize, g: Conv, v: usize): void {
-  const tw = (g.ow + 1) >> 1, th = (g.oh + 1) >> 1, cin = g.cin, vb = <usize>vBytes(g), rows = padRows(g), cols = padCols(g);
+function inputTransform(xp: usize, g: Conv, v: usize, plain: bool): void {
+  const tw = (g.ow + 1) >> 1, th = (g.oh + 1) >> 1, cin = g.cin, rows = padRows(g), cols = padCols(g), T = tw * th;
+  const vb = plain ? <usize>(cin * T) << 2 : <usize>vBytes(g);
   const quads = (tw & 3) == 0 ? tw : 0;
   for (let ci = 0; ci < cin; ci++) {
     const xc = xp + f4(ci * rows * cols);
@@ -103,7 +104,7 @@ function inputTransform(xp: usize, g: Conv, v: usize): void {
       const r0 = xc + f4(2 * ty * cols), rs = f4(cols);
       let tx = 0;
       for (; tx < quads; tx += 4) {
-        const tile = ty * tw + tx, dst = v + f4(((tile >> 3) * cin + ci) * NR + (tile & 7));
+        const tile = ty * tw + tx, dst = v + f4(plain ? ci * T + tile : ((tile >> 3) * cin + ci) * NR + (tile & 7));
         // columns c = 0…3 of the four windows, for input rows 0…3
         let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         let c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
@@ -125,7 +126,7 @@ function inputTransform(xp: usize, g: Conv, v: usize): void {
         winoRow(dst, vb, 12, f32x4.sub(c10, c30), f32x4.sub(c11, c31), f32x4.sub(c12, c32), f32x4.sub(c13, c33));
       }
       for (; tx < tw; tx++) {
-        const tile = ty * tw + tx, dst = v + f4(((tile >> 3) * cin + ci) * NR + (tile & 7)), q = r0 + f4(2 * tx);
+        const tile = ty * tw + tx, dst = v + f4(plain ? ci * T + tile : ((tile >> 3) * cin + ci) * NR + (tile & 7)), q = r0 + f4(2 * tx);
         for (let r = 0; r < 4; r++) {
           const t0 = load<f32>(q + f4(r)), t1 = load<f32>(q + rs + f4(r)), t2 = load<f32>(q + 2 * rs + f4(r)), t3 = load<f32>(q + 3 * rs + f4(r));
           // column r of t = Bᵀ d, kept at positions r, 4 + r, 8 + r, 12 + r until the row pass
@@ -214,10 +215,132 @@ export function winogradForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32,
   zeroBorders(xp, g); // items fill the interior only
   for (let b = b0; b < b1; b++) {
     padItem(x + f4(b * g.cin * hw), g, xp);
-    inputTransform(xp, g, v);
+    inputTransform(xp, g, v, false);
     for (let p = 0; p < 16; p++) {
       gemmPacked(pa + <usize>(p * uBytes(g)), v + <usize>(p * vBytes(g)), m + f4(p * g.cout * T), g.cout, T, g.cin, T, 0, 0, ip, 0, jp, tmp);
     }
     outputTransform(m, g, y + f4(b * g.cout * ohw));
   }
+}
+
+/**
+ * Scratch bytes of one thread of winogradBackwardWeight: a GEMM tile, the padded item, V and dM of one item
+ * (16 × [cin or cout, tiles] each), one packed pair of GEMM operands, and the 16 sums dU [cout, cin].
+ */
+export function winogradWeightScratchBytes(g: Conv): i32 {
+  const T = tilesOf(g);
+  return <i32>TMP_BYTES + g.cin * padRows(g) * padCols(g) * 4 + 16 * (g.cin + g.cout) * T * 4
+    + packedBytes(g.cout, T, MR) + packedBytes(g.cin, T, NR) + 16 * g.cout * g.cin * 4;
+}
+
+/**
+ * dM = A dY Aᵀ of every (cout, tile) of item dyb [cout, oh, ow] into 16 matrices [cout, tiles] at dm: the
+ * gradient of M for Y = Aᵀ M A (outputs past oh or ow count as 0). Rows of A dY: (dY0, dY0 + dY1, dY0 − dY1,
+ * −dY1); each row (a, b) times Aᵀ: (a, a + b, a − b, −b).
+ */
+function outputGradTransform(dyb: usize, g: Conv, dm: usize): void {
+  const tw = (g.ow + 1) >> 1, th = (g.oh + 1) >> 1, T = tw * th, plane = <usize>(g.cout * T) << 2;
+  const quads = (tw & 3) == 0 && (g.ow & 1) == 0 ? tw : 0, z = f32x4.splat(0);
+  for (let co = 0; co < g.cout; co++) {
+    const dc = dyb + f4(co * g.oh * g.ow);
+    for (let ty = 0; ty < th; ty++) {
+      const oy = 2 * ty, last = oy + 1 >= g.oh;
+      let tx = 0;
+      for (; tx < quads; tx += 4) {
+        // outputs (r, 0) and (r, 1) of four tiles: the even and odd lanes of 8 neighbouring columns
+        const r0 = dc + f4(oy * g.ow + 2 * tx), p0 = v128.load(r0), q0 = v128.load(r0, 16);
+        const a0 = i32x4.shuffle(p0, q0, 0, 2, 4, 6), b0 = i32x4.shuffle(p0, q0, 1, 3, 5, 7);
+        let a1 = z, b1 = z;
+        if (!last) {
+          const p1 = v128.load(r0 + f4(g.ow)), q1 = v128.load(r0 + f4(g.ow), 16);
+          a1 = i32x4.shuffle(p1, q1, 0, 2, 4, 6); b1 = i32x4.shuffle(p1, q1, 1, 3, 5, 7);
+        }
+        const dst = dm + f4(co * T + ty * tw + tx);
+        gradRow(dst, plane, 0, a0, b0);
+        gradRow(dst, plane, 4, f32x4.add(a0, a1), f32x4.add(b0, b1));
+        gradRow(dst, plane, 8, f32x4.sub(a0, a1), f32x4.sub(b0, b1));
+        gradRow(dst, plane, 12, f32x4.neg(a1), f32x4.neg(b1));
+      }
+      for (; tx < tw; tx++) {
+        const ox = 2 * tx, o = dc + f4(oy * g.ow + ox), right = ox + 1 < g.ow;
+        const d00 = load<f32>(o), d01: f32 = right ? load<f32>(o, 4) : 0;
+        const d10: f32 = last ? 0 : load<f32>(o + f4(g.ow)), d11: f32 = last || !right ? 0 : load<f32>(o + f4(g.ow), 4);
+        const dst = dm + f4(co * T + ty * tw + tx);
+        gradRowScalar(dst, plane, 0, d00, d01);
+        gradRowScalar(dst, plane, 4, d00 + d10, d01 + d11);
+        gradRowScalar(dst, plane, 8, d00 - d10, d01 - d11);
+        gradRowScalar(dst, plane, 12, -d10, -d11);
+      }
+    }
+  }
+}
+
+/** Row (a, b) of A dY times Aᵀ for four tiles: (a, a + b, a − b, −b) to positions first … first + 3. */
+@inline function gradRow(dst: usize, plane: usize, first: i32, a: v128, b: v128): void {
+  v128.store(dst + plane * <usize>first, a);
+  v128.store(dst + plane * <usize>(first + 1), f32x4.add(a, b));
+  v128.store(dst + plane * <usize>(first + 2), f32x4.sub(a, b));
+  v128.store(dst + plane * <usize>(first + 3), f32x4.neg(b));
+}
+
+/** gradRow for one tile. */
+@inline function gradRowScalar(dst: usize, plane: usize, first: i32, a: f32, b: f32): void {
+  store<f32>(dst + plane * <usize>first, a);
+  store<f32>(dst + plane * <usize>(first + 1), a + b);
+  store<f32>(dst + plane * <usize>(first + 2), a - b);
+  store<f32>(dst + plane * <usize>(first + 3), -b);
+}
+
+/**
+ * dw = the weight gradient of items b0 ≤ b < b1 (overwritten): per item, V = Bᵀ d B
+ * of x's tiles and dM = A dY Aᵀ of dy's, then dU[p] += dM[p] · V[p]ᵀ over the tiles for the 16 positions p,
+ * and at the end dw = Gᵀ dU G for every (cout, cin): 16 multiplies per (tile, cin, cout) where the direct form
+ * needs 36.
+ */
+export function winogradBackwardWeight(x: usize, dy: usize, dw: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
+  const T = tilesOf(g), cin = g.cin, cout = g.cout, tmp = scratch, xp = scratch + TMP_BYTES;
+  const v = xp + f4(cin * padRows(g) * padCols(g)), dm = v + f4(16 * cin * T), pa = dm + f4(16 * cout * T);
+  const pb = pa + <usize>packedBytes(cout, T, MR), du = pb + <usize>packedBytes(cin, T, NR);
+  const ip = (cout + MR - 1) / MR, jp = (cin + NR - 1) / NR, hw = g.h * g.w, ohw = g.oh * g.ow, plane = <usize>(cout * cin) << 2;
+  if (b1 > b0) zeroBorders(xp, g);
+  for (let b = b0; b < b1; b++) {
+    padItem(x + f4(b * cin * hw), g, xp);
+    inputTransform(xp, g, v, true);
+    outputGradTransform(dy + f4(b * cout * ohw), g, dm);
+    for (let p = 0; p < 16; p++) {
+      // A = dM[p] [cout, T] by rows, B = V[p]ᵀ [T, cin]
+      packA(dm + f4(p * cout * T), T, 1, cout, T, pa, T, 0);
+      packB(v + f4(p * cin * T), 1, T, T, cin, pb, T, 0, 0, jp);
+      gemmPacked(pa, pb, du + plane * <usize>p, cout, cin, T, cin, b > b0 ? 1 : 0, 0, ip, 0, jp, tmp);
+    }
+  }
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const o = dw + f4((co * cin + ci) * 9), u = du + f4(co * cin + ci);
+      // rows of Gᵀ dU: (d0 + (d1 + d2)/2, (d1 − d2)/2, (d1 + d2)/2 + d3) over each column
+      let t00: f32 = 0, t01: f32 = 0, t02: f32 = 0, t03: f32 = 0, t10: f32 = 0, t11: f32 = 0, t12: f32 = 0, t13: f32 = 0;
+      let t20: f32 = 0, t21: f32 = 0, t22: f32 = 0, t23: f32 = 0;
+      for (let c = 0; c < 4; c++) {
+        let d0: f32 = 0, d1: f32 = 0, d2: f32 = 0, d3: f32 = 0;
+        if (b1 > b0) {
+          d0 = load<f32>(u + plane * <usize>c); d1 = load<f32>(u + plane * <usize>(4 + c));
+          d2 = load<f32>(u + plane * <usize>(8 + c)); d3 = load<f32>(u + plane * <usize>(12 + c));
+        }
+        const r0 = d0 + (d1 + d2) * 0.5, r1 = (d1 - d2) * 0.5, r2 = (d1 + d2) * 0.5 + d3;
+        if (c == 0) { t00 = r0; t10 = r1; t20 = r2; } else if (c == 1) { t01 = r0; t11 = r1; t21 = r2; }
+        else if (c == 2) { t02 = r0; t12 = r1; t22 = r2; } else { t03 = r0; t13 = r1; t23 = r2; }
+      }
+      // each row (e0 … e3) times G: (e0 + (e1 + e2)/2, (e1 − e2)/2, (e1 + e2)/2 + e3)
+      gradKernelRow(o, t00, t01, t02, t03);
+      gradKernelRow(o + 12, t10, t11, t12, t13);
+      gradKernelRow(o + 24, t20, t21, t22, t23);
+    }
+  }
+}
+
+/** One row of the 3×3 kernel gradient, at p, from a row (e0 … e3) of Gᵀ dU. */
+@inline function gradKernelRow(p: usize, e0: f32, e1: f32, e2: f32, e3: f32): void {
+  store<f32>(p, e0 + (e1 + e2) * 0.5);
+  store<f32>(p, (e1 - e2) * 0.5, 4);
+  store<f32>(p, (e1 + e2) * 0.5 + e3, 8);
 }

@@ -4,7 +4,10 @@
 // zeros comes from its non-zeros alone (conv-sparse-input); the other items run the dense body.
 import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4, validHi, validLo } from './geom';
-import { winogradApplies, winogradForward, winogradPackWeights, winogradScratchBytes, winogradWeightBytes } from './conv-winograd';
+import {
+  winogradApplies, winogradBackwardWeight, winogradForward, winogradPackWeights, winogradScratchBytes, winogradWeightBytes,
+  winogradWeightScratchBytes,
+} from './conv-winograd';
 import {
   implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes,
   implicitConvBackwardWeight, implicitWeightScratchBytes,
@@ -141,6 +144,7 @@ export function convScratchBytes(geom: usize, kind: i32): i32 {
   if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
   if (kind == 0 && paddedImplicit(g)) return <i32>GEOM_BYTES + align64(paddedBytes(g)) + implicitScratchBytes(g);
   if (kind == 1) return align64(sparseInputScratchBytes(g)) + denseInputScratchBytes(g);
+  if (winogradApplies(g)) return winogradWeightScratchBytes(g);
   if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
   if (implicitForward(g)) return implicitWeightScratchBytes(g);
   const kk = weightChunk(g) * ohw;
@@ -339,6 +343,7 @@ function denseBackwardInput(dy: usize, pa: usize, dx: usize, g: Conv, b0: i32, b
 /** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group; beta 0 overwrites dw, 1 accumulates. */
 export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize, beta: i32, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
+  if (winogradApplies(g) && beta == 0) { winogradBackwardWeight(x, dy, dw, g, b0, b1, scratch); return; }
   if (implicitForward(g)) { implicitConvBackwardWeight(x, dy, dw, g, beta, b0, b1, scratch); return; }
   const ohw = g.oh * g.ow, chunk = weightChunk(g);
   const pa = scratch + TILE_BYTES, pb = pa + <usize>packedBytes(coutG, chunk * ohw, MR);
