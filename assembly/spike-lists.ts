@@ -4,8 +4,9 @@
 // row holds the cout weights of one tap and input channel), up to 24 output channels at a time, in
 // registers. Decoding bits once per position, not once per pixel and channel block, and summing over a list
 // whose length is known keep branch mispredictions out of the sums; on [32,64,32,32] → 64 3×3 at 10 % it
-// was 1.7× faster than the row-mask gather (spike-masks gatherItem).
-import { Conv, f4, transposeCols } from './geom';
+// was 1.7× faster than the row-mask gather (spike-masks gatherItem). The weight gradient (listWeights) lists
+// each input channel's active inputs the same way and sums output-gradient rows over them, 2× faster there.
+import { Conv, f4, transposeCols, transposeStrided } from './geom';
 import { planeBits } from './spike-masks';
 
 /**
@@ -97,10 +98,10 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
 }
 
 /**
- * out[0 … width) = Σ over the listed byte offsets o in [list, end) of the weight row at w + o (width 24, 16, 8,
- * 4 or 1, a constant): the sums stay in registers.
+ * out[0 … width) = (or +=, with `add`) Σ over the listed byte offsets o in [list, end) of the row at w + o
+ * (width 24, 16, 8, 4 or 1, a constant): the sums stay in registers.
  */
-@inline function sumList(list: usize, end: usize, w: usize, out: usize, width: i32): void {
+@inline function sumList(list: usize, end: usize, w: usize, out: usize, width: i32, add: bool = false): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, s0: f32 = 0;
   for (let e = list; e < end; e += 4) {
     const p = w + <usize>load<i32>(e);
@@ -111,13 +112,29 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
     if (width == 24) { a4 = f32x4.add(a4, v128.load(p, 64)); a5 = f32x4.add(a5, v128.load(p, 80)); }
   }
   if (width == 1) {
-    store<f32>(out, s0);
+    store<f32>(out, add ? load<f32>(out) + s0 : s0);
     return;
+  }
+  if (add) {
+    a0 = f32x4.add(a0, v128.load(out));
+    if (width >= 8) a1 = f32x4.add(a1, v128.load(out, 16));
+    if (width >= 16) { a2 = f32x4.add(a2, v128.load(out, 32)); a3 = f32x4.add(a3, v128.load(out, 48)); }
+    if (width == 24) { a4 = f32x4.add(a4, v128.load(out, 64)); a5 = f32x4.add(a5, v128.load(out, 80)); }
   }
   v128.store(out, a0);
   if (width >= 8) v128.store(out, a1, 16);
   if (width >= 16) { v128.store(out, a2, 32); v128.store(out, a3, 48); }
   if (width == 24) { v128.store(out, a4, 64); v128.store(out, a5, 80); }
+}
+
+/** Every width-block of n channels: sumList(list, end, w + 4·co, out + 4·co, width, add) for co = 0, 24, … */
+@inline function sumBlocks(list: usize, end: usize, w: usize, out: usize, n: i32, add: bool): void {
+  let co = 0;
+  for (; co + 24 <= n; co += 24) sumList(list, end, w + f4(co), out + f4(co), 24, add);
+  if (co + 16 <= n) { sumList(list, end, w + f4(co), out + f4(co), 16, add); co += 16; }
+  if (co + 8 <= n) { sumList(list, end, w + f4(co), out + f4(co), 8, add); co += 8; }
+  if (co + 4 <= n) { sumList(list, end, w + f4(co), out + f4(co), 4, add); co += 4; }
+  for (; co < n; co++) sumList(list, end, w + f4(co), out + f4(co), 1, add);
 }
 
 /**
@@ -165,15 +182,88 @@ export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, scratch
           d += f4(cnt);
         }
       }
-      const out = acc + f4(ox * cout);
-      let co = 0;
-      for (; co + 24 <= cout; co += 24) sumList(list, d, wk + f4(co), out + f4(co), 24);
-      if (co + 16 <= cout) { sumList(list, d, wk + f4(co), out + f4(co), 16); co += 16; }
-      if (co + 8 <= cout) { sumList(list, d, wk + f4(co), out + f4(co), 8); co += 8; }
-      if (co + 4 <= cout) { sumList(list, d, wk + f4(co), out + f4(co), 4); co += 4; }
-      for (; co < cout; co++) sumList(list, d, wk + f4(co), out + f4(co), 1);
+      sumBlocks(list, d, wk, acc + f4(ox * cout), cout, false);
     }
     transposeCols(acc, cout, y + f4(oy * g.ow), ohw, g.ow, cout);
   }
   return true;
+}
+
+/**
+ * True when the spike weight gradient sums through lists (listWeights): listGathers shapes of stride 1 whose
+ * padded rows are wider than 16, or whose kernels are at most 3 wide over 32 channels or more. Against the
+ * row-mask gathers at 5–20 % density: 1.2–5× faster on 32×32 and 64×64 inputs and on 3×3 kernels over 64
+ * channels of 8×8; 0.6–1.2× on 12×12 inputs with 5×5 kernels, which keep the row masks (kernel rows in pairs).
+ */
+export function listWeightGathers(g: Conv): bool {
+  return listGathers(g) && g.sH == 1 && g.sW == 1 && (g.w + 2 * g.pW > 16 || (g.cin >= 32 && g.kw <= 3));
+}
+
+/** Output rows and columns of listWeights' zero-bordered dyᵀ: kh − 1 and kw − 1 zero pixels on each side. */
+@inline function borderRows(g: Conv): i32 { return g.oh + 2 * (g.kh - 1); }
+@inline function borderCols(g: Conv): i32 { return g.ow + 2 * (g.kw - 1); }
+@inline function borderBytes(g: Conv): i32 { return borderRows(g) * borderCols(g) * g.cout * 4; }
+
+/** Items whose bordered dyᵀ listWeights holds at once (about 1 MiB). */
+@inline function weightItems(g: Conv): i32 {
+  return max(1, min(g.n, (256 << 10) / borderBytes(g)));
+}
+
+/** Scratch bytes of listWeights: the bordered dyᵀ of weightItems items, one channel's list over them, plane bits. */
+export function listWeightScratchBytes(g: Conv): i32 {
+  return weightItems(g) * (borderBytes(g) + g.h * g.w * 4) + g.h * g.w / 8 + 4 * 64;
+}
+
+/**
+ * dwr += the weight gradient of items b0 ≤ b < b1 (dwr in the spikeConvPackWeights(…, true) layout: [ci][ky]
+ * [kw − 1 − kx][cout]), for listWeightGathers shapes. Per chunk of items, each item's dy becomes dyᵀ [pixels,
+ * cout] inside a zero border, so that input (iy, ix) reaches the output pixel of tap (ky, kx) at a fixed offset
+ * from its own: −(ky·cols + kx) pixels (outputs outside the image read the zero border). Per input channel
+ * the active inputs of the chunk are listed once; each tap then sums the dyᵀ rows at the list shifted by its
+ * offset, up to 24 channels at a time in registers.
+ */
+export function listWeights(s: usize, dy: usize, dwr: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
+  const cout = g.cout, rowBytes = cout * 4, cols = borderCols(g), item = <usize>borderBytes(g), hw = g.h * g.w, ohw = g.oh * g.ow;
+  const chunk = weightItems(g), dyT = scratch, list = dyT + item * <usize>chunk;
+  const bits = (list + f4(chunk * hw) + 63) & ~<usize>63;
+  memory.fill(dyT, 0, item * <usize>chunk); // the borders stay zero: only interiors are written
+  for (let c0 = b0; c0 < b1; c0 += chunk) {
+    const c1 = min(b1, c0 + chunk);
+    for (let b = c0; b < c1; b++) {
+      const dst = dyT + item * <usize>(b - c0) + f4(((g.kh - 1) * cols + g.kw - 1) * cout);
+      // four channel planes at a time, read front to back
+      for (let i = 0; i < cout; i += 4) {
+        for (let oy = 0; oy < g.oh; oy++) {
+          transposeStrided(dy + f4((b * cout + i) * ohw + oy * g.ow), ohw, dst + f4(oy * cols * cout + i), cout, min(4, cout - i), g.ow);
+        }
+      }
+    }
+    for (let ci = 0; ci < g.cin; ci++) {
+      // the chunk's active inputs of channel ci: byte offsets of their own pixel (tap (0, 0)'s output + border)
+      let e = list;
+      for (let b = c0; b < c1; b++) {
+        planeBits(s + f4((b * g.cin + ci) * hw), hw, bits);
+        const itemBase = <i32>(item * <usize>(b - c0));
+        for (let iy = 0; iy < g.h; iy++) {
+          const rowBase = itemBase + ((iy + g.pH + g.kh - 1) * cols + g.pW + g.kw - 1) * rowBytes;
+          for (let x0 = 0; x0 < g.w; x0 += 56) {
+            const off = iy * g.w + x0, len = min(56, g.w - x0);
+            let m = (load<u64>(bits + (<usize>off >> 3)) >> <u64>(off & 7)) & ((<u64>1 << <u64>len) - 1);
+            while (m != 0) {
+              store<i32>(e, rowBase + (x0 + <i32>ctz(m)) * rowBytes);
+              m &= m - 1;
+              e += 4;
+            }
+          }
+        }
+      }
+      if (e == list) continue;
+      for (let ky = 0; ky < g.kh; ky++) {
+        for (let kx = 0; kx < g.kw; kx++) {
+          const w = dyT - <usize>((ky * cols + kx) * rowBytes), out = dwr + f4(((ci * g.kh + ky) * g.kw + g.kw - 1 - kx) * cout);
+          sumBlocks(list, e, w, out, cout, true);
+        }
+      }
+    }
+  }
 }

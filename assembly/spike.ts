@@ -6,7 +6,9 @@ import {
   weightDyBytes,
 } from './spike-masks';
 import { buildLut, lutApplies, lutBytes, lutItem, lutOffsetBytes } from './spike-lut';
-import { listGathers, listItem, listPackWeights, listScratchBytes, listWeightBytes } from './spike-lists';
+import {
+  listGathers, listItem, listPackWeights, listScratchBytes, listWeightBytes, listWeightGathers, listWeights, listWeightScratchBytes,
+} from './spike-lists';
 
 /** Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count. */
 function activeList(s: usize, k: i32, list: usize): i32 {
@@ -348,6 +350,7 @@ function weightChunk(g: Conv): i32 {
 /** Scratch bytes per thread for spikeConv2dBackwardWeight. */
 export function spikeConvWeightScratchBytes(geom: usize): i32 {
   const g = changetype<Conv>(geom);
+  if (listWeightGathers(g)) return listWeightScratchBytes(g);
   return max(weightChunk(g) * (maskBytesOf(g) + weightDyBytes(g)), g.oh * g.ow * g.cout * 4) + g.h * g.w / 8 + 256;
 }
 
@@ -358,6 +361,7 @@ export function spikeConvWeightScratchBytes(geom: usize): i32 {
  */
 export function spikeConv2dBackwardWeight(s: usize, dy: usize, dwr: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), ohw = g.oh * g.ow, dyBytes = <usize>(ohw * g.cout) << 2;
+  if (listWeightGathers(g)) { listWeights(s, dy, dwr, g, b0, b1, scratch); return; }
   if (!weightGathers(g, geom)) {
     for (let b = b0; b < b1; b++) {
       transpose(dy + f4(b * g.cout * ohw), scratch, g.cout, ohw);

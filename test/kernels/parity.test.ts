@@ -72,6 +72,8 @@ const CONVS: ConvOpts[] = [
   { n: 2, cin: 130, h: 2, w: 17, cout: 21, kh: 1, kw: 1 },
   { n: 2, cin: 66, h: 5, w: 18, cout: 16, kh: 3, kw: 3, stride: 2, pad: 1 },
   { n: 1, cin: 16, h: 2, w: 121, cout: 5, kh: 2, kw: 3, pad: 1 },
+  // the spike weight gradient's lists one item at a time (a bordered dyᵀ of 138 KB), 2 items per fixed group
+  { n: 9, cin: 16, h: 20, w: 20, cout: 60, kh: 3, kw: 3, pad: 1 },
 ];
 const label = (o: ConvOpts): string =>
   `[${o.n},${o.cin},${o.h},${o.w}]→${o.cout} ${o.kh}x${o.kw} s${o.stride ?? 1} p${o.pad ?? 0}${o.padW === undefined ? '' : `,${o.padW}`} g${o.groups ?? 1}`;
