@@ -221,7 +221,7 @@ export function spikeConvGathers(geom: usize): bool {
   return g.w <= 56 && g.w + g.pW <= 64 && g.kw < 64;
 }
 
-/** Scratch bytes per thread for spikeConv2dForward: NHWC accumulator, row masks, row lists and words. */
+/** Scratch bytes per thread for spikeConv2dForward: NHWC accumulator, row masks, row lists and words (or the channel lists' areas). */
 export function spikeConvScratchBytes(geom: usize): i32 {
   const g = changetype<Conv>(geom);
   const rowMasks = 4 * g.cout * g.oh * g.ow + 8 * g.cin * (g.h + 2 * g.pH) + 2 * <i32>rowSpan(g) + g.h * g.w / 8 + 512 + (tableForward(g, geom) ? lutOffsetBytes(g) + 64 : 0);
@@ -305,8 +305,9 @@ function maskCount(masks: usize, n: i32): i32 {
 
 /**
  * y[b] for b0 ≤ b < b1, weights from spikeConvForwardPack. Items dense enough (TABLE_MIN) add table rows
- * (tableForward); sparser ones gather their active taps from row bitmasks with the sums in registers; shapes
- * the masks cannot hold scatter each active input's weights into memory.
+ * (tableForward); sparser ones sum the weight rows of their active inputs through channel lists (listForward)
+ * or gather their active taps from row bitmasks, with the sums in registers; shapes neither can hold scatter
+ * each active input's weights into memory.
  */
 export function spikeConv2dForward(s: usize, wr: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), ohw = g.oh * g.ow, span = rowSpan(g);
@@ -356,8 +357,9 @@ export function spikeConvWeightScratchBytes(geom: usize): i32 {
 
 /**
  * dwr += weight gradient of items b0 ≤ b < b1 in the spikeConvPackWeights(…, true) layout (the caller zeroes
- * dwr and unpacks it). Each item's dy is transposed to [oh·ow, cout]; then either every weight tap gathers
- * its terms through row masks (weightGathers) or every active input scatters into dwr.
+ * dwr and unpacks it). listWeightGathers shapes sum through lists (spike-lists listWeights); for the others
+ * each item's dy is transposed to [oh·ow, cout], then either every weight tap gathers its terms through row
+ * masks (weightGathers) or every active input scatters into dwr.
  */
 export function spikeConv2dBackwardWeight(s: usize, dy: usize, dwr: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
   const g = changetype<Conv>(geom), ohw = g.oh * g.ow, dyBytes = <usize>(ohw * g.cout) << 2;
