@@ -48,8 +48,7 @@ const GEOM_BYTES: usize = 64;
  * layer's backward has a Winograd shape too.
  */
 function winogradInput(g: Conv): bool {
-  return g.groups == 1 && g.kh == 3 && g.kw == 3 && g.sH == 1 && g.sW == 1 && g.pH <= 2 && g.pW <= 2
-    && g.cin >= 32 && g.cout >= 32 && g.h > 0 && g.w > 0 && g.oh > 0 && g.ow > 0;
+  return winogradApplies(g) && g.pH <= 2 && g.pW <= 2 && g.h > 0 && g.w > 0;
 }
 
 /** Writes to gt the forward geometry of g's input gradient (winogradInput shapes): dy → dx with flipped kernels. */

@@ -7,7 +7,7 @@
 // was 1.7× faster than the row-mask gather (spike-masks gatherItem). The weight gradient (listWeights) lists
 // each input channel's active inputs the same way and sums output-gradient rows over them, 2× faster there.
 import { Conv, f4, transposeCols, transposeStrided } from './geom';
-import { planeBits } from './spike-masks';
+import { planeBits, streamBits } from './spike-masks';
 
 /**
  * True when the forward gathers through channel lists: one group of 16 input channels or more. With fewer, the
@@ -68,10 +68,10 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
     const bit: u64 = <u64>1 << <u64>(c & 63), word = <usize>(c >> 6) << 3;
     for (let iy = 0; iy < g.h; iy++) {
       const row = cm + (<usize>(((iy + g.pH) * wp + g.pW) * nwc) << 3) + word;
-      // up to 56 columns per 64-bit read (a read starts at the byte holding the first bit)
+      // up to 56 columns per read
       for (let x0 = 0; x0 < g.w; x0 += 56) {
         const off = iy * g.w + x0, len = min(56, g.w - x0);
-        let m = (load<u64>(bits + (<usize>off >> 3)) >> <u64>(off & 7)) & ((<u64>1 << <u64>len) - 1);
+        let m = streamBits(bits, off, len);
         total += <i32>popcnt(m);
         while (m != 0) {
           const a = row + (<usize>((x0 + <i32>ctz(m)) * nwc) << 3);
@@ -248,7 +248,7 @@ export function listWeights(s: usize, dy: usize, dwr: usize, g: Conv, b0: i32, b
           const rowBase = itemBase + ((iy + g.pH + g.kh - 1) * cols + g.pW + g.kw - 1) * rowBytes;
           for (let x0 = 0; x0 < g.w; x0 += 56) {
             const off = iy * g.w + x0, len = min(56, g.w - x0);
-            let m = (load<u64>(bits + (<usize>off >> 3)) >> <u64>(off & 7)) & ((<u64>1 << <u64>len) - 1);
+            let m = streamBits(bits, off, len);
             while (m != 0) {
               store<i32>(e, rowBase + (x0 + <i32>ctz(m)) * rowBytes);
               m &= m - 1;

@@ -18,18 +18,23 @@ export function planeBits(plane: usize, n: i32, bits: usize): void {
   store<u32>(bits + (<usize>i >> 3), 0, 4);
 }
 
+/** Bits off … off + len − 1 of the stream at `bits` (len ≤ 57: one 64-bit read from the byte holding bit off). */
+@inline export function streamBits(bits: usize, off: i32, len: i32): u64 {
+  return (load<u64>(bits + (<usize>off >> 3)) >> <u64>(off & 7)) & ((<u64>1 << <u64>len) - 1);
+}
+
 /**
  * Bitmask rows of item b with the padding built in: bit ix + padW of masks[c·(h + 2·padH) + iy + padH]
  * is set when s[b, c, iy, ix] ≠ 0; padding rows are 0. `bits` holds one plane's bit stream.
  */
 export function buildMasks(s: usize, g: Conv, b: i32, masks: usize, bits: usize): void {
-  const hp = g.h + 2 * g.pH, w = g.w, rowMask: u64 = (<u64>1 << <u64>w) - 1, pw = <u64>g.pW;
+  const hp = g.h + 2 * g.pH, w = g.w, pw = <u64>g.pW;
   memory.fill(masks, 0, <usize>(g.cin * hp) << 3);
   for (let c = 0; c < g.cin; c++) {
     planeBits(s + f4((b * g.cin + c) * g.h * w), g.h * w, bits);
     const dst = masks + (<usize>(c * hp + g.pH) << 3);
     for (let iy = 0, off = 0; iy < g.h; iy++, off += w) {
-      const m = (load<u64>(bits + (<usize>off >> 3)) >> <u64>(off & 7)) & rowMask;
+      const m = streamBits(bits, off, w);
       store<u64>(dst + (<usize>iy << 3), m << pw);
     }
   }

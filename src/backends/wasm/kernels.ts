@@ -6,7 +6,7 @@
 import type { ConvGeom, Kernels, PoolGeom } from '../../kernels/contract.js';
 import type { Arena } from './arena.js';
 import type { WasmExports } from './loader.js';
-import type { ParallelExport, ThreadPool } from './threads.js';
+import { fixedGroups, type ParallelExport, type ThreadPool } from './threads.js';
 
 const TILE = 256;
 
@@ -72,7 +72,7 @@ class Ctx {
    * on the number of threads. Returns the offset of the sum (the first buffer).
    */
   groupSums(name: ParallelExport, work: number, n: number, floats: number, scratchBytes: number, inputs: number[], geom: number): number {
-    const per = Math.ceil(n / weightGroups(n, floats)), groups = Math.ceil(n / per), accs = this.arena.alloc(4 * floats * groups);
+    const { per, groups } = fixedGroups(n, weightGroups(n, floats)), accs = this.arena.alloc(4 * floats * groups);
     this.splitDynamic(name, work, groups, scratchBytes, [...inputs, accs, geom, per]);
     for (let k = 1; k < groups; k++) this.exp.addInto(accs, accs + 4 * floats * k, floats);
     return accs;

@@ -5,7 +5,7 @@
 import type { NeuronKernels } from '../../kernels/neuron.js';
 import type { Arena } from './arena.js';
 import type { ThreadSettings } from './kernels.js';
-import type { ThreadPool } from './threads.js';
+import { fixedGroups, type ThreadPool } from './threads.js';
 
 /** The neuron exports of build/edgespike.wasm (assembly/neuron.ts): neurons i0 ≤ i < i1 of m. */
 export interface NeuronExports {
@@ -71,7 +71,7 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: Ne
         // x and v0 only feed the gradients of a learnable leak.
         const px = p.decayGrads ? arena.put(x, staticInput ? m : T * m) : 0, pv = p.decayGrads ? arena.put(v0, m) : 0;
         const pgx = out(gx, staticInput ? m : T * m), blocks = Math.ceil(m / 4);
-        const per = Math.ceil(blocks / Math.min(BACKWARD_GROUPS, blocks)), groups = Math.ceil(blocks / per);
+        const { per, groups } = fixedGroups(blocks, Math.min(BACKWARD_GROUPS, blocks));
         const pgp = arena.alloc(32 * groups), sums = (): Float64Array => new Float64Array(arena.memory.buffer, pgp, 4 * groups);
         sums().fill(0);
         const args = (k0: number, k1: number): number[] => [pgs, ph, ps, px, pv, pgx, T, m, staticInput ? 1 : 0, p.a, p.b, p.vth, p.vReset,

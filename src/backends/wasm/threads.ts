@@ -42,6 +42,16 @@ export function chunkRange(lo: number, hi: number, c: number, n: number): [numbe
 }
 
 /**
+ * Fixed groups of a sum over `items` (at most `count` groups of `per` items each, the last one shorter): each
+ * group's sum goes to its own buffer, whichever thread takes it, and the buffers are added in group order,
+ * so the result has the same bits on any number of threads.
+ */
+export function fixedGroups(items: number, count: number): { per: number; groups: number } {
+  const per = Math.ceil(items / count);
+  return { per, groups: Math.ceil(items / per) };
+}
+
+/**
  * Calls f(from, to) for chunks of [lo, hi) claimed one at a time from the shared counter (i32 index ctr) until
  * all n are taken: a slower thread simply takes fewer chunks.
  */
