@@ -1,8 +1,7 @@
 /** `edgespike eval`: test accuracy and speed of a model file on a data set. */
 import { defineCommand } from 'citty';
 import { evaluate } from '../train/trainer.js';
-import { SpikingNet } from '../layers/net.js';
-import { loadNet, loadNetArrays, netArrays } from '../train/model-file.js';
+import { loadNet } from '../train/model-file.js';
 import { checkFlags, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 
@@ -23,11 +22,7 @@ export const evalCommand = defineCommand({
     checkFlags('eval', rawArgs, args);
     let { net, meta } = loadNet(String(a.model));
     const T = optNum('timesteps', a.timesteps, { int: true, min: 1, max: 1000 }) ?? net.config.T;
-    if (T !== net.config.T) {
-      const other = new SpikingNet(net.spec, { ...net.config, T });
-      loadNetArrays(other, netArrays(net), String(a.model));
-      net = other;
-    }
+    if (T !== net.config.T) net = net.withConfig({ T });
     const dataset = String(a.dataset ?? meta.dataset ?? 'mnist');
     const test = await loadDataset(dataset, 'test', { dataDir: a['data-dir'], T, limit: optNum('limit', a.limit, { int: true, min: 1 }) });
     const r = evaluate(net, test, num('batch-size', a['batch-size'], { int: true, min: 1 }));

@@ -8,7 +8,8 @@ import { EdgespikeError } from '../util/errors.js';
 import { zooNames } from '../models/zoo.js';
 import { resolveModel } from './_model.js';
 import type { ModelSpec } from '../notation/spec.js';
-import { archReport, formatArchTable, megabytes, mbTrunc2, ARCH_CONVENTIONS, type ArchConventionName, type ArchReport } from '../metrics/arch.js';
+import type { ModelGraph } from '../graph/graph.js';
+import { archReport, graphArchReport, formatArchTable, megabytes, mbTrunc2, ARCH_CONVENTIONS, type ArchConventionName, type ArchReport } from '../metrics/arch.js';
 import { runReport, latencyReport, ENERGY_PRESETS, type EnergyModel, type RunReport } from '../metrics/run.js';
 import { loadNet } from '../train/model-file.js';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
@@ -75,11 +76,11 @@ export const profileCommand = defineCommand({
     const energy: EnergyModel = { ...ENERGY_PRESETS[choice('energy', a.energy, Object.keys(ENERGY_PRESETS) as (keyof typeof ENERGY_PRESETS)[])] };
     const eMac = optNum('e-mac', a['e-mac'], { min: 0 }), eAc = optNum('e-ac', a['e-ac'], { min: 0 });
     if (eMac !== undefined || eAc !== undefined) Object.assign(energy, { name: 'custom', macPj: eMac ?? energy.macPj, acPj: eAc ?? energy.acPj });
-    let spec: ModelSpec, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
+    let graph: ModelGraph | null = null, spec: ModelSpec | null = null, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
     if (a.file) {
       if (a.arch) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
       const { net, meta } = loadNet(String(a.file));
-      spec = net.spec; input = [...net.config.input]; T = net.config.T;
+      graph = net.graph; input = [...net.config.input]; T = net.config.T;
       const test = await loadDataset(String(a.dataset ?? meta.dataset ?? 'mnist'), 'test', { dataDir: a['data-dir'], T, limit: num('limit', a.limit, { int: true, min: 1 }) });
       run = runJson(runReport(net, test, { energy }));
       const lat = latencyReport(net, test, 100);
@@ -96,10 +97,14 @@ export const profileCommand = defineCommand({
       }
       T = 1;
     }
-    if (a.input) input = parseShape('input', String(a.input));
+    if (a.input) {
+      input = parseShape('input', String(a.input));
+      if (graph) graph = { ...graph, input };
+    }
     T = optNum('timesteps', a.timesteps, { int: true, min: 1 }) ?? T;
     if (a.convention) conv = choice('convention', a.convention, Object.keys(ARCH_CONVENTIONS) as ArchConventionName[]);
-    const rep = archReport(spec, input, { weightBits: wb, membraneBits: Math.ceil(mb), T, convention: conv });
+    const archOpts = { weightBits: wb, membraneBits: Math.ceil(mb), T, convention: conv };
+    const rep = graph ? graphArchReport(graph, archOpts) : archReport(spec!, input, archOpts);
     const out = { input, timesteps: T, architecture: archJson(rep, wb, mb), ...(run ? { run } : {}), ...(latency ? { latency } : {}) };
     if (a.json) { printJson(out); return; }
     process.stdout.write(formatArchTable(rep) + '\n');

@@ -8,7 +8,7 @@ import { loadNet } from '../train/model-file.js';
 import type { EpochRecord } from '../train/trainer.js';
 import { runReport, latencyReport } from '../metrics/run.js';
 import { Monitor } from '../metrics/monitor.js';
-import { archReport, megabytes } from '../metrics/arch.js';
+import { graphArchReport, megabytes } from '../metrics/arch.js';
 import { renderReport } from '../report/report.js';
 import { checkFlags, num } from './_args.js';
 import { loadDataset } from './_data.js';
@@ -49,7 +49,7 @@ export async function writeRunReport(dir: string, out: string, o: { dataset?: st
   noGrad(() => net.forward(new Tensor(x, [1, ...test.shape]), { training: false, monitor: mon.hook }));
   const lat = latencyReport(net, test, 50);
   const memory = [32, 8, 4, 2, 1.58].map((bits) => {
-    const a = archReport(net.spec, net.config.input, { weightBits: bits, membraneBits: Math.ceil(bits) });
+    const a = graphArchReport(net.graph, { weightBits: bits, membraneBits: Math.ceil(bits) });
     return { bits, weightsMb: a.total.weightMb, membraneMb: megabytes(a.total.neurons, Math.ceil(bits)) };
   });
   const html = await renderReport({

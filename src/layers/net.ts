@@ -1,16 +1,21 @@
 /**
- * A spiking network built from a ModelSpec: layers with parameters, a neuron layer after every
- * spiking conv/dense (moved after a directly following max pool, as the reference networks do:
- * conv → pool → LIF), an input encoder, and a non-spiking readout over T steps.
+ * A network: a model graph (src/graph) with its tensors, an input encoder, and a readout over T steps.
+ * Built from the papers' notation (a ModelSpec), or from a graph and (optionally) stored tensors.
+ *
+ * Feed-forward graphs run node by node over all T steps at once: a neuron node runs its T steps in one
+ * fused kernel call, and the nodes before the first neuron run once on a static input. Graphs with
+ * recurrent edges run one step at a time, each neuron carrying its state as a tensor, so gradients flow
+ * through time and through the recurrent edges.
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, parameter } from '../tensor/tensor.js';
 import * as op from '../ops/index.js';
 import { Rng } from '../data/rng.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
-import type { LayerSpec, ModelSpec } from '../notation/spec.js';
-import { chainShapes } from '../notation/shapes.js';
-import type { NeuronParams } from '../neurons/neuron.js';
-import { BatchNorm, Conv, DeferredBias, Dense, Dropout, Flatten, GlobalAvgPool, Pool, Residual, Spiking, expandTime, type Layer, type RunContext } from './layers.js';
+import type { ModelSpec } from '../notation/spec.js';
+import { decayInit, NEURON_DEFAULTS, type NeuronParams } from '../neurons/neuron.js';
+import { graphFromSpec } from '../graph/build.js';
+import { ancestors, checkGraph, INPUT, isRecurrent, nodeTensors, type GraphInfo, type GraphNode, type ModelGraph, type NodeTensor } from '../graph/graph.js';
+import { expandTime, makeLayer, Spiking, type Layer, type RunContext } from './layers.js';
 import { encode, type EncoderSpec } from './encode.js';
 
 /**
@@ -23,10 +28,14 @@ export type ReadoutMode = 'mean' | 'leaky' | 'last' | 'count' | 'rate';
 /** All readout modes. */
 export const READOUTS: readonly ReadoutMode[] = ['leaky', 'mean', 'last', 'count', 'rate'];
 
-/** Everything besides the spec that defines a network. */
+/** Everything besides the graph that defines a network. */
 export interface NetConfig {
+  /** One input sample's shape (a graph's own `input` when built from a graph). */
   readonly input: readonly number[];
-  readonly neuron: NeuronParams;
+  /** The neuron of every spiking node built from a spec (graph nodes carry their own). */
+  readonly neuron?: NeuronParams;
+  /** Build a spec as an SNN (default) or as the ANN of the same topology (ReLU, max pooling, biases). */
+  readonly act?: 'snn' | 'ann';
   readonly T: number;
   readonly encoder: EncoderSpec;
   /** mean: average of the readout over T (SpikingJelly); leaky: average membrane of a leaky integrator (snnTorch Leaky without reset); last: final step. */
@@ -36,7 +45,7 @@ export interface NetConfig {
   readonly seed: number;
 }
 
-/** Called after every top-level layer with its input and output (and whether the input was static [N, …]). */
+/** Called after every node with its (summed) input and output, and whether the input was static [N, …]. */
 export type LayerHook = (layer: Layer, input: Tensor, output: Tensor, inputStatic: boolean) => void;
 
 /** Output of a forward pass. */
@@ -47,81 +56,122 @@ export interface NetOutput {
   readonly logits: Tensor;
 }
 
-/** A spiking network: call forward(x) with x [N, …input] (static) or [N, T, …frame] (temporal input). */
+/** An activation's form: static [N, …] (the same at every step) or over time [T, N, …]. */
+export type ActForm = 'static' | 'time';
+
+/** An activation handed to or returned by run(). */
+export interface Activation {
+  /** [N, …] when static, [T, N, …] over time. */
+  readonly x: Tensor;
+  readonly form: ActForm;
+}
+
+/** Options of forward and run. */
+export interface RunOptions {
+  readonly training: boolean;
+  readonly rng?: Rng;
+  readonly monitor?: RunContext['monitor'];
+  readonly onLayer?: LayerHook;
+  /**
+   * The form of x when it is an activation rather than data: x is fed to the graph's input as it is
+   * (no encoder). Without it, x is data: [N, …input] (encoded) or [N, T, …input] (a frame per step).
+   */
+  readonly form?: ActForm;
+}
+
+/** Options of run: where to start and stop. */
+export interface PartialRun extends RunOptions {
+  /** The node whose output x is (default: the model input). */
+  readonly from?: string;
+  /** The node whose output is returned (default: the graph's output). */
+  readonly to?: string;
+}
+
+/** Tensor values to build a network with, by full name; missing ones are initialised. */
+export type TensorValues = Readonly<Record<string, Float32Array>>;
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+/** A value during a run: the tensor and whether it is static [N, …] or folded [T·N, …]. */
+interface Val { readonly t: Tensor; readonly static: boolean }
+
+/** A spiking network over a model graph. */
 export class SpikingNet {
-  readonly layers: Layer[] = [];
+  readonly graph: ModelGraph;
+  readonly config: NetConfig;
+  /** The spec it was built from, when it was (edits and importers give graphs only). */
+  readonly spec: ModelSpec | undefined;
+  /** One runtime per node, in graph order; a layer's name is its node id. */
+  readonly layers: Layer[];
+  /** Size of the graph's output per sample. */
   readonly classes: number;
-  private neuronCount = 0;
+  /** Graph facts: shapes, consumers, nodes by id. */
+  readonly info: GraphInfo;
+  /** Tensor names of version-1 files for the same tensors (built from a spec only). */
+  readonly legacyNames: ReadonlyMap<string, string>;
+  private readonly byName = new Map<string, Layer>();
+  private readonly recurrent: boolean;
 
-  constructor(readonly spec: ModelSpec, readonly config: NetConfig) {
+  /**
+   * Builds the network of `source` (a spec, or a graph) with `config`. `values` gives tensors by full name
+   * (stored weights); tensors it lacks get PyTorch's default initialisation from config.seed. `spec` names
+   * the notation a graph source was built from, when it still is that spec's graph.
+   */
+  constructor(source: ModelSpec | ModelGraph, config: NetConfig, values: TensorValues = {}, spec?: ModelSpec) {
     if (!Number.isInteger(config.T) || config.T < 1) throw new EdgespikeError(`net: T must be a positive integer, got ${config.T}`);
-    const rng = new Rng(config.seed);
-    const shapes = chainShapes(spec.layers, config.input);
-    const last = shapes[shapes.length - 1]!;
-    this.classes = last.reduce((a, b) => a * b, 1);
-    this.build(spec.layers, config.input, shapes, rng, '', this.layers);
-    if (config.readout === 'count' || config.readout === 'rate') this.layers.push(this.neuron('readout'));
-  }
-
-  private build(specs: readonly LayerSpec[], input: readonly number[], shapes: number[][], rng: Rng, prefix: string, out: Layer[]): void {
-    let inShape = input;
-    for (let i = 0; i < specs.length; i++) {
-      const s = specs[i]!, name = `${prefix}${i}`;
-      switch (s.kind) {
-        case 'conv': {
-          const conv = new Conv(`${name}.conv`, inShape[0]!, s.out, s.k, s.stride, s.pad, s.groups, s.bias, rng);
-          out.push(conv);
-          if (s.bn) out.push(new BatchNorm(`${name}.bn`, s.out));
-          if (s.spike) {
-            // Max pools that directly follow move before the neuron (conv → pool → LIF); without batch
-            // norm between them, the conv's bias moves after the pools too.
-            let pooled = false;
-            while (specs[i + 1]?.kind === 'pool' && (specs[i + 1] as { op: string }).op === 'max') {
-              const p = specs[++i] as Extract<LayerSpec, { kind: 'pool' }>;
-              out.push(new Pool(`${prefix}${i}.pool`, 'max', p.k, p.stride));
-              pooled = true;
-            }
-            if (pooled && conv.bias && !s.bn) { conv.deferBias = true; out.push(new DeferredBias(`${name}.bias`, conv)); }
-            out.push(this.neuron(name));
-          }
-          break;
-        }
-        case 'dense': {
-          out.push(new Dense(`${name}.dense`, inShape.reduce((a, b) => a * b, 1), s.out, s.bias, rng));
-          if (s.bn) out.push(new BatchNorm(`${name}.bn`, s.out));
-          if (s.spike) out.push(this.neuron(name));
-          break;
-        }
-        case 'pool': out.push(new Pool(`${name}.pool`, s.op, s.k, s.stride)); break;
-        case 'dropout': out.push(new Dropout(`${name}.dropout`, s.p)); break;
-        case 'flatten': out.push(new Flatten(`${name}.flatten`)); break;
-        case 'gap': out.push(new GlobalAvgPool(`${name}.gap`)); break;
-        case 'residual': {
-          const body: Layer[] = [], sc: Layer[] = [];
-          this.build(s.body, inShape, chainShapes(s.body, inShape), rng, `${name}.body.`, body);
-          this.build(s.shortcut, inShape, chainShapes(s.shortcut, inShape), rng, `${name}.shortcut.`, sc);
-          out.push(new Residual(`${name}.res`, body, sc, s.spike ? this.neuron(name) : null));
-          break;
-        }
+    if ('nodes' in source) {
+      if (config.input && fmtShape(config.input) !== fmtShape(source.input)) {
+        throw new EdgespikeError(`net: config input ${fmtShape(config.input)} differs from the graph's ${fmtShape(source.input)}`);
       }
-      inShape = shapes[i]!;
+      this.graph = source;
+      this.spec = spec;
+      this.legacyNames = new Map();
+    } else {
+      const built = graphFromSpec(source, {
+        input: config.input, neuron: config.neuron ?? NEURON_DEFAULTS, act: config.act,
+        spikingReadout: config.readout === 'count' || config.readout === 'rate',
+      });
+      this.graph = built.graph;
+      this.spec = source;
+      this.legacyNames = built.legacyNames;
     }
+    this.config = { ...config, input: [...this.graph.input] };
+    this.info = checkGraph(this.graph);
+    this.classes = size(this.info.shapes.get(this.graph.output)!);
+    this.recurrent = isRecurrent(this.graph);
+    const tensors = makeTensors(this.graph, this.info, values, new Rng(config.seed));
+    this.layers = this.graph.nodes.map((node) => {
+      const own = tensors.get(node.id)!;
+      const layer = makeLayer(node, own);
+      this.byName.set(node.id, layer);
+      return layer;
+    });
   }
 
-  private neuron(name: string): Spiking {
-    this.neuronCount++;
-    return new Spiking(`${name}.lif`, this.config.neuron);
+  /**
+   * The same graph and tensors with other settings (T, readout, encoder…). The two nets share their
+   * tensors: training one changes the other.
+   */
+  withConfig(over: Partial<Omit<NetConfig, 'input'>>): SpikingNet {
+    return new SpikingNet(this.graph, { ...this.config, ...over }, this.tensorValues(), this.spec);
   }
 
-  /** Number of spiking layers (including a spiking readout). */
-  get spikingLayers(): number { return this.neuronCount; }
+  /** The runtime of node `id`. */
+  layer(id: string): Layer {
+    const l = this.byName.get(id);
+    if (!l) throw new EdgespikeError(`net: no node "${id}" (nodes: ${this.graph.nodes.map((n) => n.id).join(', ')})`);
+    return l;
+  }
 
-  /** All trainable parameters with dotted names (stable order). */
+  /** Number of spiking neuron nodes. */
+  get spikingLayers(): number { return this.graph.nodes.filter((n) => n.op === 'neuron').length; }
+
+  /** All trainable parameters with dotted names `${node}.${tensor}` (graph order). */
   namedParameters(): [string, Tensor][] {
     return this.layers.flatMap((l) => l.params().map(([n, t]): [string, Tensor] => [`${l.name}.${n}`, t]));
   }
 
-  /** All buffers (batch-norm running statistics) with dotted names. */
+  /** All buffers (batch-norm running statistics, fixed per-channel constants) with dotted names. */
   namedBuffers(): [string, Float32Array][] {
     return this.layers.flatMap((l) => l.buffers().map(([n, b]): [string, Float32Array] => [`${l.name}.${n}`, b]));
   }
@@ -129,31 +179,43 @@ export class SpikingNet {
   /** Trainable parameters. */
   parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
 
+  /** Every tensor's values by full name (parameters and buffers; shared, not copied). */
+  tensorValues(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [n, t] of this.namedParameters()) out[n] = t.data;
+    for (const [n, b] of this.namedBuffers()) out[n] = b;
+    return out;
+  }
+
   /**
-   * Forward over T steps. x: [N, …input] for static data (encoded by the encoder) or
-   * [N, T, …frame] for temporal data (event frames, one per step).
+   * Forward over T steps to the readout. x is data ([N, …input] static, encoded by the encoder, or
+   * [N, T, …input], one frame per step), or an activation for the graph's input when `opts.form` is given.
    */
-  forward(x: Tensor, opts: { training: boolean; rng?: Rng; monitor?: RunContext['monitor']; onLayer?: LayerHook }): NetOutput {
-    const { T } = this.config;
-    const inLen = this.config.input.length;
-    const N = x.shape[0]!;
-    const temporal = x.rank === inLen + 2;
-    const want = temporal ? [N, T, ...this.config.input] : [N, ...this.config.input];
-    if (x.rank !== want.length || x.shape.some((d, i) => d !== want[i])) {
-      throw new EdgespikeError(`net: input must be ${fmtShape([N, ...this.config.input])} or ${fmtShape([N, T, ...this.config.input])}, got ${fmtShape(x.shape)}`);
-    }
-    const rng = opts.rng ?? new Rng(this.config.seed);
-    const enc = temporal ? { x: toTimeMajor(x), static: false } : encode(x, this.config.encoder, T, rng);
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: enc.static, monitor: opts.monitor };
-    let a = enc.x;
-    for (const l of this.layers) {
-      const wasStatic = ctx.static;
-      const y = l.forward(a, ctx);
-      opts.onLayer?.(l, a, y, wasStatic);
-      a = y;
-    }
-    const steps = ctx.static ? op.reshape(expandTime(a, T), [T, N, this.classes]) : op.reshape(a, [T, N, this.classes]);
+  forward(x: Tensor, opts: RunOptions): NetOutput {
+    const out = this.run(x, opts);
+    const N = out.form === 'static' ? out.x.shape[0]! : out.x.shape[1]!;
+    const T = this.config.T;
+    const steps = out.form === 'static' ? op.reshape(expandTime(out.x, T), [T, N, this.classes]) : op.reshape(out.x, [T, N, this.classes]);
     return { steps, logits: this.aggregate(steps) };
+  }
+
+  /**
+   * Runs part of the graph: x is the output of node `from` (default: data for the model input), and the
+   * output of node `to` (default: the graph's output) is returned with its form. A static result is
+   * [N, …]; one over time is [T, N, …]. Chaining two runs that meet at a node gives the bits of one run.
+   */
+  run(x: Tensor, opts: PartialRun): Activation {
+    const T = this.config.T;
+    const from = opts.from ?? INPUT, to = opts.to ?? this.graph.output;
+    const plan = this.planRun(from, to);
+    const start = this.startValue(x, from, opts);
+    const N = start.static ? start.t.shape[0]! : start.t.shape[0]! / T;
+    const rng = opts.rng ?? new Rng(this.config.seed);
+    const r = this.recurrent && plan.some((l) => (l.node.recurrent?.length ?? 0) > 0)
+      ? this.runSteps(plan, from, to, start, N, rng, opts)
+      : this.runFused(plan, from, to, start, N, rng, opts);
+    const perSample = this.info.shapes.get(to)!;
+    return r.static ? { x: op.reshape(r.t, [N, ...perSample]), form: 'static' } : { x: op.reshape(r.t, [T, N, ...perSample]), form: 'time' };
   }
 
   /** Readout over T: [T, N, C] → [N, C]. */
@@ -172,6 +234,129 @@ export class SpikingNet {
     const weighted = op.mul(op.reshape(steps, [T, N * C]), new Tensor(w, [T, 1]));
     return op.reshape(op.sum(weighted, 0), [N, C]);
   }
+
+  /** The layers to run for from → to, in graph order; every input they read must be produced by them or be `from`. */
+  private planRun(from: string, to: string): Layer[] {
+    if (from !== INPUT) this.layer(from);
+    this.layer(to);
+    const need = ancestors(this.graph, to);
+    const before = from === INPUT ? new Set<string>() : ancestors(this.graph, from);
+    const run = this.layers.filter((l) => need.has(l.name) && !before.has(l.name));
+    const have = new Set([from, ...run.map((l) => l.name)]);
+    for (const l of run) {
+      for (const s of [...l.node.inputs, ...(l.node.recurrent ?? [])]) {
+        if (!have.has(s)) throw new EdgespikeError(`run from "${from}" to "${to}": node "${l.name}" also reads "${s}", which that run does not compute`);
+      }
+    }
+    if (from !== INPUT && from === to) return [];
+    if (from !== INPUT && !need.has(from)) throw new EdgespikeError(`run from "${from}" to "${to}": "${to}" does not depend on "${from}"`);
+    return run;
+  }
+
+  /** The starting value in folded form, after checking its shape against the node it stands for. */
+  private startValue(x: Tensor, from: string, opts: RunOptions): Val {
+    const T = this.config.T, shape = this.info.shapes.get(from)!;
+    if (opts.form !== undefined || from !== INPUT) {
+      const form = opts.form ?? 'time';
+      const lead = form === 'static' ? 1 : 2;
+      if (x.rank !== shape.length + lead || fmtShape(x.shape.slice(lead)) !== fmtShape(shape) || (form === 'time' && x.shape[0] !== T)) {
+        throw new EdgespikeError(`net: the output of "${from}" must be ${form === 'static' ? fmtShape(['N', ...shape] as never) : fmtShape([T, 'N', ...shape] as never)} (form ${form}), got ${fmtShape(x.shape)}`);
+      }
+      if (form === 'static') return { t: x, static: true };
+      const t = op.reshape(x, [T * x.shape[1]!, ...shape]);
+      t.binary = x.binary; t.density = x.density;
+      return { t, static: false };
+    }
+    const N = x.shape[0]!;
+    const temporal = x.rank === shape.length + 2;
+    const want = temporal ? [N, T, ...shape] : [N, ...shape];
+    if (x.rank !== want.length || x.shape.some((d, i) => d !== want[i])) {
+      throw new EdgespikeError(`net: input must be ${fmtShape([N, ...shape])} or ${fmtShape([N, T, ...shape])}, got ${fmtShape(x.shape)}`);
+    }
+    const enc = temporal ? { x: toTimeMajor(x), static: false } : encode(x, this.config.encoder, T, opts.rng ?? new Rng(this.config.seed));
+    return { t: enc.x, static: enc.static };
+  }
+
+  /** All T steps per node (feed-forward graphs). */
+  private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
+    const T = this.config.T;
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map() };
+    const vals = new Map<string, Val>([[from, start]]);
+    for (const l of plan) {
+      const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
+      ctx.static = a.static;
+      const y = l.forward(a.t, ctx);
+      opts.onLayer?.(l, a.t, y, a.static);
+      vals.set(l.name, { t: y, static: ctx.static });
+    }
+    return vals.get(to)!;
+  }
+
+  /**
+   * One step at a time (graphs with recurrent edges): every node runs on [N, …] per step, a neuron from
+   * its carried state; a recurrent edge adds its source's previous-step output (zeros at step 0). Nodes
+   * whose inputs are all static run once. Outputs over time are concatenated along the folded axis.
+   */
+  private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
+    const T = this.config.T;
+    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map() };
+    const state = new Map<string, Tensor>();
+    const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
+    const perStep = new Map<string, Tensor[]>();
+    let prev = new Map<string, Val>();
+    let fixed = new Map<string, Val>();
+    for (let t = 0; t < T; t++) {
+      const vals = new Map<string, Val>(fixed);
+      vals.set(from, start.static ? start : { t: op.slice(start.t, 0, t * N, (t + 1) * N), static: false });
+      for (const l of plan) {
+        if (fixed.has(l.name)) continue;
+        const inputs = l.node.inputs.map((s) => vals.get(s)!);
+        for (const s of l.node.recurrent ?? []) { const p = prev.get(s); if (p) inputs.push(p); }
+        const a = sumInputs(inputs, 1);
+        let y: Tensor, isStatic: boolean;
+        if (l instanceof Spiking) {
+          const r = l.step(a.t, state.get(l.name) ?? null);
+          state.set(l.name, r.v);
+          y = r.s; isStatic = false;
+          if (opts.monitor) {
+            const rec = record.get(l.name) ?? { s: [], h: [] };
+            rec.s.push(r.s); rec.h.push(r.h.data);
+            record.set(l.name, rec);
+          }
+        } else {
+          ctx.static = a.static;
+          y = l.forward(a.t, ctx);
+          // a node that reads a recurrent edge varies over time even when its step-0 input is static
+          isStatic = ctx.static && !l.node.recurrent?.length;
+        }
+        if (t === 0) opts.onLayer?.(l, a.t, y, a.static);
+        const v = { t: y, static: isStatic };
+        vals.set(l.name, v);
+        if (isStatic && t === 0) fixed.set(l.name, v);
+      }
+      const out = vals.get(to)!;
+      if (!out.static) { const list = perStep.get(to) ?? []; list.push(out.t); perStep.set(to, list); }
+      prev = vals;
+    }
+    for (const [name, rec] of record) {
+      const h = new Float32Array(rec.h.reduce((a, b) => a + b.length, 0));
+      let o = 0;
+      for (const part of rec.h) { h.set(part, o); o += part.length; }
+      opts.monitor!(name, op.concat(rec.s, 0), h);
+    }
+    const outs = perStep.get(to);
+    return outs ? { t: op.concat(outs, 0), static: false } : fixed.get(to)!;
+  }
+}
+
+/** Sums a node's inputs; static ones are repeated over T when another input varies over time. */
+function sumInputs(inputs: Val[], T: number): Val {
+  if (inputs.length === 1) return inputs[0]!;
+  const anyTime = inputs.some((v) => !v.static);
+  const ts = inputs.map((v) => (anyTime && v.static ? expandTime(v.t, T) : v.t));
+  let s = ts[0]!;
+  for (let i = 1; i < ts.length; i++) s = op.add(s, ts[i]!);
+  return { t: s, static: !anyTime };
 }
 
 /** [N, T, …] → time-folded [T·N, …]. */
@@ -182,5 +367,57 @@ function toTimeMajor(x: Tensor): Tensor {
   const t = op.transpose(x, perm);
   const out = op.reshape(t, [T * N, ...rest]);
   out.binary = x.binary;
+  return out;
+}
+
+/** PyTorch's default initialisation: U(−1/√fan_in, 1/√fan_in). */
+function uniformInit(n: number, fanIn: number, rng: Rng): Float32Array {
+  const b = 1 / Math.sqrt(fanIn), d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = (rng.float() * 2 - 1) * b;
+  return d;
+}
+
+/** The initial value of a tensor (values drawn from rng for weights, in graph order). */
+function initValue(node: GraphNode, t: NodeTensor, fanIn: number, rng: Rng): Float32Array {
+  const n = size(t.shape), local = t.name.slice(node.id.length + 1);
+  switch (node.op) {
+    case 'conv': case 'dense': return uniformInit(n, fanIn, rng);
+    case 'bn': return local === 'weight' || local === 'running_var' ? new Float32Array(n).fill(1) : new Float32Array(n);
+    case 'neuron': return new Float32Array(n).fill(local === 'decay' ? decayInit(node.neuron) : node.neuron.vth);
+    default: return new Float32Array(n);
+  }
+}
+
+/**
+ * Every node's tensors: stored values where given (sizes checked), else initialised in graph order with
+ * one generator, as PyTorch would (a conv's moved bias is drawn right after its weight).
+ */
+function makeTensors(g: ModelGraph, info: GraphInfo, values: TensorValues, rng: Rng): Map<string, { tensors: Map<string, Tensor>; learned: Set<string> }> {
+  const out = new Map<string, { tensors: Map<string, Tensor>; learned: Set<string> }>();
+  const movedBias = new Map<string, GraphNode>();
+  for (const n of g.nodes) if (n.op === 'bias' && n.attrs.of) movedBias.set(n.attrs.of, n);
+  const drawn = new Map<string, Float32Array>();
+  for (const node of g.nodes) {
+    const x = info.inShapes.get(node.id)!;
+    const fanIn = node.op === 'conv' ? (x[0]! / node.attrs.groups) * node.attrs.kernel[0] * node.attrs.kernel[1] : size(x);
+    const own = { tensors: new Map<string, Tensor>(), learned: new Set<string>() };
+    for (const t of nodeTensors(node, x)) {
+      const local = t.name.slice(node.id.length + 1);
+      const stored = values[t.name];
+      let data: Float32Array;
+      if (stored) {
+        if (stored.length !== size(t.shape)) throw new EdgespikeError(`net: tensor "${t.name}" has ${stored.length} values, node "${node.id}" needs ${fmtShape(t.shape)} = ${size(t.shape)}`);
+        data = stored;
+      } else {
+        data = drawn.get(t.name) ?? initValue(node, t, fanIn, rng);
+      }
+      own.tensors.set(local, t.kind === 'param' ? parameter(data, t.shape, t.name) : new Tensor(data, t.shape));
+      if (t.kind === 'param') own.learned.add(local);
+    }
+    // a moved bias keeps the draw order of a conv bias: right after the weight
+    const moved = movedBias.get(node.id);
+    if (moved && !values[`${moved.id}.bias`]) drawn.set(`${moved.id}.bias`, uniformInit(node.op === 'conv' ? node.attrs.out : 0, fanIn, rng));
+    out.set(node.id, own);
+  }
   return out;
 }

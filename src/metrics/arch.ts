@@ -1,12 +1,14 @@
 /**
- * Accounting from the architecture alone: per layer and in total, spiking neurons, parameters,
+ * Accounting from the architecture alone (a model graph, or the graph a spec builds): per layer and in total, spiking neurons, parameters,
  * dense MACs per time step, and memory of weights and membrane state, MB = count × bits / 8 / 10^6.
  * Which layers the totals count follows the papers' conventions (ARCH_CONVENTIONS).
  */
 import { EdgespikeError } from '../util/errors.js';
-import { isWeighted, readoutIndex, type LayerSpec, type ModelSpec } from '../notation/spec.js';
-import { layerToken } from '../notation/format.js';
-import { checkInput, layerOutputShape, size } from '../notation/shapes.js';
+import type { LayerSpec, ModelSpec } from '../notation/spec.js';
+import { checkInput, size } from '../notation/shapes.js';
+import { NEURON_DEFAULTS } from '../neurons/neuron.js';
+import { checkGraph, type GraphInfo, type GraphNode, type ModelGraph, type NodeOp } from '../graph/graph.js';
+import { graphFromSpec } from '../graph/build.js';
 
 export { formatArchTable } from './_table.js';
 
@@ -55,7 +57,7 @@ export interface LayerRow {
   readonly path: string;
   /** Notation token ("64C3p1n", "AP2") or "residual" for a block's sum. */
   readonly label: string;
-  readonly kind: LayerSpec['kind'];
+  readonly kind: LayerSpec['kind'] | NodeOp;
   readonly role: LayerRole;
   readonly outShape: number[];
   /** Spiking neurons after this layer (its output size when a neuron follows, else 0). */
@@ -124,19 +126,41 @@ export function mbTrunc2(x: number): string {
 }
 
 /**
- * Per-layer and total accounting of `spec` on `input` ([C, H, W]).
+ * Per-layer and total accounting of `spec` on `input` ([C, H, W]): the accounting of the graph the spec
+ * builds (neurons where the network has them: after a conv's max pools).
  * @example archReport(zoo('vgg9-48').spec, [3, 48, 48], { membraneBits: 2 }).total.membraneMbText === '0.23'
  */
 export function archReport(spec: ModelSpec, input: readonly number[], opts: ArchOptions = {}): ArchReport {
   checkInput(input, 'archReport');
+  return graphArchReport(graphFromSpec(spec, { input, neuron: NEURON_DEFAULTS }).graph, opts);
+}
+
+/**
+ * Per-layer and total accounting of a model graph. Rows group the nodes built from one notation layer
+ * (a conv with its batch norm, moved bias and neuron); nodes without one get a row each when they
+ * weigh, hold neurons or change the shape.
+ */
+export function graphArchReport(graph: ModelGraph, opts: ArchOptions = {}): ArchReport {
   const weightBits = checkPositive(opts.weightBits ?? 32, 'weightBits');
   const membraneBits = checkPositive(opts.membraneBits ?? 32, 'membraneBits');
   const T = opts.T ?? 1;
   if (!Number.isSafeInteger(T) || T < 1) throw new EdgespikeError(`archReport: T must be a positive integer, got ${T}`);
   const convention = resolveConvention(opts.convention ?? 'all');
+  const info = checkGraph(graph);
+  const weighted = graph.nodes.filter((n) => n.op === 'conv' || n.op === 'dense');
+  const plain = weighted.filter((n) => !isShortcut(n));
+  const encoder = plain[0]?.id, readout = plain.at(-1)?.id;
+  const groups = new Map<string, GraphNode[]>();
+  for (const n of graph.nodes) {
+    const key = n.layer ?? `#${n.id}`;
+    const g = groups.get(key);
+    if (g) g.push(n); else groups.set(key, [n]);
+  }
   const rows: LayerRow[] = [];
-  const ctx: WalkContext = { rows, readout: readoutIndex(spec), encoderSeen: false, weightBits, membraneBits };
-  walk(spec.layers, input, '', false, ctx);
+  for (const [key, nodes] of groups) {
+    const r = groupRow(key, nodes, info, { encoder, readout, weightBits, membraneBits });
+    if (r) rows.push(r);
+  }
   return { layers: rows, total: totals(rows, convention, weightBits, membraneBits, T) };
 }
 
@@ -153,60 +177,63 @@ function resolveConvention(c: ArchConventionName | ArchConvention): ArchConventi
   return ARCH_CONVENTIONS[c];
 }
 
-interface WalkContext {
-  readonly rows: LayerRow[];
-  readonly readout: number;
-  encoderSeen: boolean;
-  readonly weightBits: number;
-  readonly membraneBits: number;
-}
+const isShortcut = (n: GraphNode): boolean => n.block?.endsWith('.shortcut') ?? false;
 
-/** Appends rows for `layers`; returns the output shape. Top level when prefix is "". */
-function walk(layers: readonly LayerSpec[], input: readonly number[], prefix: string, shortcut: boolean, ctx: WalkContext): number[] {
-  let shape = input.slice();
-  layers.forEach((layer, i) => {
-    const path = prefix ? `${prefix}.${i + 1}` : `${i + 1}`;
-    const out = layerOutputShape(layer, shape, path);
-    if (layer.kind === 'residual') {
-      walk(layer.body, shape, `${path}.body`, shortcut, ctx);
-      walk(layer.shortcut, shape, `${path}.shortcut`, true, ctx);
-    }
-    ctx.rows.push(row(layer, shape, out, path, role(layer, prefix === '' && i === ctx.readout, shortcut, ctx), ctx));
-    shape = out;
-  });
-  return shape;
-}
-
-function role(layer: LayerSpec, isReadout: boolean, shortcut: boolean, ctx: WalkContext): LayerRole {
-  if (!isWeighted(layer)) return 'none';
-  if (shortcut) return 'shortcut';
-  if (isReadout) return 'readout';
-  if (!ctx.encoderSeen) {
-    ctx.encoderSeen = true;
-    return 'encoder';
+/** The row of one group of nodes, or null for a group that neither weighs, fires nor reshapes. */
+function groupRow(key: string, nodes: GraphNode[], info: GraphInfo,
+  c: { encoder?: string; readout?: string; weightBits: number; membraneBits: number }): LayerRow | null {
+  const main = nodes.find((n) => n.op === 'conv' || n.op === 'dense') ?? nodes[0]!;
+  const last = nodes.at(-1)!;
+  let weights = 0, biases = 0, bn = 0, macs = 0, neurons = 0;
+  for (const n of nodes) {
+    const x = info.inShapes.get(n.id)!, out = info.shapes.get(n.id)!;
+    if (n.op === 'conv') {
+      const a = n.attrs;
+      weights += a.out * (x[0]! / a.groups) * a.kernel[0] * a.kernel[1];
+      macs += size(out) * (x[0]! / a.groups) * a.kernel[0] * a.kernel[1];
+      if (a.bias) biases += a.out;
+    } else if (n.op === 'dense') {
+      weights += n.attrs.out * size(x);
+      macs += n.attrs.out * size(x);
+      if (n.attrs.bias) biases += n.attrs.out;
+    } else if (n.op === 'bias') biases += x[0] ?? 1;
+    else if (n.op === 'bn') bn += 2 * (x[0] ?? 1);
+    else if (n.op === 'neuron') neurons += size(out);
   }
-  return 'hidden';
-}
-
-/** Figures of one layer from its input and output shapes. */
-function row(layer: LayerSpec, input: readonly number[], out: number[], path: string, r: LayerRole, ctx: WalkContext): LayerRow {
-  let weights = 0, biases = 0, bn = 0, macs = 0, spike = false;
-  if (layer.kind === 'conv' || layer.kind === 'dense') {
-    const fanIn = layer.kind === 'conv' ? (input[0] / layer.groups) * layer.k * layer.k : size(input);
-    weights = layer.out * fanIn;
-    biases = layer.bias ? layer.out : 0;
-    bn = layer.bn ? 2 * layer.out : 0;
-    macs = (size(out) / layer.out) * weights;
-    spike = layer.spike;
-  } else if (layer.kind === 'residual') {
-    spike = layer.spike;
-  }
-  const neurons = spike ? size(out) : 0;
+  const role: LayerRole = main.op !== 'conv' && main.op !== 'dense' ? 'none'
+    : isShortcut(main) ? 'shortcut' : main.id === c.readout ? 'readout' : main.id === c.encoder ? 'encoder' : 'hidden';
+  const sum = nodes.find((n) => n.inputs.length > 1);
+  const reshapes = ['pool', 'gap', 'flatten', 'dropout'].includes(main.op);
+  if (!weights && !neurons && !bn && !biases && !reshapes && !sum && key.startsWith('#')) return null;
   return {
-    path, label: layerToken(layer, r === 'readout'), kind: layer.kind, role: r, outShape: out, neurons,
+    path: key.startsWith('#') ? key.slice(1) : key, label: sum && main === sum ? 'residual' : nodeLabel(main, nodes, role === 'readout'),
+    kind: sum && main === sum ? 'residual' : (main.op as LayerRow['kind']), role, outShape: info.shapes.get(sum && main === sum ? last.id : main.id)!, neurons,
     weights, biases, bn, params: weights + biases + bn, macs,
-    weightMb: megabytes(weights, ctx.weightBits), membraneMb: megabytes(neurons, ctx.membraneBits),
+    weightMb: megabytes(weights, c.weightBits), membraneMb: megabytes(neurons, c.membraneBits),
   };
+}
+
+/** The notation token of a group's main node ("64C3p1n", "AP2", "10b"), or its op for nodes the notation lacks. */
+function nodeLabel(main: GraphNode, group: GraphNode[], readout: boolean): string {
+  const has = (op: string): boolean => group.some((n) => n.op === op);
+  const flags = (bias: boolean): string => `${bias || has('bias') ? 'b' : ''}${has('bn') ? 'n' : ''}${!has('neuron') && !has('relu') && !readout ? 'l' : ''}`;
+  switch (main.op) {
+    case 'conv': {
+      const a = main.attrs, k = a.kernel[0] === a.kernel[1] ? `${a.kernel[0]}` : `${a.kernel[0]}x${a.kernel[1]}`;
+      const s = a.stride[0] !== 1 || a.stride[1] !== 1 ? `s${a.stride[0] === a.stride[1] ? a.stride[0] : a.stride.join('x')}` : '';
+      const p = a.pad[0] !== 0 || a.pad[1] !== 0 ? `p${a.pad[0] === a.pad[1] ? a.pad[0] : a.pad.join('x')}` : '';
+      return `${a.out}C${k}${s}${p}${a.groups !== 1 ? `g${a.groups}` : ''}${flags(a.bias)}`;
+    }
+    case 'dense': return `${main.attrs.out}${flags(main.attrs.bias)}`;
+    case 'pool': {
+      const name = main.attrs.kind === 'avg' ? 'AP' : 'P';
+      return main.attrs.k === main.attrs.stride ? `${name}${main.attrs.stride}` : `${main.attrs.k}${name}${main.attrs.stride}`;
+    }
+    case 'dropout': return `D${main.attrs.p}`;
+    case 'flatten': return 'F';
+    case 'gap': return 'GAP';
+    default: return main.op;
+  }
 }
 
 function totals(rows: LayerRow[], c: ArchConvention, weightBits: number, membraneBits: number, T: number): ArchTotals {

@@ -82,14 +82,14 @@ export interface RunOptions {
 
 /** Fan-out of every input position of a conv: how many (output position, kernel tap) pairs it reaches. */
 export function convFanOut(c: Conv, h: number, w: number): Int32Array {
-  const k = c.k, s = c.stride, p = c.pad;
-  const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+  const { kernel: [kh, kw], stride: [sh, sw], pad: [ph, pw] } = c.node.attrs;
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1, ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
   const f = new Int32Array(h * w);
-  for (let oy = 0; oy < oh; oy++) for (let ky = 0; ky < k; ky++) {
-    const iy = oy * s - p + ky;
+  for (let oy = 0; oy < oh; oy++) for (let ky = 0; ky < kh; ky++) {
+    const iy = oy * sh - ph + ky;
     if (iy < 0 || iy >= h) continue;
-    for (let ox = 0; ox < ow; ox++) for (let kx = 0; kx < k; kx++) {
-      const ix = ox * s - p + kx;
+    for (let ox = 0; ox < ow; ox++) for (let kx = 0; kx < kw; kx++) {
+      const ix = ox * sw - pw + kx;
       if (ix >= 0 && ix < w) f[iy * w + ix]!++;
     }
   }
@@ -107,10 +107,10 @@ function account(acc: Acc, x: Tensor, y: Tensor, staticIn: boolean, T: number): 
   const rows = y.shape[0]!; // N (static) or T·N
   const perRowOut = y.size / rows;
   if (acc.layer instanceof Conv) {
-    const c = acc.layer, [, cin, h, w] = x.shape as [number, number, number, number];
-    acc.macsPerStep = perRowOut * (cin / c.groups) * c.k * c.k;
+    const c = acc.layer, [, cin, h, w] = x.shape as [number, number, number, number], a = c.node.attrs;
+    acc.macsPerStep = perRowOut * (cin / a.groups) * a.kernel[0] * a.kernel[1];
     if (!x.binary) { acc.macs += acc.macsPerStep * rows; return; }
-    const f = convFanOut(c, h, w), perCh = c.weight.shape[0]! / c.groups;
+    const f = convFanOut(c, h, w), perCh = a.out / a.groups;
     for (let i = 0; i < X.length; i++) if (X[i] !== 0) acc.acs += f[i % (h * w)]! * perCh;
   } else if (acc.layer instanceof Dense) {
     const nIn = acc.layer.nIn, nOut = acc.layer.weight.shape[0]!;

@@ -124,3 +124,16 @@ export function clamp(a: Tensor, lo = -Infinity, hi = Infinity): Tensor {
   if (lo > hi) throw new EdgespikeError(`clamp: lower bound ${lo} is above upper bound ${hi}`);
   return unary('clamp', (x) => (x < lo ? lo : x > hi ? hi : x), (x) => (x >= lo && x <= hi ? 1 : 0))(a);
 }
+
+/**
+ * The median activation quantizer: round(clip(a, −B, B)·2^k + 1e−5) / 2^k in float32, levels 1/2^k apart
+ * (the +1e−5 sends halves up). Straight-through gradient: 1 inside [−B, B], 0 outside.
+ */
+export function quantizeActivation(a: Tensor, k: number, B: number): Tensor {
+  if (!(Number.isInteger(k) && k >= 0 && k <= 16) || !(B > 0 && Number.isFinite(B))) {
+    throw new EdgespikeError(`quantizeActivation: expected an integer k in [0, 16] and a finite B > 0, got k ${k}, B ${B}`);
+  }
+  const f = Math.fround, s = f(2 ** k), lo = -B, hi = B;
+  return unary('quantizeActivation', (x) => f(Math.round(f(f((x < lo ? lo : x > hi ? hi : x) * s) + f(1e-5))) / s),
+    (x) => (x >= lo && x <= hi ? 1 : 0))(a);
+}

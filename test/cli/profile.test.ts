@@ -40,7 +40,8 @@ test('Scatter-and-Gather LeNet and VGG-Net: neurons and MACs', () => {
 
 test('EC-SNN vgg9 on CIFAR-10: 5,941,184 parameters; a spec needs an input shape', () => {
   assert.equal(profile('--model', 'vgg9').params, 5941184);
-  assert.equal(profile('--model', '16C5-P2-16C5-P2-256-10', '--input', '1x28x28').neurons, 16 * 24 * 24 + 16 * 8 * 8 + 256);
+  // LeNet's neurons run after its max pools (conv → pool → LIF)
+  assert.equal(profile('--model', '16C5-P2-16C5-P2-256-10', '--input', '1x28x28').neurons, 16 * 12 * 12 + 16 * 4 * 4 + 256);
   const r = spawnSync(process.execPath, [bin, 'profile', '--model', '16C5-10', '--input', '3x48'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.match(r.stderr.trim(), /^edgespike: --input: expected CxHxW with positive integers \(e\.g\. 3x48x48\), got "3x48"$/);

@@ -8,6 +8,7 @@ import { zoo } from '../../src/models/zoo.js';
 import { encode } from '../../src/layers/encode.js';
 import { Rng } from '../../src/data/rng.js';
 import * as op from '../../src/ops/index.js';
+import type { GraphNode } from '../../src/graph/graph.js';
 
 const cfg = (over: Partial<NetConfig> = {}): NetConfig => ({
   input: [1, 28, 28], neuron: neuronParams('lif'), T: 3, encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.5, seed: 1, ...over,
@@ -33,22 +34,35 @@ test('direct input: the layers before the first neuron run once on [N, …], not
 });
 
 test('a conv bias added after its max pool gives the same outputs and gradients as before the pool', () => {
-  const net = new SpikingNet(zoo('lenet').spec, cfg({ T: 3 }));
+  const moved = new SpikingNet(zoo('lenet').spec, cfg({ T: 3 }));
+  // the same network with each bias on its conv: bias nodes removed, their readers re-pointed to the pool
+  const biasOf = new Map(moved.graph.nodes.flatMap((n) => (n.op === 'bias' && n.attrs.of ? [[n.id, n]] : [])));
+  const nodes = moved.graph.nodes.filter((n) => !biasOf.has(n.id)).map((n): GraphNode => {
+    const inputs = n.inputs.map((s) => biasOf.get(s)?.inputs[0] ?? s);
+    return n.op === 'conv' ? { ...n, attrs: { ...n.attrs, bias: [...biasOf.values()].some((b) => b.attrs.of === n.id) }, inputs } : { ...n, inputs };
+  });
+  const values: Record<string, Float32Array> = {};
+  for (const [name, v] of Object.entries(moved.tensorValues())) {
+    const node = name.slice(0, name.lastIndexOf('.'));
+    const b = biasOf.get(node);
+    values[b ? `${(b as { attrs: { of: string } }).attrs.of}.bias` : name] = v.slice();
+  }
+  const direct = new SpikingNet({ ...moved.graph, nodes }, cfg({ T: 3 }), values);
+  assert.equal(direct.graph.nodes.filter((n) => n.op === 'bias').length, 0);
   const x = digits(3);
-  const run = () => {
-    for (const p of net.parameters()) p.grad = null;
+  const run = (net: SpikingNet) => {
     const out = net.forward(x, { training: true });
     op.crossEntropy(out.logits, [1, 2, 3]).backward();
-    return { logits: out.logits.toArray(), grads: net.parameters().map((p) => Array.from(p.grad!)) };
+    const grads = new Map(net.namedParameters().map(([n, p]) => [n, Array.from(p.grad!)]));
+    return { logits: out.logits.toArray(), grads };
   };
-  const deferred = run();
-  const convs = net.layers.filter((l): l is import('../../src/layers/layers.js').Conv => l.name.endsWith('.conv'));
-  for (const c of convs) c.deferBias = false;
-  const biasLayers = net.layers.filter((l) => l.name.endsWith('.bias'));
-  net.layers.splice(0, net.layers.length, ...net.layers.filter((l) => !biasLayers.includes(l)));
-  const direct = run();
-  assert.deepEqual(deferred.logits, direct.logits);
-  deferred.grads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - direct.grads[i]![j]!) <= 1e-5 * (1 + Math.abs(v)), `param ${i}[${j}]`)));
+  const a = run(moved), b = run(direct);
+  assert.deepEqual(a.logits, b.logits);
+  for (const [name, g] of a.grads) {
+    const node = name.slice(0, name.lastIndexOf('.'));
+    const other = b.grads.get(biasOf.has(node) ? `${(biasOf.get(node) as { attrs: { of: string } }).attrs.of}.bias` : name)!;
+    g.forEach((v, j) => assert.ok(Math.abs(v - other[j]!) <= 1e-5 * (1 + Math.abs(v)), `${name}[${j}]`));
+  }
 });
 
 test('leaky readout weights by hand: T = 3, β = 0.5 → mean of m = (I0, I0/2 + I1, I0/4 + I1/2 + I2)', () => {

@@ -10,23 +10,23 @@ test('groupDigits puts commas every three digits', () => {
 });
 
 test('fixed-width table: left-aligned text, right-aligned numbers, totals and memory lines', () => {
-  // 4C3p1bn on 2×6×6: 144 neurons, 72 weights, 4 bias, 8 BN, 2592 MACs; readout 10b: 360 weights, 10 bias
+  // 4C3p1bn on 2×6×6: 36 neurons (after the pool), 72 weights, 4 bias, 8 BN, 2592 MACs; readout 10b: 360 weights, 10 bias
   const report = archReport(parseSpec('4C3p1bn-P2-10b'), [2, 6, 6], { T: 4, weightBits: 3, membraneBits: 5 });
   const expected = [
     'layer  token    role     output  neurons  weights  bias  BN  MACs/step',
     '-----  -------  -------  ------  -------  -------  ----  --  ---------',
-    '1      4C3p1bn  encoder  4×6×6       144       72     4   8      2,592',
+    '1      4C3p1bn  encoder  4×6×6        36       72     4   8      2,592',
     '2      P2                4×3×3         0        0     0   0          0',
     '3      10b      readout  10            0      360    10   0        360',
     '-----  -------  -------  ------  -------  -------  ----  --  ---------',
-    'total                                144      432    14   8      2,952',
+    'total                                 36      432    14   8      2,952',
     '',
     'parameters  454 (weights 432: conv 72 incl. shortcuts 0, dense 360; bias 14; BN 8)',
     'convention  neurons all, MACs all, weight memory all',
-    'neurons     144',
+    'neurons     36',
     'MACs        2,952 per step, 11,808 over T = 4',
     'weights     432 × 3 bit = 0.000162 MB (0.00)',
-    'membrane    144 × 5 bit = 0.00009 MB (0.00)',
+    'membrane    36 × 5 bit = 0.0000225 MB (0.00)',
   ].join('\n');
   assert.equal(formatArchTable(report), expected);
 });

@@ -112,18 +112,19 @@ describe('EC-SNN (SNN mode, no biases, BN affine counted)', () => {
 });
 
 test('a small net by hand: rows, roles, MACs × T, memory at odd bit widths', () => {
-  // 4C3p1bn on 2×6×6: weights 4·2·9 = 72, bias 4, BN 8, out 4×6×6 = 144 neurons, MACs 72·36 = 2592
+  // 4C3p1bn on 2×6×6: weights 4·2·9 = 72, bias 4, BN 8, out 4×6×6, MACs 72·36 = 2592; its neurons run
+  // after the max pool that follows (conv → BN → pool → neuron): 4×3×3 = 36
   // P2 → 4×3×3; 10b readout: weights 36·10 = 360, bias 10, MACs 360, no neurons
   const r = archReport(parseSpec('4C3p1bn-P2-10b'), [2, 6, 6], { T: 4, weightBits: 3, membraneBits: 5 });
   assert.deepEqual(r.layers.map((l) => [l.path, l.label, l.role, l.outShape, l.neurons, l.weights, l.biases, l.bn, l.params, l.macs]), [
-    ['1', '4C3p1bn', 'encoder', [4, 6, 6], 144, 72, 4, 8, 84, 2592],
+    ['1', '4C3p1bn', 'encoder', [4, 6, 6], 36, 72, 4, 8, 84, 2592],
     ['2', 'P2', 'none', [4, 3, 3], 0, 0, 0, 0, 0, 0],
     ['3', '10b', 'readout', [10], 0, 360, 10, 0, 370, 360],
   ]);
   const t = r.total;
-  assert.deepEqual([t.neurons, t.weights, t.params, t.macs, t.macsT], [144, 432, 454, 2952, 2952 * 4]);
-  // 432 · 3 / 8 = 162 bytes; 144 · 5 / 8 = 90 bytes
-  assert.deepEqual([t.weightMb, t.membraneMb, r.layers[0].weightMb, r.layers[0].membraneMb], [162e-6, 90e-6, 27e-6, 90e-6]);
+  assert.deepEqual([t.neurons, t.weights, t.params, t.macs, t.macsT], [36, 432, 454, 2952, 2952 * 4]);
+  // 432 · 3 / 8 = 162 bytes; 36 · 5 / 8 = 22.5 bytes
+  assert.deepEqual([t.weightMb, t.membraneMb, r.layers[0].weightMb, r.layers[0].membraneMb], [162e-6, 22.5e-6, 27e-6, 22.5e-6]);
 });
 
 test('groups divide the fan-in: 8C3g4 on 8 channels has 8·(8/4)·9 = 144 weights', () => {

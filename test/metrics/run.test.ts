@@ -22,7 +22,7 @@ const build = () => new SpikingNet(parseSpec('6C3s2p1-P2-5C3p1-8-3', { bias: tru
 /** Counts, by brute force, the additions a spike-fed conv performs: every active input, every output it reaches. */
 function bruteConvAcs(c: Conv, x: Tensor): number {
   const [, cin, h, w] = x.shape as number[];
-  const cout = c.weight.shape[0]!, k = c.k, s = c.stride, p = c.pad, oh = Math.floor((h! + 2 * p - k) / s) + 1, ow = Math.floor((w! + 2 * p - k) / s) + 1;
+  const cout = c.weight.shape[0]!, k = c.node.attrs.kernel[0], s = c.node.attrs.stride[0], p = c.node.attrs.pad[0], oh = Math.floor((h! + 2 * p - k) / s) + 1, ow = Math.floor((w! + 2 * p - k) / s) + 1;
   let count = 0;
   for (let i = 0; i < x.size; i++) {
     if (x.data[i] === 0) continue;
