@@ -37,6 +37,7 @@ export const infoCommand = defineCommand({
     const lines = [
       ['spec', info.spec ?? '(a graph without notation)'], ['input', `[${c.input.join(', ')}]`], ['classes', String(net.classes)],
       ['parameters', params.toLocaleString('en-US')], ['spiking layers', String(net.spikingLayers)], ['time steps', String(c.T)],
+      ...(c.act === 'ann' ? [['act', 'ann (ReLU, max pooling, biases)']] : []),
       ['encoder', c.encoder.kind], ['readout', c.readout], ['dataset', String(info.dataset ?? '-')],
       ['stored as', Object.entries(dtypes).map(([d, n]) => `${n} × ${d}`).join(', ')], ['file format', `version ${version}`],
       ['trained', `${info.epochs} epochs${lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%`}`],

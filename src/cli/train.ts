@@ -47,6 +47,7 @@ const args = {
   alpha: { type: 'string', description: 'surrogate sharpness' },
   'learn-threshold': { type: 'boolean', description: 'LT-SNN: learn one threshold per layer' },
   'avg-threshold': { type: 'boolean', description: 'LT-SNN averaged-threshold variant (TET φ = mean threshold)' },
+  act: { type: 'string', description: 'snn (spiking neurons) or ann (the same topology with ReLU, max pooling and biases; use -T 1)', default: 'snn' },
   encoder: { type: 'string', description: `input encoder (${ENCODERS.join(', ')})`, default: 'direct' },
   readout: { type: 'string', description: `readout (${READOUTS.join(', ')})`, default: RECIPE.readout },
   augment: { type: 'string', description: 'none, crop (random crop with padding 2) or crop-flip (padding 4 and horizontal flip; the CIFAR default)' },
@@ -103,7 +104,8 @@ export const trainCommand = defineCommand({
     const encoder = { kind: choice('encoder', a.encoder, ENCODERS) } as EncoderSpec;
     if (trainSet.temporal && encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${encoder.kind}: ${dataset} is already a spike sequence; use direct`);
     const seed = num('seed', a.seed, { int: true, min: 0 });
-    const net = new SpikingNet(spec, { input, neuron, T, encoder, readout: choice('readout', a.readout, READOUTS), readoutBeta: 0.9, seed });
+    const act = choice('act', a.act, ['snn', 'ann'] as const);
+    const net = new SpikingNet(spec, { input, neuron, act, T, encoder, readout: choice('readout', a.readout, READOUTS), readoutBeta: 0.9, seed });
     const schedKind = choice('schedule', a.schedule, ['cosine', 'step', 'none'] as const);
     const schedule: Schedule = schedKind === 'cosine' ? { kind: 'cosine', epochs } : schedKind === 'step'
       ? { kind: 'step', every: num('step-size', a['step-size'], { int: true, min: 1 }), gamma: num('gamma', a.gamma, { min: 0 }) } : { kind: 'none' };
