@@ -27,7 +27,7 @@ export interface NeuronKernelParams {
   readonly detachReset: boolean;
   /** Fire on h − θ > 0 instead of ≥ 0. */
   readonly strict: boolean;
-  /** Built-in surrogate id (see neurons/surrogate.ts). */
+  /** Built-in surrogate id (SURROGATES in kernels/surrogate.ts). */
   readonly surrogate: number;
   readonly alpha: number;
   /** LT-SNN: add −Σ_{u ≥ 0} ∂L/∂u · logistic(u) to the threshold gradient. */

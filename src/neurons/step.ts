@@ -6,9 +6,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { accumulateOwned, record } from '../tensor/tape.js';
 import * as op from '../ops/index.js';
 import { surrogate } from './surrogate.js';
+import { logistic } from '../kernels/surrogate.js';
 import type { NeuronParams } from './neuron.js';
-
-const logistic = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
  * Heaviside spike of u = h − θ with a surrogate backward. With `sigmaTheta`, the LT-SNN extra term

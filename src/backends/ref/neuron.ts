@@ -3,21 +3,9 @@
  * The forward rounds like float32 at every step so that spikes match the SIMD body bit for bit.
  */
 import type { NeuronKernelParams, NeuronKernels } from '../../kernels/neuron.js';
+import { logistic, surrogateById } from '../../kernels/surrogate.js';
 
 const f = Math.fround;
-const logistic = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-
-/** σ'(u) of the built-in surrogate `id` (same table as neurons/surrogate.ts). */
-export function surrogateGrad(id: number, u: number, a: number): number {
-  switch (id) {
-    case 0: { const z = (Math.PI / 2) * a * u; return a / 2 / (1 + z * z); }
-    case 1: { const s = logistic(a * u); return a * s * (1 - s); }
-    case 2: { const d = 1 + a * Math.abs(u); return 1 / (d * d); }
-    case 3: return Math.max(0, a - Math.abs(u)) / (a * a);
-    case 4: return Math.abs(u) < a / 2 ? 1 / a : 0;
-    default: return 1;
-  }
-}
 
 /** Forward over T steps; see NeuronKernels.neuronForward. */
 export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array, h: Float32Array, T: number, m: number,
@@ -46,8 +34,8 @@ export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array,
 /** Backward over T steps; see NeuronKernels.neuronBackward. */
 export function neuronBackward(gs: Float32Array, h: Float32Array, s: Float32Array, x: Float32Array, v0: Float32Array,
   gx: Float32Array, T: number, m: number, staticInput: boolean, p: NeuronKernelParams, gp: Float64Array): void {
-  const sid = p.surrogate, alpha = p.alpha;
-  neuronBackwardWith((u) => surrogateGrad(sid, u, alpha), gs, h, s, x, v0, gx, T, m, staticInput, p, gp);
+  const grad = surrogateById(p.surrogate).grad, alpha = p.alpha;
+  neuronBackwardWith((u) => grad(u, alpha), gs, h, s, x, v0, gx, T, m, staticInput, p, gp);
 }
 
 /** neuronBackward with an arbitrary surrogate derivative σ'(u) (user-supplied surrogates). */

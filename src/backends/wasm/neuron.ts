@@ -3,6 +3,7 @@
  * memory, the SIMD kernel, outputs copied back unless written in place.
  */
 import type { NeuronKernels } from '../../kernels/neuron.js';
+import { surrogateById } from '../../kernels/surrogate.js';
 import type { Arena } from './arena.js';
 import type { ThreadSettings } from './kernels.js';
 import { fixedGroups, type ThreadPool } from './threads.js';
@@ -66,6 +67,7 @@ export function wasmNeuronKernels(exp: NeuronExports, arena: Arena, threads?: Ne
       return count;
     },
     neuronBackward(gs, h, s, x, v0, gx, T, m, staticInput, p, gp) {
+      surrogateById(p.surrogate); // an unknown id is an error, as in the reference body
       scoped(() => {
         const pgs = arena.put(gs, T * m), ph = arena.put(h, T * m), ps = arena.put(s, T * m);
         // x and v0 only feed the gradients of a learnable leak.
