@@ -14,40 +14,47 @@ const ZERO: f32 = 0.0;
 }
 
 // @ts-ignore: decorator
-@inline function sgScalar(id: i32, u: f32, a: f32): f32 {
-  if (id == 0) { const z: f32 = HALF_PI * a * u; return a / TWO / (ONE + z * z); }
-  if (id == 1) { const s: f32 = logistic(a * u); return a * s * (ONE - s); }
-  if (id == 2) { const d: f32 = ONE + a * Mathf.abs(u); return ONE / (d * d); }
-  if (id == 3) { return Mathf.max(ZERO, a - Mathf.abs(u)) / (a * a); }
-  if (id == 4) { return Mathf.abs(u) < a / TWO ? ONE / a : ZERO; }
-  return ONE;
+@inline function sigmoidGrad(u: f32, a: f32): f32 {
+  const s: f32 = logistic(a * u);
+  return a * s * (ONE - s);
 }
 
+/**
+ * σ'(u) of built-in surrogate `id` on four lanes: the formulas and ids of SURROGATES (src/kernels/surrogate.ts),
+ * each written once; the scalar tails take lane 0 of a splat. Sigmoid, the slow one, is checked after the
+ * others; id 5 (straight-through) is the last case: callers pass only SURROGATES' ids.
+ */
 // @ts-ignore: decorator
-@inline function sgVec(id: i32, u: v128, a: f32): v128 {
-  if (id == 0) {
+@inline function surrogateGrad(id: i32, u: v128, a: f32): v128 {
+  if (id == 0) { // atan
     const z = f32x4.mul(u, f32x4.splat(HALF_PI * a));
-    return f32x4.div(f32x4.splat(a / 2.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(z, z)));
+    return f32x4.div(f32x4.splat(a / TWO), f32x4.add(f32x4.splat(ONE), f32x4.mul(z, z)));
   }
-  if (id == 2) {
-    const d = f32x4.add(f32x4.splat(1.0), f32x4.mul(f32x4.splat(a), f32x4.abs(u)));
-    return f32x4.div(f32x4.splat(1.0), f32x4.mul(d, d));
+  if (id == 2) { // fast-sigmoid
+    const d = f32x4.add(f32x4.splat(ONE), f32x4.mul(f32x4.splat(a), f32x4.abs(u)));
+    return f32x4.div(f32x4.splat(ONE), f32x4.mul(d, d));
   }
-  if (id == 3) {
-    return f32x4.div(f32x4.max(f32x4.splat(0), f32x4.sub(f32x4.splat(a), f32x4.abs(u))), f32x4.splat(a * a));
+  if (id == 3) { // triangle
+    return f32x4.div(f32x4.max(f32x4.splat(ZERO), f32x4.sub(f32x4.splat(a), f32x4.abs(u))), f32x4.splat(a * a));
   }
-  if (id == 4) {
-    return v128.and(f32x4.lt(f32x4.abs(u), f32x4.splat(a / 2.0)), f32x4.splat(1.0 / a));
+  if (id == 4) { // rectangular
+    return v128.and(f32x4.lt(f32x4.abs(u), f32x4.splat(a / TWO)), f32x4.splat(ONE / a));
   }
-  if (id == 1) {
+  if (id == 1) { // sigmoid: exp has no SIMD form, so lane by lane
     let r = f32x4.splat(0);
-    r = f32x4.replace_lane(r, 0, sgScalar(1, f32x4.extract_lane(u, 0), a));
-    r = f32x4.replace_lane(r, 1, sgScalar(1, f32x4.extract_lane(u, 1), a));
-    r = f32x4.replace_lane(r, 2, sgScalar(1, f32x4.extract_lane(u, 2), a));
-    r = f32x4.replace_lane(r, 3, sgScalar(1, f32x4.extract_lane(u, 3), a));
+    r = f32x4.replace_lane(r, 0, sigmoidGrad(f32x4.extract_lane(u, 0), a));
+    r = f32x4.replace_lane(r, 1, sigmoidGrad(f32x4.extract_lane(u, 1), a));
+    r = f32x4.replace_lane(r, 2, sigmoidGrad(f32x4.extract_lane(u, 2), a));
+    r = f32x4.replace_lane(r, 3, sigmoidGrad(f32x4.extract_lane(u, 3), a));
     return r;
   }
-  return f32x4.splat(1.0);
+  return f32x4.splat(ONE); // straight-through
+}
+
+/** surrogateGrad at one u (the scalar tails). */
+// @ts-ignore: decorator
+@inline function surrogateGradAt(id: i32, u: f32, a: f32): f32 {
+  return f32x4.extract_lane(surrogateGrad(id, f32x4.splat(u), a), 0);
 }
 
 /**
@@ -131,7 +138,7 @@ export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usiz
       const ot = o + <usize>t * row;
       const hi = v128.load(h + ot), si = v128.load(s + ot);
       const u = f32x4.sub(hi, vth);
-      const sg = sgVec(sid, u, alpha);
+      const sg = surrogateGrad(sid, u, alpha);
       let dvdh = one, dvds = zero, dvdth = zero;
       if (reset == 0) { dvds = detach ? zero : f32x4.neg(vthk); dvdth = f32x4.neg(f32x4.mul(si, vk)); }
       else if (reset == 1) { dvdh = f32x4.sub(one, si); dvds = detach ? zero : f32x4.sub(vvr, hi); }
@@ -170,7 +177,7 @@ export function neuronBackward(gs: usize, h: usize, s: usize, x: usize, v0: usiz
     for (let t = T - 1; t >= 0; t--) {
       const ot = o + <usize>t * row;
       const hi = load<f32>(h + ot), si = load<f32>(s + ot), u = hi - th;
-      const sg = sgScalar(sid, u, alpha);
+      const sg = surrogateGradAt(sid, u, alpha);
       let dvdh: f32 = 1, dvds: f32 = 0, dvdth: f32 = 0;
       if (reset == 0) { dvds = detach ? 0 : -thk; dvdth = -si * k; }
       else if (reset == 1) { dvdh = 1 - si; dvds = detach ? 0 : vr - hi; }
