@@ -9,7 +9,8 @@
  *
  * k = 1 for the usual soft reset; k = 1/a gives snnTorch's convention, where the subtraction of θ
  * happens after the leak (U = βU + I − S·θ). Static input (direct encoding): x has one frame used
- * at every step, and its gradient is summed over T.
+ * at every step, and its gradient is summed over T. θ is one number for the layer, or one per neuron
+ * from a repeating pattern `thr` (per-channel thresholds).
  */
 
 /** Coefficients and switches of a neuron layer, as the kernels see them. */
@@ -17,7 +18,16 @@ export interface NeuronKernelParams {
   readonly a: number;
   readonly b: number;
   readonly c: number;
+  /** θ of every neuron, unless `thr` is given. */
   readonly vth: number;
+  /**
+   * Per-neuron thresholds: neuron i (0 ≤ i < m) has θ = thr[i % period], period = thr.length ≥ 1, and its
+   * soft reset subtracts θ·k. A per-channel θ over steps laid out [N, C, inner] is C·inner values, each
+   * channel's repeated `inner` times (period C·inner divides m); period m gives each neuron its own.
+   * Any period is valid: the SIMD body reads a lane group's four thresholds once for all T steps, with one
+   * load when they lie within one period (always so when period % 4 === 0 or period === m), else lane by lane.
+   */
+  readonly thr?: Float32Array;
   readonly vReset: number;
   /** 0 soft (subtract θ·k), 1 hard (to vReset), 2 none. */
   readonly reset: 0 | 1 | 2;
@@ -27,10 +37,10 @@ export interface NeuronKernelParams {
   readonly detachReset: boolean;
   /** Fire on h − θ > 0 instead of ≥ 0. */
   readonly strict: boolean;
-  /** Built-in surrogate id (see neurons/surrogate.ts). */
+  /** Built-in surrogate id (SURROGATES in kernels/surrogate.ts). */
   readonly surrogate: number;
   readonly alpha: number;
-  /** LT-SNN: add −Σ_{u ≥ 0} ∂L/∂u · logistic(u) to the threshold gradient. */
+  /** LT-SNN: add −Σ_{u ≥ 0} ∂L/∂u · logistic(u) to the threshold gradient (each neuron's own with `thr`). */
   readonly sigmaPath: boolean;
   /** Compute ∂L/∂a, ∂L/∂b, ∂L/∂c (a learnable leak); when false they are 0 and backward reads neither x nor v0. */
   readonly decayGrads: boolean;
@@ -48,8 +58,10 @@ export interface NeuronKernels {
   /**
    * Backpropagation through the T steps given gs = ∂L/∂s [T, m], the saved h and s, the input x
    * and the initial state v0 [m]. Overwrites gx ([T, m], or [m] summed over T when staticInput) and
-   * writes into `gp` the parameter gradients [∂L/∂a, ∂L/∂b, ∂L/∂c, ∂L/∂θ].
+   * writes into `gp` the parameter gradients [∂L/∂a, ∂L/∂b, ∂L/∂c, ∂L/∂θ]. With `p.thr` the threshold
+   * gradient stays per neuron: gth [m] (when given) gets each neuron's ∂L/∂θ summed over T and gp[3] is 0.
+   * No sum over neurons is taken, so threads write apart and any number of them gives the same bits.
    */
   neuronBackward(gs: Float32Array, h: Float32Array, s: Float32Array, x: Float32Array, v0: Float32Array,
-    gx: Float32Array, T: number, m: number, staticInput: boolean, p: NeuronKernelParams, gp: Float64Array): void;
+    gx: Float32Array, T: number, m: number, staticInput: boolean, p: NeuronKernelParams, gp: Float64Array, gth?: Float32Array): void;
 }

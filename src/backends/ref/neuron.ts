@@ -3,29 +3,18 @@
  * The forward rounds like float32 at every step so that spikes match the SIMD body bit for bit.
  */
 import type { NeuronKernelParams, NeuronKernels } from '../../kernels/neuron.js';
+import { logistic, surrogateById } from '../../kernels/surrogate.js';
 
 const f = Math.fround;
-const logistic = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-
-/** σ'(u) of the built-in surrogate `id` (same table as neurons/surrogate.ts). */
-export function surrogateGrad(id: number, u: number, a: number): number {
-  switch (id) {
-    case 0: { const z = (Math.PI / 2) * a * u; return a / 2 / (1 + z * z); }
-    case 1: { const s = logistic(a * u); return a * s * (1 - s); }
-    case 2: { const d = 1 + a * Math.abs(u); return 1 / (d * d); }
-    case 3: return Math.max(0, a - Math.abs(u)) / (a * a);
-    case 4: return Math.abs(u) < a / 2 ? 1 / a : 0;
-    default: return 1;
-  }
-}
 
 /** Forward over T steps; see NeuronKernels.neuronForward. */
 export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array, h: Float32Array, T: number, m: number,
   staticInput: boolean, p: NeuronKernelParams): number {
-  const a = f(p.a), b = f(p.b), c = f(p.c), th = f(p.vth), vr = f(p.vReset), thk = f(p.vth * p.resetScale);
+  const a = f(p.a), b = f(p.b), c = f(p.c), vr = f(p.vReset), thr = p.thr;
   let count = 0;
   const keepH = h.length > 0;
   for (let i = 0; i < m; i++) {
+    const th = thr ? thr[i % thr.length]! : f(p.vth), thk = f((thr ? th : p.vth) * p.resetScale);
     let vi = v[i]!;
     for (let t = 0; t < T; t++) {
       const o = t * m + i;
@@ -45,22 +34,22 @@ export function neuronForward(x: Float32Array, v: Float32Array, s: Float32Array,
 
 /** Backward over T steps; see NeuronKernels.neuronBackward. */
 export function neuronBackward(gs: Float32Array, h: Float32Array, s: Float32Array, x: Float32Array, v0: Float32Array,
-  gx: Float32Array, T: number, m: number, staticInput: boolean, p: NeuronKernelParams, gp: Float64Array): void {
-  const sid = p.surrogate, alpha = p.alpha;
-  neuronBackwardWith((u) => surrogateGrad(sid, u, alpha), gs, h, s, x, v0, gx, T, m, staticInput, p, gp);
+  gx: Float32Array, T: number, m: number, staticInput: boolean, p: NeuronKernelParams, gp: Float64Array, gth?: Float32Array): void {
+  const grad = surrogateById(p.surrogate).grad, alpha = p.alpha;
+  neuronBackwardWith((u) => grad(u, alpha), gs, h, s, x, v0, gx, T, m, staticInput, p, gp, gth);
 }
 
 /** neuronBackward with an arbitrary surrogate derivative σ'(u) (user-supplied surrogates). */
 export function neuronBackwardWith(sgOf: (u: number) => number, gs: Float32Array, h: Float32Array, s: Float32Array,
   x: Float32Array, v0: Float32Array, gx: Float32Array, T: number, m: number, staticInput: boolean,
-  p: NeuronKernelParams, gp: Float64Array): void {
-  const { a, b, vth: th, vReset: vr, reset, detachReset, sigmaPath } = p;
-  const thk = th * p.resetScale;
+  p: NeuronKernelParams, gp: Float64Array, gth?: Float32Array): void {
+  const { a, b, vReset: vr, reset, detachReset, sigmaPath, thr } = p;
   const undecayed = reset === 0 && p.resetScale !== 1;
   let gA = 0, gB = 0, gC = 0, gT = 0;
   if (staticInput) gx.fill(0, 0, m);
   for (let i = 0; i < m; i++) {
-    let gV = 0;
+    const th = thr ? thr[i % thr.length]! : p.vth, thk = th * p.resetScale;
+    let gV = 0, gTi = 0;
     for (let t = T - 1; t >= 0; t--) {
       const o = t * m + i;
       const hi = h[o]!, si = s[o]!, u = hi - th;
@@ -71,8 +60,8 @@ export function neuronBackwardWith(sgOf: (u: number) => number, gs: Float32Array
       else if (reset === 1) { dvdh = 1 - si; dvds = detachReset ? 0 : vr - hi; }
       const gU = (gs[o]! + gV * dvds) * sg;
       const gH = gU + gV * dvdh;
-      gT += -gU + gV * dvdth;
-      if (sigmaPath && u >= 0) gT -= gU * logistic(u);
+      gTi += -gU + gV * dvdth;
+      if (sigmaPath && u >= 0) gTi -= gU * logistic(u);
       if (p.decayGrads) {
         // The state that entered step t (for ∂h/∂a); with the undecayed soft reset a·v = a·h − s·θ.
         let vPrev: number;
@@ -87,6 +76,8 @@ export function neuronBackwardWith(sgOf: (u: number) => number, gs: Float32Array
       if (staticInput) gx[i]! += gH * b; else gx[o] = gH * b;
       gV = gH * a;
     }
+    if (!thr) gT += gTi;
+    else if (gth) gth[i] = gTi;
   }
   gp[0] = gA; gp[1] = gB; gp[2] = gC; gp[3] = gT;
 }
