@@ -169,8 +169,7 @@ export class Spiking extends Base {
   forward(x: Tensor, ctx: RunContext): Tensor {
     const perStep = ctx.static ? x.shape : [x.shape[0]! / ctx.T, ...x.shape.slice(1)];
     const xs = ctx.static ? x : op.reshape(x, [ctx.T, x.size / ctx.T]);
-    const o = { T: ctx.T, staticInput: ctx.static, keepMembrane: ctx.monitor !== undefined, channelInner: inner(perStep) };
-    const r = neuronRun(xs, this.p, this.lp(), o as Parameters<typeof neuronRun>[3]);
+    const r = neuronRun(xs, this.p, this.lp(), { T: ctx.T, staticInput: ctx.static, keepMembrane: ctx.monitor !== undefined, channelInner: inner(perStep) });
     ctx.static = false;
     const out = op.reshape(r.spikes, [ctx.T * perStep[0]!, ...perStep.slice(1)]);
     ctx.monitor?.(this.name, out, r.h);
@@ -179,9 +178,7 @@ export class Spiking extends Base {
 
   /** One step on [N, …] from state v (zeros when null): the spikes, the next state and the membrane before reset. */
   step(x: Tensor, v: Tensor | null): { s: Tensor; v: Tensor; h: Tensor } {
-    const lp = this.lp();
-    const vth = lp.vth && lp.vth.size > 1 ? op.reshape(lp.vth, [lp.vth.size, ...x.shape.slice(2).map(() => 1)]) : lp.vth;
-    return neuronStep(x, v ?? new Tensor(new Float32Array(x.size), x.shape), this.p, { decay: lp.decay, vth });
+    return neuronStep(x, v ?? new Tensor(new Float32Array(x.size), x.shape), this.p, this.lp());
   }
 }
 

@@ -235,8 +235,17 @@ export class SpikingNet {
     return op.reshape(op.sum(weighted, 0), [N, C]);
   }
 
+  private readonly plans = new Map<string, Layer[]>();
+
   /** The layers to run for from → to, in graph order; every input they read must be produced by them or be `from`. */
   private planRun(from: string, to: string): Layer[] {
+    const key = `${from}\u0000${to}`;
+    let plan = this.plans.get(key);
+    if (!plan) { plan = this.makePlan(from, to); this.plans.set(key, plan); }
+    return plan;
+  }
+
+  private makePlan(from: string, to: string): Layer[] {
     if (from !== INPUT) this.layer(from);
     this.layer(to);
     const need = ancestors(this.graph, to);
@@ -257,7 +266,8 @@ export class SpikingNet {
   private startValue(x: Tensor, from: string, opts: RunOptions): Val {
     const T = this.config.T, shape = this.info.shapes.get(from)!;
     if (opts.form !== undefined || from !== INPUT) {
-      const form = opts.form ?? 'time';
+      if (opts.form === undefined) throw new EdgespikeError(`run from "${from}": give the form of x ('static' for [N, …], 'time' for [T, N, …])`);
+      const form = opts.form;
       const lead = form === 'static' ? 1 : 2;
       if (x.rank !== shape.length + lead || fmtShape(x.shape.slice(lead)) !== fmtShape(shape) || (form === 'time' && x.shape[0] !== T)) {
         throw new EdgespikeError(`net: the output of "${from}" must be ${form === 'static' ? fmtShape(['N', ...shape] as never) : fmtShape([T, 'N', ...shape] as never)} (form ${form}), got ${fmtShape(x.shape)}`);
