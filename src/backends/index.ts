@@ -154,6 +154,12 @@ export function preferSpike(kind: keyof typeof SPIKE_CROSSOVER, density: number)
   return density < SPIKE_CROSSOVER[kind];
 }
 
+/**
+ * Largest single tensor a kernel call may take: inputs that do not live in wasm memory are copied into
+ * its arena beside the output and the scratch, within the module's memory.
+ */
+export const MAX_TENSOR_BYTES = 256 * 2 ** 20;
+
 /** True for the convolutions whose dense forward runs by Winograd: 3×3, stride 1, one group, ≥ 32 channels in and out. */
 export function winogradShape(g: { kh: number; kw: number; strideH: number; strideW: number; groups: number; cin: number; cout: number }): boolean {
   return g.kh === 3 && g.kw === 3 && g.strideH === 1 && g.strideW === 1 && g.groups === 1 && g.cin >= 32 && g.cout >= 32;

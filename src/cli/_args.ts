@@ -36,9 +36,15 @@ export function checkFlags(cmd: string, raw: readonly string[], def: ArgsDef): v
     }
     const name = a.replace(/^--?/, '').split('=')[0]!;
     if (!known.has(name)) throw new EdgespikeError(`${cmd}: unknown flag ${a.split('=')[0]} (see edgespike ${cmd} --help)`);
-    if (flagType(def, a) !== 'boolean' && !a.includes('=') && (i + 1 >= raw.length || (raw[i + 1]!.startsWith('-') && !/^-\d/.test(raw[i + 1]!)))) {
+    const flag = a.split('=')[0]!, inline = a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined;
+    if (flagType(def, a) === 'boolean') {
+      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new EdgespikeError(`${cmd}: flag ${flag} is true or false, got "${inline}"`);
+      continue;
+    }
+    if (inline === undefined && (i + 1 >= raw.length || (raw[i + 1]!.startsWith('-') && !/^-\d/.test(raw[i + 1]!)))) {
       throw new EdgespikeError(`${cmd}: flag ${a} needs a value`);
     }
+    if ((inline ?? raw[i + 1]!).trim() === '') throw new EdgespikeError(`${cmd}: flag ${flag} needs a value, got an empty string`);
   }
 }
 
@@ -62,9 +68,9 @@ export function num(flag: string, v: unknown, o: { int?: boolean; min?: number; 
   return x;
 }
 
-/** An optional number flag (undefined when absent). */
+/** An optional number flag (undefined when absent; an empty value is an error, as for num). */
 export function optNum(flag: string, v: unknown, o: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
-  return v === undefined || v === '' ? undefined : num(flag, v, o);
+  return v === undefined ? undefined : num(flag, v, o);
 }
 
 /** A string flag restricted to a list of choices. */

@@ -1,6 +1,8 @@
 /** `edgespike info`: what a model file holds (its graph, settings, tensors' storage, training summary). */
 import { defineCommand } from 'citty';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { loadNet } from '../train/model-file.js';
+import { CHECKPOINT_FORMAT, loadCheckpoint } from '../io/model-file.js';
 import { checkFlags, printJson } from './_args.js';
 import { describeGraph, formatGraph } from '../graph/describe.js';
 import type { GraphNode } from '../graph/graph.js';
@@ -10,16 +12,53 @@ function graphNodeExtras(n: GraphNode): Record<string, unknown> {
   return { attrs: n.attrs, ...(n.op === 'neuron' ? { neuron: n.neuron } : {}), ...(n.block ? { block: n.block } : {}) };
 }
 
+/** The format tag of a safetensors file (undefined for anything else), read from its header alone. */
+function fileFormat(path: string): string | undefined {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(8);
+      if (readSync(fd, head, 0, 8, 0) < 8) return undefined;
+      const n = Number(head.readBigUInt64LE(0));
+      if (n > 1e6 || n < 2) return undefined;
+      const text = Buffer.alloc(n);
+      readSync(fd, text, 0, n, 8);
+      return (JSON.parse(text.toString('utf8')) as { __metadata__?: { format?: string } }).__metadata__?.format;
+    } finally { closeSync(fd); }
+  } catch { return undefined; }
+}
+
+/** What a training checkpoint holds: where the run stands and which run it is. */
+function checkpointInfo(path: string, json: boolean): void {
+  const { arrays, state } = loadCheckpoint(path);
+  const history = (state.history as { epoch: number; loss: number; test_accuracy?: number }[] | undefined) ?? [];
+  const weights = Object.keys(arrays).filter((k) => !k.startsWith('optim.'));
+  const out = {
+    kind: 'checkpoint', epoch: state.epoch ?? 0, step: state.step ?? 0, tensors: weights.length,
+    values: weights.reduce((n, k) => n + arrays[k]!.data.length, 0), identity: state.identity ?? null, history,
+  };
+  if (json) { printJson(out); return; }
+  const id = state.identity as Record<string, unknown> | undefined;
+  const last = history.at(-1);
+  const lines = [
+    ['checkpoint', `after epoch ${out.epoch} (step ${out.step})`], ['weights', `${out.tensors} tensors, ${out.values.toLocaleString('en-US')} values`],
+    ['run', id ? `model ${String(id.model)}, data ${String(id.dataset)}, seed ${String(id.seed)}, T ${String(id.T)}, batch ${String(id.batch_size)}` : '(not recorded)'],
+    ['last epoch', last ? `loss ${last.loss.toFixed(4)}${last.test_accuracy === undefined ? '' : `, test accuracy ${(100 * last.test_accuracy).toFixed(2)}%`}` : '-'],
+  ];
+  for (const [k, v] of lines) process.stdout.write(`${k!.padEnd(15)} ${v}\n`);
+}
+
 const args = {
-  model: { type: 'positional', description: 'model file (.es)', required: true },
+  model: { type: 'positional', description: 'model file (.es) or training checkpoint (.ckpt)', required: true },
   json: { type: 'boolean', description: 'print one JSON object' },
 } as const;
 
 export const infoCommand = defineCommand({
-  meta: { name: 'info', description: 'Show what a model file holds' },
+  meta: { name: 'info', description: 'Show what a model file (or a training checkpoint) holds' },
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('info', rawArgs, args);
+    if (fileFormat(String(a.model)) === CHECKPOINT_FORMAT) { checkpointInfo(String(a.model), !!a.json); return; }
     const { net, meta, stored, version } = loadNet(String(a.model));
     const params = net.parameters().reduce((s, t) => s + t.size, 0);
     const c = net.config;

@@ -3,7 +3,8 @@
  * prints one line `edgespike: …` and exits 2; anything else is a bug and keeps its stack.
  */
 import { defineCommand, runCommand, showUsage } from 'citty';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
+import { parseBytes, setMemoryBudget } from '../util/budget.js';
 import { EdgespikeError } from '../util/errors.js';
 import { setThreads, MAX_THREADS } from '../backends/index.js';
 import { trainCommand } from './train.js';
@@ -21,6 +22,14 @@ const main = defineCommand({
   subCommands,
 });
 
+/**
+ * The memory a command may use by default: half the machine's memory, at most 16 GiB (beyond it
+ * WebAssembly memory and typed arrays run out before the machine does).
+ */
+function defaultBudget(): number {
+  return Math.min(totalmem() / 2, 16 * 2 ** 30);
+}
+
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   const [name] = argv;
@@ -32,8 +41,14 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const cmd = subCommands[name as keyof typeof subCommands];
   const rest = argv.slice(1);
+  const subs = (cmd as { subCommands?: Record<string, unknown> }).subCommands;
+  if (subs && !rest.includes('--help') && !rest.includes('-h') && !Object.hasOwn(subs, rest[0] ?? '')) {
+    process.stderr.write(`edgespike ${name}: ${rest[0] === undefined ? 'needs an action' : `unknown action "${rest[0]}"`} (actions: ${Object.keys(subs).join(', ')})\n`);
+    return 2;
+  }
   if (rest.includes('--help') || rest.includes('-h')) { await showUsage(cmd as never, main as never); return 0; }
   try {
+    setMemoryBudget(process.env.EDGESPIKE_MAX_MEMORY ? parseBytes(process.env.EDGESPIKE_MAX_MEMORY, 'EDGESPIKE_MAX_MEMORY') : defaultBudget());
     // Both cores (all of them) unless EDGESPIKE_THREADS says otherwise.
     if (!process.env.EDGESPIKE_THREADS) setThreads(Math.max(1, Math.min(availableParallelism(), MAX_THREADS)));
     await runCommand(cmd as never, { rawArgs: rest });

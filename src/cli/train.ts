@@ -14,6 +14,8 @@ import { LOSSES, type LossSpec } from '../train/loss.js';
 import type { Schedule } from '../train/optim.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
+import { checkOutputFile, removeStaleTemps } from '../util/fsx.js';
+import { resolve } from 'node:path';
 import { DATASET_NAMES, isEventDataset, loadDataset } from './_data.js';
 
 /** The default recipe (lenet on MNIST, T = 4): what `train` does without flags. */
@@ -67,12 +69,41 @@ function augmentFor(kind: 'none' | 'crop' | 'crop-flip', dataset: string): Augme
   return kind === 'crop' ? { pad: 2 } : { pad: 4, flip: 0.5 };
 }
 
-function lossSpec(a: Record<string, unknown>): LossSpec {
-  const kind = choice('loss', a.loss, LOSSES);
-  const labelSmoothing = num('label-smoothing', a['label-smoothing'], { min: 0, max: 1 });
-  if (kind === 'tet') return { kind, lambda: num('tet-lambda', a['tet-lambda'], { min: 0, max: 1 }), phi: num('tet-phi', a['tet-phi']), labelSmoothing };
-  if (kind === 'mse-count') return { kind };
-  return { kind, labelSmoothing };
+/** Every flag of `train`, parsed and range-checked whatever the others say, before any work. */
+function parseArgs(a: Record<string, unknown>) {
+  const T = num('timesteps', a.timesteps, { int: true, min: 1, max: 1000 });
+  const epochs = num('epochs', a.epochs, { int: true, min: 1, max: 100_000 });
+  const lossKind = choice('loss', a.loss, LOSSES);
+  const labelSmoothing = num('label-smoothing', a['label-smoothing'], { min: 0, max: 0.99 });
+  const tetLambda = num('tet-lambda', a['tet-lambda'], { min: 0, max: 1 }), tetPhi = num('tet-phi', a['tet-phi'], { min: -1e6, max: 1e6 });
+  const loss: LossSpec = lossKind === 'tet' ? { kind: lossKind, lambda: tetLambda, phi: tetPhi, labelSmoothing }
+    : lossKind === 'mse-count' ? { kind: lossKind } : { kind: lossKind, labelSmoothing };
+  const schedKind = choice('schedule', a.schedule, ['cosine', 'step', 'none'] as const);
+  const stepSize = num('step-size', a['step-size'], { int: true, min: 1, max: 1_000_000 }), gamma = num('gamma', a.gamma, { min: 0, max: 10 });
+  const schedule: Schedule = schedKind === 'cosine' ? { kind: 'cosine', epochs } : schedKind === 'step' ? { kind: 'step', every: stepSize, gamma } : { kind: 'none' };
+  const preset = choice('neuron', a.neuron, Object.keys(NEURON_PRESETS) as NeuronPreset[]);
+  const neuron = neuronParams(preset, {
+    surrogate: choice('surrogate', a.surrogate, Object.keys(SURROGATES) as SurrogateName[]),
+    ...(a.beta !== undefined ? { beta: num('beta', a.beta, { min: 0, max: 1 }) } : {}),
+    ...(a.tau !== undefined ? { tau: num('tau', a.tau, { min: 1, max: 1e6 }) } : {}),
+    ...(a.threshold !== undefined ? { vth: num('threshold', a.threshold, { min: -1e6, max: 1e6 }) } : {}),
+    ...(a.alpha !== undefined ? { alpha: num('alpha', a.alpha, { min: 1e-6, max: 1e6 }) } : {}),
+    ...(a['learn-threshold'] || a['avg-threshold'] ? { learnThreshold: true } : {}),
+  });
+  const out = String(a.out);
+  return {
+    T, epochs, loss, schedule, neuron, out,
+    dataset: String(a.dataset),
+    limit: optNum('limit', a.limit, { int: true, min: 1, max: 1e9 }), testLimit: optNum('test-limit', a['test-limit'], { int: true, min: 1, max: 1e9 }),
+    batchSize: num('batch-size', a['batch-size'], { int: true, min: 1, max: 65_536 }),
+    optim: { kind: choice('optimizer', a.optimizer, ['adam', 'adamw', 'sgd'] as const), lr: num('lr', a.lr, { min: 1e-12, max: 10 }),
+      momentum: num('momentum', a.momentum, { min: 0, max: 1 }), nesterov: !!a.nesterov, weightDecay: num('weight-decay', a['weight-decay'], { min: 0, max: 1 }) },
+    clip: optNum('clip', a.clip, { min: 1e-12, max: 1e12 }), seed: num('seed', a.seed, { int: true, min: 0, max: 2 ** 32 - 1 }),
+    encoder: { kind: choice('encoder', a.encoder, ENCODERS) } as EncoderSpec,
+    readout: choice('readout', a.readout, READOUTS), act: choice('act', a.act, ['snn', 'ann'] as const),
+    augment: a.augment === undefined ? undefined : choice('augment', a.augment, ['none', 'crop', 'crop-flip'] as const),
+    log: a.log === undefined ? `${out}.log.jsonl` : String(a.log), checkpoint: a.checkpoint === undefined ? `${out}.ckpt` : String(a.checkpoint),
+  };
 }
 
 export const trainCommand = defineCommand({
@@ -80,44 +111,28 @@ export const trainCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('train', rawArgs, args);
-    const T = num('timesteps', a.timesteps, { int: true, min: 1, max: 1000 });
-    const epochs = num('epochs', a.epochs, { int: true, min: 1 });
-    const dataset = String(a.dataset);
-    const dOpts = { dataDir: a['data-dir'], T };
-    const trainSet = await loadDataset(dataset, 'train', { ...dOpts, limit: optNum('limit', a.limit, { int: true, min: 1 }) });
-    const testSet = await loadDataset(dataset, 'test', { ...dOpts, limit: optNum('test-limit', a['test-limit'], { int: true, min: 1 }) });
+    const o = parseArgs(a);
     const model = resolveModel(String(a.model));
+    for (const [flag, path] of [['--out', o.out], ['--log', o.log], ['--checkpoint', o.checkpoint]] as const) checkOutputFile(flag, path);
+    if (new Set([o.out, o.log, o.checkpoint].map((p) => resolve(p))).size < 3) throw new EdgespikeError('train: --out, --log and --checkpoint must be three different files');
+    const { T, epochs, dataset, out } = o;
+    const dOpts = { dataDir: a['data-dir'], T };
+    const trainSet = await loadDataset(dataset, 'train', { ...dOpts, limit: o.limit });
+    const testSet = await loadDataset(dataset, 'test', { ...dOpts, limit: o.testLimit });
     const spec = withClasses(model.spec, trainSet.numClasses), zooInput = model.input;
     const input = trainSet.temporal ? trainSet.shape.slice(1) : trainSet.shape;
     if (zooInput && zooInput.join() !== input.join() && !(zooInput[1] === input[1] && zooInput[2] === input[2])) {
       process.stderr.write(`note: ${a.model} was designed for input [${zooInput.join(', ')}]; building it for [${input.join(', ')}]\n`);
     }
-    const preset = choice('neuron', a.neuron, Object.keys(NEURON_PRESETS) as NeuronPreset[]);
-    const neuron = neuronParams(preset, {
-      surrogate: choice('surrogate', a.surrogate, Object.keys(SURROGATES) as SurrogateName[]),
-      ...(a.beta !== undefined ? { beta: num('beta', a.beta, { min: 0, max: 1 }) } : {}),
-      ...(a.tau !== undefined ? { tau: num('tau', a.tau, { min: 1 }) } : {}),
-      ...(a.threshold !== undefined ? { vth: num('threshold', a.threshold) } : {}),
-      ...(a.alpha !== undefined ? { alpha: num('alpha', a.alpha, { min: 0 }) } : {}),
-      ...(a['learn-threshold'] || a['avg-threshold'] ? { learnThreshold: true } : {}),
-    });
-    const encoder = { kind: choice('encoder', a.encoder, ENCODERS) } as EncoderSpec;
-    if (trainSet.temporal && encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${encoder.kind}: ${dataset} is already a spike sequence; use direct`);
-    const seed = num('seed', a.seed, { int: true, min: 0 });
-    const act = choice('act', a.act, ['snn', 'ann'] as const);
-    const net = new SpikingNet(spec, { input, neuron, act, T, encoder, readout: choice('readout', a.readout, READOUTS), readoutBeta: 0.9, seed });
-    const schedKind = choice('schedule', a.schedule, ['cosine', 'step', 'none'] as const);
-    const schedule: Schedule = schedKind === 'cosine' ? { kind: 'cosine', epochs } : schedKind === 'step'
-      ? { kind: 'step', every: num('step-size', a['step-size'], { int: true, min: 1 }), gamma: num('gamma', a.gamma, { min: 0 }) } : { kind: 'none' };
-    const out = String(a.out);
+    if (trainSet.temporal && o.encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${o.encoder.kind}: ${dataset} is already a spike sequence; use direct`);
+    const net = new SpikingNet(spec, { input, neuron: o.neuron, act: o.act, T, encoder: o.encoder, readout: o.readout, readoutBeta: 0.9, seed: o.seed });
     const isCifar = dataset.startsWith('cifar');
+    for (const p of [out, o.log, o.checkpoint]) removeStaleTemps(p);
     const history = train(net, trainSet, testSet, {
-      epochs, batchSize: num('batch-size', a['batch-size'], { int: true, min: 1 }),
-      optim: { kind: choice('optimizer', a.optimizer, ['adam', 'adamw', 'sgd'] as const), lr: num('lr', a.lr, { min: 1e-12 }),
-        momentum: num('momentum', a.momentum, { min: 0, max: 1 }), nesterov: !!a.nesterov, weightDecay: num('weight-decay', a['weight-decay'], { min: 0 }) },
-      schedule, loss: lossSpec(a), phiFromThreshold: !!a['avg-threshold'], clip: optNum('clip', a.clip, { min: 0 }), seed,
-      augment: augmentFor(a.augment === undefined ? (isCifar ? 'crop-flip' : 'none') : choice('augment', a.augment, ['none', 'crop', 'crop-flip'] as const), dataset),
-      logPath: a.log ?? `${out}.log.jsonl`, checkpointPath: a.checkpoint ?? `${out}.ckpt`, resume: !!a.resume, progress: !a.json,
+      epochs, batchSize: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, phiFromThreshold: !!a['avg-threshold'], clip: o.clip, seed: o.seed,
+      augment: augmentFor(o.augment ?? (isCifar ? 'crop-flip' : 'none'), dataset),
+      logPath: o.log, checkpointPath: o.checkpoint, resume: !!a.resume, progress: !a.json,
+      identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null },
     });
     const last = history[history.length - 1]!;
     saveNet(out, net, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length } });

@@ -2,10 +2,11 @@
  * Single images for inference: read PNG (grey, grey+alpha, RGB, RGBA, palette) and binary PGM (P5)
  * into [C, H, W] floats in [0, 1], convert them to a model's input shape, and write PNGs.
  */
-import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
+import { readInput } from '../util/fsx.js';
+import { checkBudget } from '../util/budget.js';
 
 /** A decoded image: data is [C, H, W] in [0, 1]; C = 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA. */
 export interface Image {
@@ -16,12 +17,24 @@ export interface Image {
 }
 
 function readBytes(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new EdgespikeError(`${path}: cannot read image (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  return readInput(path, 'image', 256 * 2 ** 20);
 }
+
+/**
+ * Width and height from a PNG's IHDR chunk (bytes 16–23), checked against the memory budget before
+ * anything is decoded: pngjs holds 4 bytes per pixel, we 4 more per channel.
+ */
+function checkPngSize(bytes: Uint8Array, file: string): void {
+  if (bytes.length < 24) throw new EdgespikeError(`${file}: not a readable PNG (truncated: ${bytes.length} bytes, its IHDR chunk ends at byte 24)`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = v.getUint32(16), h = v.getUint32(20);
+  if (w === 0 || h === 0) throw new EdgespikeError(`${file}: PNG of ${w}×${h} pixels has no pixels`);
+  if (w * h > MAX_IMAGE_PIXELS) throw new EdgespikeError(`${file}: PNG of ${w}×${h} pixels is larger than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')} pixels an input image may have`);
+  checkBudget(w * h * 20, `${file}: decoding a PNG of ${w}×${h} pixels`, 'use a smaller image');
+}
+
+/** Most pixels of an input image (a 64-megapixel photo is far larger than any model input). */
+export const MAX_IMAGE_PIXELS = 64 * 2 ** 20;
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -35,6 +48,7 @@ export function readImage(path: string): Image {
 
 /** Decodes PNG bytes (8- and 16-bit; 16-bit is reduced to 8). `file` names it in errors. */
 export function decodePng(bytes: Uint8Array, file: string): Image {
+  checkPngSize(bytes, file);
   let png: ReturnType<typeof PNG.sync.read>;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));

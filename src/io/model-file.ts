@@ -17,7 +17,7 @@
 import { EdgespikeError } from '../util/errors.js';
 import { crc32Hex } from '../util/crc32.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { readFileSync } from 'node:fs';
+import { readInput } from '../util/fsx.js';
 import { halfToFloat, parseSafetensors, serializeSafetensors, toFloat32, type SafetensorsFile, type TensorInput } from './safetensors.js';
 
 /** How a tensor is stored. */
@@ -315,12 +315,7 @@ function decodeStored(name: string, t: SafetensorsFile['tensors'][string], s: St
 }
 
 function readTagged(path: string, format: string, what: string): TaggedFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new EdgespikeError(`${path}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  const bytes = readInput(path, what);
   return decodeTagged(parseSafetensors(bytes, path), bytes, path, format, what);
 }
 

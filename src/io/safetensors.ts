@@ -4,7 +4,7 @@
  * buffer (little-endian, row-major; offsets relative to its start). Written as the reference writer
  * does: tensors sorted by dtype alignment (largest first) then name, header padded with spaces to 8.
  */
-import { readFileSync } from 'node:fs';
+import { readInput } from '../util/fsx.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EdgespikeError } from '../util/errors.js';
 
@@ -192,13 +192,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
 
 /** Reads and validates a safetensors file. */
 export function readSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new EdgespikeError(`${path}: cannot read safetensors file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  return parseSafetensors(bytes, path);
+  return parseSafetensors(readInput(path, 'safetensors file'), path);
 }
 
 /** IEEE half-precision bits → number. */

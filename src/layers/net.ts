@@ -11,6 +11,8 @@ import { Tensor, parameter } from '../tensor/tensor.js';
 import * as op from '../ops/index.js';
 import { Rng } from '../data/rng.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
+import { checkBudget, fmtBytes } from '../util/budget.js';
+import { MAX_TENSOR_BYTES } from '../backends/index.js';
 import type { ModelSpec } from '../notation/spec.js';
 import { decayInit, NEURON_DEFAULTS, type NeuronParams } from '../neurons/neuron.js';
 import { graphFromSpec } from '../graph/build.js';
@@ -139,6 +141,7 @@ export class SpikingNet {
     this.info = checkGraph(this.graph);
     this.classes = size(this.info.shapes.get(this.graph.output)!);
     this.recurrent = isRecurrent(this.graph);
+    checkTensorSizes(this.graph, this.info);
     const tensors = makeTensors(this.graph, this.info, values, new Rng(config.seed));
     this.layers = this.graph.nodes.map((node) => {
       const own = tensors.get(node.id)!;
@@ -154,6 +157,29 @@ export class SpikingNet {
    */
   withConfig(over: Partial<Omit<NetConfig, 'input'>>): SpikingNet {
     return new SpikingNet(this.graph, { ...this.config, ...over }, this.tensorValues(), this.spec);
+  }
+
+  /**
+   * Refuses, with one line, a batch of N samples whose activations would not fit: every node's output
+   * (over T steps unless it stays static) × 3 when training (the output, its gradient, a neuron's saved
+   * membrane) against the memory budget, and the largest single tensor against what one kernel call may
+   * hold. `temporal`: the data come as one frame per step (not encoded from a static sample).
+   */
+  checkMemory(N: number, o: { training: boolean; temporal?: boolean; fix?: string }): void {
+    const T = this.config.T, fix = o.fix ?? 'lower the batch size or T';
+    const isStatic = new Set<string>();
+    if (!o.temporal && this.config.encoder.kind === 'direct') isStatic.add(INPUT);
+    for (const n of this.graph.nodes) if (n.op !== 'neuron' && !n.recurrent?.length && n.inputs.every((s) => isStatic.has(s))) isStatic.add(n.id);
+    let total = 0, largest = 0, at = '';
+    for (const n of this.graph.nodes) {
+      const bytes = 4 * (isStatic.has(n.id) ? 1 : T) * N * size(this.info.shapes.get(n.id)!);
+      total += bytes;
+      if (bytes > largest) { largest = bytes; at = n.id; }
+    }
+    if (largest > MAX_TENSOR_BYTES) {
+      throw new EdgespikeError(`net: the output of "${at}" for a batch of ${N} over T = ${T} is ${fmtBytes(largest)}, above the ${fmtBytes(MAX_TENSOR_BYTES)} one tensor may hold (${fix})`);
+    }
+    checkBudget(total * (o.training ? 3 : 1), `net: ${o.training ? 'training' : 'running'} a batch of ${N} over T = ${T}`, fix);
   }
 
   /** The runtime of node `id`. */
@@ -378,6 +404,20 @@ function toTimeMajor(x: Tensor): Tensor {
   const out = op.reshape(t, [T * N, ...rest]);
   out.binary = x.binary;
   return out;
+}
+
+/** Refuses graphs whose tensors would not fit the memory budget (one line naming the largest node). */
+function checkTensorSizes(g: ModelGraph, info: GraphInfo): void {
+  let total = 0, largest = 0, at = '';
+  for (const node of g.nodes) {
+    for (const t of nodeTensors(node, info.inShapes.get(node.id)!)) {
+      const bytes = 4 * size(t.shape);
+      total += bytes;
+      if (bytes > largest) { largest = bytes; at = `${t.name} ${fmtShape(t.shape)}`; }
+    }
+  }
+  if (largest > MAX_TENSOR_BYTES) throw new EdgespikeError(`net: tensor ${at} is ${fmtBytes(largest)}, above the ${fmtBytes(MAX_TENSOR_BYTES)} one tensor may hold (a smaller model)`);
+  checkBudget(total, `net: the model's ${fmtBytes(total)} of weights`, 'a smaller model');
 }
 
 /** PyTorch's default initialisation: U(−1/√fan_in, 1/√fan_in). */

@@ -125,6 +125,7 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
   const n = Math.min(o.limit ?? data.length, data.length);
   if (n < 1) throw new EdgespikeError('runReport: the data set is empty');
   const T = net.config.T, bs = o.batchSize ?? 128, energy = o.energy ?? ENERGY_PRESETS.fp32;
+  net.checkMemory(Math.min(bs, n), { training: false, temporal: data.temporal, fix: 'lower --timesteps' });
   const weighted = net.layers.filter((l) => l instanceof Conv || l instanceof Dense);
   const accs = new Map<Layer, Acc>(weighted.map((l, i) => [l, {
     layer: l, role: i === 0 ? 'first' : i === weighted.length - 1 ? 'readout' : 'hidden', input: 'analog', nz: 0, total: 0, macsPerStep: 0, acs: 0, macs: 0,

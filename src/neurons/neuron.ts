@@ -77,12 +77,32 @@ export function neuronParams(preset: NeuronPreset | 'default' = 'default', over:
   const base = preset === 'default' ? {} : (NEURON_PRESETS as Record<string, Partial<NeuronParams>>)[preset];
   if (!base) throw new EdgespikeError(`neuron: unknown preset "${preset}" (known: ${Object.keys(NEURON_PRESETS).join(', ')})`);
   const p: NeuronParams = { ...NEURON_DEFAULTS, ...base, ...over };
-  surrogate(p.surrogate);
-  if (p.charge === 'multiplicative' && !(p.beta >= 0 && p.beta <= 1)) throw new EdgespikeError(`neuron: beta must be in [0, 1], got ${p.beta}`);
-  if (p.charge !== 'multiplicative' && !(p.tau >= 1)) throw new EdgespikeError(`neuron: tau must be ≥ 1, got ${p.tau}`);
-  if (!Number.isFinite(p.vth)) throw new EdgespikeError(`neuron: threshold must be finite, got ${p.vth}`);
-  if (p.undecayedReset && p.charge !== 'multiplicative') throw new EdgespikeError('neuron: undecayedReset applies to the multiplicative charge only');
+  checkNeuron(p);
   return p;
+}
+
+/** Checks every field of full neuron parameters (types, enums, finite numbers in range); one line naming the field. */
+export function checkNeuron(p: NeuronParams): void {
+  const bad = (why: string): never => { throw new EdgespikeError(`neuron: ${why}`); };
+  const oneOf = (name: keyof NeuronParams, values: readonly string[]): void => {
+    if (!values.includes(p[name] as string)) bad(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(p[name])}`);
+  };
+  const finite = (name: keyof NeuronParams): void => {
+    if (typeof p[name] !== 'number' || !Number.isFinite(p[name])) bad(`${name} must be a finite number, got ${JSON.stringify(p[name])}`);
+  };
+  oneOf('charge', ['multiplicative', 'decay-input', 'decay-noinput']);
+  oneOf('reset', ['soft', 'hard', 'none']);
+  oneOf('fire', ['>=', '>']);
+  for (const name of ['beta', 'tau', 'vth', 'vReset'] as const) finite(name);
+  for (const name of ['detachReset', 'undecayedReset', 'learnDecay', 'learnThreshold', 'thresholdSigmaPath'] as const) {
+    if (typeof p[name] !== 'boolean') bad(`${name} must be true or false, got ${JSON.stringify(p[name])}`);
+  }
+  if (typeof p.surrogate === 'string') surrogate(p.surrogate);
+  else if (typeof p.surrogate !== 'object' || p.surrogate === null || typeof p.surrogate.grad !== 'function') bad(`surrogate must be a surrogate's name or a surrogate, got ${JSON.stringify(p.surrogate)}`);
+  if (p.alpha !== undefined && !(typeof p.alpha === 'number' && Number.isFinite(p.alpha) && p.alpha > 0)) bad(`alpha must be a finite number > 0, got ${JSON.stringify(p.alpha)}`);
+  if (p.charge === 'multiplicative' && !(p.beta >= 0 && p.beta <= 1)) bad(`beta must be in [0, 1], got ${p.beta}`);
+  if (p.charge !== 'multiplicative' && !(p.tau >= 1)) bad(`tau must be ≥ 1, got ${p.tau}`);
+  if (p.undecayedReset && p.charge !== 'multiplicative') bad('undecayedReset applies to the multiplicative charge only');
 }
 
 /** The decay parameter's raw value: w with sigmoid(w) = 1/τ (decay charges) or β (multiplicative). */

@@ -12,6 +12,9 @@ import type { Dataset } from '../data/dataset.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { makeBatch } from '../data/batch.js';
 import { EdgespikeError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { fsError } from '../util/fsx.js';
+import { canonicalJson } from '../graph/graph.js';
 import { loadCheckpoint, saveCheckpoint, type FloatTensor } from '../io/model-file.js';
 import type { SpikingNet } from '../layers/net.js';
 import { Optimizer, clipGradNorm, scheduledLr, type OptimConfig, type Schedule } from './optim.js';
@@ -41,6 +44,11 @@ export interface TrainConfig {
   readonly progress?: boolean;
   /** Stop after this many epochs of this call (the run continues on resume); for tests of resume. */
   readonly stopAfter?: number;
+  /**
+   * What makes this run this run (model, data, seed, settings): stored in every checkpoint, and a resume
+   * from a checkpoint of another run is refused.
+   */
+  readonly identity?: Readonly<Record<string, unknown>>;
 }
 
 /** One epoch's summary, as logged. */
@@ -59,6 +67,7 @@ export interface EvalResult { readonly accuracy: number; readonly samples: numbe
 
 /** Accuracy of the net on a data set (no gradients, batches of `batchSize`). */
 export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResult {
+  net.checkMemory(Math.min(batchSize, Math.max(1, d.length)), { training: false, temporal: d.temporal, fix: 'lower --batch-size or --timesteps' });
   const t0 = performance.now();
   let correct = 0;
   noGrad(() => {
@@ -72,6 +81,21 @@ export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResu
   return { accuracy: d.length ? correct / d.length : 0, samples: d.length, seconds, samplesPerSecond: d.length / Math.max(seconds, 1e-9) };
 }
 
+/** Stops training with one line when a step left a parameter NaN or infinite (naming it). */
+function checkFinite(net: SpikingNet, epoch: number, batch: number): void {
+  for (const [name, t] of net.namedParameters()) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) throw new EdgespikeError(`train: parameter ${name} became ${d[i]} at epoch ${epoch + 1}, batch ${batch} (try a lower learning rate or --clip)`);
+    }
+  }
+}
+
+/** Appends one line to a log; a failure names the file. */
+function appendLine(path: string, line: string): void {
+  try { appendFileSync(path, line + '\n'); } catch (e) { throw fsError(path, 'append to the log', e); }
+}
+
 /** Mean of the learnable thresholds (LT-SNN φ), or undefined when there are none. */
 function meanThreshold(net: SpikingNet): number | undefined {
   const th = net.namedParameters().filter(([n]) => n.endsWith('.vth')).map(([, t]) => t.data[0]!);
@@ -80,9 +104,24 @@ function meanThreshold(net: SpikingNet): number | undefined {
 
 interface RunState { epoch: number; rng: Rng; history: EpochRecord[] }
 
+/** The first field in which two run identities differ, for the message. */
+function firstDifference(a: Record<string, unknown>, b: Record<string, unknown>): string {
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (canonicalJson(a[k]) !== canonicalJson(b[k])) return `${k} ${canonicalJson(a[k])?.slice(0, 60)}, not ${canonicalJson(b[k])?.slice(0, 60)}`;
+  }
+  return '';
+}
+
 function restore(net: SpikingNet, opt: Optimizer, cfg: TrainConfig): RunState | null {
   if (!cfg.resume || !cfg.checkpointPath || !existsSync(cfg.checkpointPath)) return null;
   const { arrays, state } = loadCheckpoint(cfg.checkpointPath);
+  if (cfg.identity) {
+    const stored = state.identity as Record<string, unknown> | undefined;
+    if (!stored) throw new EdgespikeError(`checkpoint ${cfg.checkpointPath}: it does not say which run wrote it; remove it or train without --resume`);
+    if (canonicalJson(stored) !== canonicalJson(cfg.identity)) {
+      throw new EdgespikeError(`checkpoint ${cfg.checkpointPath}: written by another run (${firstDifference(stored, cfg.identity as Record<string, unknown>)}); remove it or train without --resume`);
+    }
+  }
   const weights: Record<string, FloatTensor> = {}, moments: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(arrays)) {
     if (k.startsWith('optim.')) moments[k.slice(6)] = v.data; else weights[k] = v;
@@ -98,7 +137,7 @@ function checkpoint(net: SpikingNet, opt: Optimizer, cfg: TrainConfig, st: RunSt
   const arrays = netArrays(net);
   const os = opt.state();
   for (const [k, v] of Object.entries(os.arrays)) arrays[`optim.${k}`] = { shape: [v.length], data: v };
-  saveCheckpoint(cfg.checkpointPath, arrays, { epoch: st.epoch, step: os.step, rng: st.rng.state(), history: st.history });
+  saveCheckpoint(cfg.checkpointPath, arrays, { epoch: st.epoch, step: os.step, rng: st.rng.state(), history: st.history, ...(cfg.identity ? { identity: cfg.identity } : {}) });
 }
 
 /** Trains `net` on `train` (evaluating on `test` after each epoch if given); returns the epoch history. */
@@ -106,17 +145,22 @@ export function train(net: SpikingNet, trainSet: Dataset, testSet: Dataset | nul
   if (!(Number.isInteger(cfg.epochs) && cfg.epochs >= 1)) throw new EdgespikeError(`train: epochs must be a positive integer, got ${cfg.epochs}`);
   if (!(Number.isInteger(cfg.batchSize) && cfg.batchSize >= 1)) throw new EdgespikeError(`train: batch size must be a positive integer, got ${cfg.batchSize}`);
   if (trainSet.length === 0) throw new EdgespikeError('train: the training set is empty');
+  net.checkMemory(Math.min(cfg.batchSize, trainSet.length), { training: true, temporal: trainSet.temporal, fix: 'lower --batch-size or --timesteps' });
   const params = net.parameters();
   const opt = new Optimizer(params, cfg.optim);
-  const st: RunState = restore(net, opt, cfg) ?? { epoch: 0, rng: new Rng(cfg.seed), history: [] };
+  const restored = restore(net, opt, cfg);
+  const st: RunState = restored ?? { epoch: 0, rng: new Rng(cfg.seed), history: [] };
+  // The log holds exactly the checkpoint's epochs: rewritten from it on resume (a run killed between
+  // the checkpoint and the log line loses no epoch and repeats none), emptied on a fresh start.
+  if (cfg.logPath) writeFileAtomic(cfg.logPath, st.history.map((r) => JSON.stringify(r) + '\n').join(''));
   let ran = 0;
   while (st.epoch < cfg.epochs && (cfg.stopAfter === undefined || ran < cfg.stopAfter)) {
     const rec = runEpoch(net, trainSet, testSet, cfg, opt, st);
     st.history.push(rec);
     st.epoch++;
     ran++;
-    if (cfg.logPath) appendFileSync(cfg.logPath, JSON.stringify(rec) + '\n');
     checkpoint(net, opt, cfg, st);
+    if (cfg.logPath) appendLine(cfg.logPath, JSON.stringify(rec));
   }
   return st.history;
 }
@@ -146,6 +190,7 @@ function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, c
     });
     if (cfg.clip) clipGradNorm(opt.params, cfg.clip);
     opt.step();
+    checkFinite(net, st.epoch, b / bs + 1);
     if (cfg.phiFromThreshold) phi = meanThreshold(net);
     for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) correct++;
     lossSum += lossValue * y.length;

@@ -4,6 +4,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsError } from './fsx.js';
 
 /** Writes `data` to `path` atomically (temp file + fsync + rename). */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
@@ -21,6 +22,6 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (e) {
     if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw fsError(path, 'write the file', e);
   }
 }

@@ -67,7 +67,12 @@ describe('readImage', () => {
       writeFileSync(p('c.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]));
       assert.throws(() => readImage(p('c.png')), (e: unknown) =>
         e instanceof EdgespikeError && e.message.startsWith(`${p('c.png')}: not a readable PNG (`) && !e.message.includes('\n'));
-      assert.throws(() => readImage(p('none.png')), new EdgespikeError(`${p('none.png')}: cannot read image (ENOENT)`));
+      assert.throws(() => readImage(p('none.png')), new EdgespikeError(`${p('none.png')}: cannot read the image (no such file or directory)`));
+      assert.throws(() => readImage(dir), new EdgespikeError(`${dir}: is a directory, expected an image`));
+      // a PNG whose header claims 20000 × 20000 pixels is refused before anything is decoded
+      const huge = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+      writeFileSync(p('huge.png'), huge);
+      assert.throws(() => readImage(p('huge.png')), new EdgespikeError(`${p('huge.png')}: PNG of 20000×20000 pixels is larger than the 67,108,864 pixels an input image may have`));
     });
   });
 });

@@ -148,7 +148,8 @@ describe('safetensors validation errors', () => {
   });
 
   test('a missing file is named', () => {
-    throwsOneLine(() => readSafetensors('/nonexistent/x.safetensors'), '/nonexistent/x.safetensors: cannot read safetensors file (ENOENT)');
+    throwsOneLine(() => readSafetensors('/nonexistent/x.safetensors'), '/nonexistent/x.safetensors: cannot read the safetensors file (no such file or directory)');
+    throwsOneLine(() => readSafetensors('/dev/zero'), '/dev/zero: is not a regular file, expected a safetensors file');
   });
 
   test('writer rejects data that does not match its shape', () => {

@@ -20,7 +20,12 @@ export function openForRead(label: string, path: string): { fd: number; size: nu
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new EdgespikeError(`${label} file "${path}": cannot open (${code})`);
   }
-  return { fd, size: fstatSync(fd).size };
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new EdgespikeError(`${label} file "${path}": ${st.isDirectory() ? 'is a directory' : 'is not a regular file'}`);
+  }
+  return { fd, size: st.size };
 }
 
 /** Reads exactly `len` bytes at `pos` into `buf` (from 0); returns the number actually read. */
