@@ -3,7 +3,6 @@
  * images by simulated saccades (as N-MNIST was recorded).
  */
 import { defineCommand } from 'citty';
-import { mkdirSync } from 'node:fs';
 import { EdgespikeError } from '../util/errors.js';
 import { inspect, readEvents } from '../data/events/inspect.js';
 import { toFrame } from '../data/events/frame.js';
@@ -13,6 +12,7 @@ import { writeEmulatedDataset } from '../data/events/emulator.js';
 import { mnist } from '../data/mnist.js';
 import { fashionMnist } from '../data/fashion.js';
 import { checkFlags, num, optNum, printJson } from './_args.js';
+import { checkOutputDir, checkOutputFile } from '../util/fsx.js';
 
 const inspectArgs = {
   file: { type: 'positional', description: 'event file (.bin, .aedat, .npy, .h5)', required: true },
@@ -55,11 +55,15 @@ const framesCommand = defineCommand({
     const v = k === 'time-window' ? num(k, a[k], { min: 1 }) : num(k, a[k] ?? '10', { int: true, min: 1 });
     const spec: SliceSpec = k === 'time-bins' ? { nTimeBins: v, overlap } : k === 'event-bins' ? { nEventBins: v, overlap }
       : k === 'time-window' ? { timeWindow: v, overlap } : { eventCount: v, overlap };
+    const out = String(a.output);
+    checkOutputFile('--output', out);
+    const scale = num('scale', a.scale, { int: true, min: 1, max: 32 });
     const ev = readEvents(String(a.file));
+    if (ev.length === 0) throw new EdgespikeError(`data frames: ${a.file} holds no events`);
     const f = toFrame(ev, spec);
     if (f.shape[0] === 0) throw new EdgespikeError(`data frames: ${a.file} gives no frames with --${k} ${v}`);
-    framesToPng(f.data, f.shape, String(a.output), { scale: num('scale', a.scale, { int: true, min: 1, max: 32 }) });
-    process.stdout.write(`${a.output}: ${f.shape[0]} frames of ${f.shape[1]}×${f.shape[2]}×${f.shape[3]}\n`);
+    framesToPng(f.data, f.shape, out, { scale });
+    process.stdout.write(`${out}: ${f.shape[0]} frames of ${f.shape[1]}×${f.shape[2]}×${f.shape[3]}\n`);
   },
 });
 
@@ -75,6 +79,8 @@ const emulateCommand = defineCommand({
   args: emulateArgs,
   async run({ args: a, rawArgs }) {
     checkFlags('data emulate', rawArgs, emulateArgs);
+    checkOutputDir('--out', String(a.out));
+    const seed = num('seed', a.seed, { int: true, min: 0, max: 2 ** 32 - 1 });
     const src = String(a.from);
     const load = src === 'mnist' ? mnist : src === 'fashion-mnist' ? fashionMnist : null;
     if (!load) throw new EdgespikeError(`--from: expected mnist or fashion-mnist, got "${src}"`);
@@ -90,8 +96,7 @@ const emulateCommand = defineCommand({
     };
     for (let i = 0; i < nTrain; i++) put(train, i, i);
     for (let i = 0; i < nTest; i++) put(test, i, nTrain + i);
-    mkdirSync(String(a.out), { recursive: true });
-    const r = writeEmulatedDataset(String(a.out), images, labels, 28, 28, { seed: num('seed', a.seed, { int: true, min: 0 }), testFraction: nTest / n });
+    const r = writeEmulatedDataset(String(a.out), images, labels, 28, 28, { seed, testFraction: nTest / n });
     process.stdout.write(`${a.out}: ${r.train} training and ${r.test} test recordings, ${r.events.toLocaleString('en-US')} events\n`);
   },
 });

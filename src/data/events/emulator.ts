@@ -4,7 +4,7 @@
  * is a log-intensity change detector (contrast threshold with per-pixel mismatch, ON/OFF polarity,
  * a per-pixel refractory period). A 28×28 input lands on a 34×34 sensor, as in N-MNIST.
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../../util/fsx.js';
 import { join } from 'node:path';
 import { EdgespikeError } from '../../util/errors.js';
 import { writeAtis } from './atis.js';
@@ -152,7 +152,7 @@ export function writeEmulatedDataset(outDir: string, images: Uint8Array, labels:
   const n = labels.length;
   if (images.length !== n * h * w) throw new EdgespikeError(`writeEmulatedDataset: ${images.length} bytes for ${n} images of ${h}×${w}`);
   const nTest = Math.round(n * (opts.testFraction ?? 1 / 7));
-  for (const split of ['Train', 'Test']) for (let d = 0; d < 10; d++) mkdirSync(join(outDir, split, String(d)), { recursive: true });
+  for (const split of ['Train', 'Test']) for (let d = 0; d < 10; d++) makeDirs(join(outDir, split, String(d)));
   let events = 0;
   for (let i = 0; i < n; i++) {
     const label = labels[i];

@@ -3,6 +3,7 @@
  * ([T, P, H, W]; a one-polarity sensor counts everything in channel 0). Also SpikingJelly's split by
  * number, the DVS loader's RGB occupancy frames and tonic's voxel grid (bilinear in time, ±1).
  */
+import { checkBudget } from '../../util/budget.js';
 import { EdgespikeError } from '../../util/errors.js';
 import type { Events, SensorSize } from './events.js';
 import { sliceEventsBy, splitSegments, type SliceSpec, type Slices } from './slice.js';
@@ -39,6 +40,7 @@ export function accumulate(ev: Events, slices: Slices, sensor: SensorSize, out: 
 export function toFrame(ev: Events, spec: SliceSpec, sensor: SensorSize = ev.sensor): Frames {
   const slices = sliceEventsBy(ev, spec);
   const [W, H, P] = sensor;
+  checkBudget(4 * slices.length * P * H * W, `toFrame: ${slices.length} frames of ${P}×${H}×${W}`, 'fewer frames: a longer window or fewer bins');
   const data = new Float32Array(slices.length * P * H * W);
   accumulate(ev, slices, sensor, data);
   return { data, shape: [slices.length, P, H, W] };
@@ -47,6 +49,7 @@ export function toFrame(ev: Events, spec: SliceSpec, sensor: SensorSize = ev.sen
 /** SpikingJelly's fixed number of frames, split by event number (default) or time; [T, P, H, W] counts. */
 export function framesBySplit(ev: Events, frames: number, by: 'number' | 'time' = 'number', sensor: SensorSize = ev.sensor): Frames {
   const [W, H, P] = sensor;
+  checkBudget(4 * frames * P * H * W, `framesBySplit: ${frames} frames of ${P}×${H}×${W}`, 'fewer frames');
   const data = new Float32Array(frames * P * H * W);
   accumulate(ev, splitSegments(ev, frames, by), sensor, data);
   return { data, shape: [frames, P, H, W] };

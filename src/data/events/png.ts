@@ -3,6 +3,7 @@
  * channels polarity 1 is drawn red and polarity 0 green (the DVS loader's colours); three channels
  * are drawn as RGB; one channel as grey (|value|). Values are scaled by the strip's maximum.
  */
+import { checkBudget } from '../../util/budget.js';
 import pngjs from 'pngjs';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { EdgespikeError } from '../../util/errors.js';
@@ -30,7 +31,9 @@ export function framesToPngBytes(frames: Float32Array, shape: readonly [number, 
   }
   let max = 0;
   for (let i = 0; i < frames.length; i++) max = Math.max(max, Math.abs(frames[i]));
-  const png = new pngjs.PNG({ width: T * W * s + (T - 1) * gap, height: H * s });
+  const width = T * W * s + (T - 1) * gap, height = H * s;
+  checkBudget(4 * width * height, `framesToPng: a strip of ${width}×${height} pixels`, 'fewer frames or a smaller --scale');
+  const png = new pngjs.PNG({ width, height });
   png.data.fill(0);
   for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
   for (let k = 0; k < T; k++) {

@@ -31,6 +31,7 @@ export function sliceByTime(ev: Events, window: number, overlap = 0, includeInco
   const t0 = ev.t[0], span = ev.t[ev.length - 1] - t0;
   const q = (span - window) / stride;
   const n = Math.max(1, (includeIncomplete ? Math.ceil(q) : Math.floor(q)) + 1);
+  checkCount('sliceByTime', n, `windows of ${window} µs over ${span} µs`);
   return windowsAt(ev.t, Array.from({ length: n }, (_, i) => t0 + i * stride), window);
 }
 
@@ -40,6 +41,7 @@ export function sliceByCount(ev: Events, count: number, overlap = 0, includeInco
   if (!(count > 0) || !(stride > 0)) throw new EdgespikeError(`sliceByCount: need count > 0 and count > overlap, got ${count}, ${overlap}`);
   const c = Math.min(count, ev.length), q = (ev.length - c) / stride;
   const n = (includeIncomplete ? Math.ceil(q) : Math.floor(q)) + 1;
+  checkCount('sliceByCount', n, `windows of ${count} events over ${ev.length}`);
   return Array.from({ length: n }, (_, i): [number, number] => [i * stride, Math.min(ev.length, i * stride + c)]);
 }
 
@@ -63,6 +65,14 @@ function checkBins(op: string, bins: number, overlap: number): void {
   if (!Number.isInteger(bins) || bins < 1 || !(overlap >= 0 && overlap < 1)) {
     throw new EdgespikeError(`${op}: need an integer number of bins ≥ 1 and 0 ≤ overlap < 1, got ${bins}, ${overlap}`);
   }
+  checkCount(op, bins, 'bins');
+}
+
+/** Most slices of one recording (each becomes a frame). */
+export const MAX_SLICES = 1_000_000;
+
+function checkCount(op: string, n: number, what: string): void {
+  if (n > MAX_SLICES) throw new EdgespikeError(`${op}: ${n} ${what} is more than the ${MAX_SLICES.toLocaleString('en-US')} frames one recording may give`);
 }
 
 /** The windows of one SliceSpec (exactly one method must be given). */
