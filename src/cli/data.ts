@@ -48,11 +48,11 @@ const framesCommand = defineCommand({
   args: framesArgs,
   async run({ args: a, rawArgs }) {
     checkFlags('data frames', rawArgs, framesArgs);
-    const overlap = num('overlap', a.overlap, { min: 0 });
+    const overlap = num('overlap', a.overlap, { min: 0, max: 1e12 });
     const given = (['time-bins', 'event-bins', 'time-window', 'event-count'] as const).filter((k) => a[k] !== undefined);
     if (given.length > 1) throw new EdgespikeError(`data frames: give one of --time-bins, --event-bins, --time-window, --event-count, not ${given.map((g) => `--${g}`).join(' and ')}`);
     const k = given[0] ?? 'time-bins';
-    const v = k === 'time-window' ? num(k, a[k], { min: 1 }) : num(k, a[k] ?? '10', { int: true, min: 1 });
+    const v = k === 'time-window' ? num(k, a[k], { min: 1, max: 1e15 }) : num(k, a[k] ?? '10', { int: true, min: 1, max: 1_000_000 });
     const spec: SliceSpec = k === 'time-bins' ? { nTimeBins: v, overlap } : k === 'event-bins' ? { nEventBins: v, overlap }
       : k === 'time-window' ? { timeWindow: v, overlap } : { eventCount: v, overlap };
     const out = String(a.output);
@@ -81,11 +81,12 @@ const emulateCommand = defineCommand({
     checkFlags('data emulate', rawArgs, emulateArgs);
     checkOutputDir('--out', String(a.out));
     const seed = num('seed', a.seed, { int: true, min: 0, max: 2 ** 32 - 1 });
+    const limitN = optNum('limit', a.limit, { int: true, min: 1, max: 1e9 });
     const src = String(a.from);
     const load = src === 'mnist' ? mnist : src === 'fashion-mnist' ? fashionMnist : null;
     if (!load) throw new EdgespikeError(`--from: expected mnist or fashion-mnist, got "${src}"`);
     const train = load('train'), test = load('test');
-    const nTrain = Math.min(train.length, optNum('limit', a.limit, { int: true, min: 1 }) ?? train.length);
+    const nTrain = Math.min(train.length, limitN ?? train.length);
     const nTest = Math.min(test.length, a.limit === undefined ? test.length : Math.max(1, Math.round(nTrain / 6)));
     const n = nTrain + nTest, px = 28 * 28;
     const images = new Uint8Array(n * px), labels = new Int32Array(n), tmp = new Float32Array(px);

@@ -20,12 +20,14 @@ export const evalCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('eval', rawArgs, args);
+    const Tflag = optNum('timesteps', a.timesteps, { int: true, min: 1, max: 1000 });
+    const limitN = optNum('limit', a.limit, { int: true, min: 1, max: 1e9 }), batch = num('batch-size', a['batch-size'], { int: true, min: 1, max: 65_536 });
     let { net, meta } = loadNet(String(a.model));
-    const T = optNum('timesteps', a.timesteps, { int: true, min: 1, max: 1000 }) ?? net.config.T;
+    const T = Tflag ?? net.config.T;
     if (T !== net.config.T) net = net.withConfig({ T });
     const dataset = String(a.dataset ?? meta.dataset ?? 'mnist');
-    const test = await loadDataset(dataset, 'test', { dataDir: a['data-dir'], T, limit: optNum('limit', a.limit, { int: true, min: 1 }) });
-    const r = evaluate(net, test, num('batch-size', a['batch-size'], { int: true, min: 1 }));
+    const test = await loadDataset(dataset, 'test', { dataDir: a['data-dir'], T, limit: limitN });
+    const r = evaluate(net, test, batch);
     const out = { test_accuracy: r.accuracy, samples: r.samples, timesteps: T, samples_per_second: r.samplesPerSecond, dataset };
     if (a.json) printJson(out);
     else process.stdout.write(`${dataset}: ${(100 * r.accuracy).toFixed(2)}% of ${r.samples} test samples, T = ${T}, ${Math.round(r.samplesPerSecond)} samples/s\n`);

@@ -74,14 +74,17 @@ export const profileCommand = defineCommand({
     checkFlags('profile', rawArgs, args);
     const wb = num('weight-bits', a['weight-bits'], { min: 1, max: 64 }), mb = num('membrane-bits', a['membrane-bits'], { min: 1, max: 64 });
     const energy: EnergyModel = { ...ENERGY_PRESETS[choice('energy', a.energy, Object.keys(ENERGY_PRESETS) as (keyof typeof ENERGY_PRESETS)[])] };
-    const eMac = optNum('e-mac', a['e-mac'], { min: 0 }), eAc = optNum('e-ac', a['e-ac'], { min: 0 });
+    const eMac = optNum('e-mac', a['e-mac'], { min: 0, max: 1e6 }), eAc = optNum('e-ac', a['e-ac'], { min: 0, max: 1e6 });
+    const limitN = num('limit', a.limit, { int: true, min: 1, max: 1e9 }), Tflag = optNum('timesteps', a.timesteps, { int: true, min: 1, max: 1000 });
+    const inputFlag = a.input === undefined ? undefined : parseShape('input', String(a.input));
+    const convFlag = a.convention === undefined ? undefined : choice('convention', a.convention, Object.keys(ARCH_CONVENTIONS) as ArchConventionName[]);
     if (eMac !== undefined || eAc !== undefined) Object.assign(energy, { name: 'custom', macPj: eMac ?? energy.macPj, acPj: eAc ?? energy.acPj });
     let graph: ModelGraph | null = null, spec: ModelSpec | null = null, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
     if (a.file) {
       if (a.arch) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
       const { net, meta } = loadNet(String(a.file));
       graph = net.graph; input = [...net.config.input]; T = net.config.T;
-      const test = await loadDataset(String(a.dataset ?? meta.dataset ?? 'mnist'), 'test', { dataDir: a['data-dir'], T, limit: num('limit', a.limit, { int: true, min: 1 }) });
+      const test = await loadDataset(String(a.dataset ?? meta.dataset ?? 'mnist'), 'test', { dataDir: a['data-dir'], T, limit: limitN });
       run = runJson(runReport(net, test, { energy }));
       const lat = latencyReport(net, test, 100);
       latency = { latency_ms_p50_batch1: lat.p50, latency_ms_p95_batch1: lat.p95, per_layer_ms: lat.perLayerMs };
@@ -92,17 +95,17 @@ export const profileCommand = defineCommand({
       spec = m.spec;
       if (m.input) { input = [...m.input]; conv = ZOO_CONVENTION[name] ?? 'all'; }
       else {
-        if (!a.input) throw new EdgespikeError('profile: a spec needs --input CxHxW');
+        if (!inputFlag) throw new EdgespikeError('profile: a spec needs --input CxHxW');
         input = [];
       }
       T = 1;
     }
-    if (a.input) {
-      input = parseShape('input', String(a.input));
+    if (inputFlag) {
+      input = inputFlag;
       if (graph) graph = { ...graph, input };
     }
-    T = optNum('timesteps', a.timesteps, { int: true, min: 1 }) ?? T;
-    if (a.convention) conv = choice('convention', a.convention, Object.keys(ARCH_CONVENTIONS) as ArchConventionName[]);
+    T = Tflag ?? T;
+    if (convFlag) conv = convFlag;
     const archOpts = { weightBits: wb, membraneBits: Math.ceil(mb), T, convention: conv };
     const rep = graph ? graphArchReport(graph, archOpts) : archReport(spec!, input, archOpts);
     const out = { input, timesteps: T, architecture: archJson(rep, wb, mb), ...(run ? { run } : {}), ...(latency ? { latency } : {}) };

@@ -1,6 +1,7 @@
 /** `edgespike report RUN_DIR -o report.html`: one self-contained HTML page about a training run. */
 import { defineCommand } from 'citty';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readInput } from '../util/fsx.js';
 import { join } from 'node:path';
 import { EdgespikeError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -11,6 +12,7 @@ import { Monitor } from '../metrics/monitor.js';
 import { graphArchReport, megabytes } from '../metrics/arch.js';
 import { renderReport } from '../report/report.js';
 import { checkFlags, num } from './_args.js';
+import { checkOutputFile } from '../util/fsx.js';
 import { loadDataset } from './_data.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/tape.js';
@@ -25,7 +27,7 @@ const args = {
 
 /** Reads a JSON-lines training log; a malformed line is an error naming the file and line. */
 export function readLog(path: string): EpochRecord[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+  return readInput(path, 'training log', 256 * 2 ** 20).toString('utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
     try { return JSON.parse(l) as EpochRecord; } catch { throw new EdgespikeError(`report: ${path} line ${i + 1} is not JSON`); }
   });
 }
@@ -65,7 +67,9 @@ export const reportCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('report', rawArgs, args);
-    const path = await writeRunReport(String(a.dir), String(a.output), { dataset: a.dataset, dataDir: a['data-dir'], limit: num('limit', a.limit, { int: true, min: 1 }) });
+    const limit = num('limit', a.limit, { int: true, min: 1, max: 1e9 });
+    checkOutputFile('--output', String(a.output));
+    const path = await writeRunReport(String(a.dir), String(a.output), { dataset: a.dataset, dataDir: a['data-dir'], limit });
     process.stdout.write(`${path}\n`);
   },
 });

@@ -121,6 +121,12 @@ function checkedNeurons(g: ModelGraph): ModelGraph {
 }
 
 function netFromFile(file: TaggedFile, path: string): { net: SpikingNet; meta: ModelMeta } {
+  for (const [name, t] of Object.entries(file.tensors)) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) throw new EdgespikeError(`model file ${path}: tensor "${name}" holds ${d[i]} at index ${i}; a model's values must be finite`);
+    }
+  }
   const m = file.meta as Record<string, unknown>;
   const config = m.config as Record<string, unknown> | undefined;
   if (!config || typeof config !== 'object') throw new EdgespikeError(`model file ${path}: metadata has no config`);
