@@ -24,9 +24,11 @@ export interface WasmExports {
   packedBytes(rows: number, k: number, r: number): number;
   packA(a: number, rs: number, cs: number, m: number, k: number, pa: number, kTot: number, p0: number): void;
   packB(b: number, rs: number, cs: number, k: number, n: number, pb: number, kTot: number, p0: number, jp0: number, jp1: number): void;
-  convPackWeights(w: number, pa: number, geom: number, trans: boolean): void;
-  convWeightBytes(geom: number, trans: boolean): number;
-  convScratchBytes(geom: number, kind: number): number;
+  planBytes(): number;
+  planConvForward(plan: number): void;
+  planConvBackwardInput(plan: number): void;
+  planConvBackwardWeight(plan: number): void;
+  convPackWeights(w: number, pa: number, plan: number): void;
   spikeConvForwardBytes(geom: number): number;
   spikeLinearWeightScratchBytes(m: number, k: number): number;
   spikeLinearWeightBlocks(k: number): number;
