@@ -6,7 +6,10 @@ export {
   planConvForward, planConvBackwardInput, planConvBackwardWeight, convPackWeights, conv2dForward, conv2dBackwardInput, conv2dWeightGroups,
   convInputSparse,
 } from './conv';
-export { spikeLinear, spikeLinearRows, spikeLinearBackwardWeight, spikeLinearWeightBlocks, spikeLinearWeightScratchBytes, spikeConvUnpackWeights, spikeConvScratchBytes, spikeConvWeightScratchBytes, spikeConv2dForward, spikeConvWeightGroups, spikeConvForwardBytes, spikeConvForwardPack } from './spike';
+export { spikeLinear, spikeLinearRows, spikeLinearBackwardWeight, spikeLinearWeightBlocks, spikeLinearWeightScratchBytes } from './spike';
+export {
+  planSpikeConvForward, planSpikeConvBackwardWeight, spikeConvForwardPack, spikeConv2dForward, spikeConvWeightGroups, spikeConvUnpackWeights,
+} from './spike-conv';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
 export { addInto, zero, transpose, countNonZero } from './geom';
 export { biasAdd, biasGrad } from './bias';

@@ -155,3 +155,47 @@ export const WEIGHT_IM2COL: i32 = 23;
 @unmanaged export class PackedWeightPlan extends Plan {
   chunk: i32; pa: i32; pb: i32; col: i32;
 }
+
+// spikeConv2dForward paths (how sparse items are summed; dense items may add table rows, ITEM_TABLE)
+/** Channel lists per input position (spike-lists.ts). */
+export const SPIKE_LISTS: i32 = 31;
+/** Row-mask gather with narrowed tap words (spike-masks gatherNarrow). */
+export const SPIKE_NARROW: i32 = 32;
+/** Row-mask gather (spike-masks gatherItem). */
+export const SPIKE_MASKS: i32 = 33;
+/** Each active input scatters its weights into an accumulator. */
+export const SPIKE_SCATTER: i32 = 34;
+/** itemPaths bit: items with at least minActive active inputs add table rows instead (spike-lut.ts). */
+export const ITEM_TABLE: i32 = 2;
+
+/**
+ * spikeConv2dForward: the packed weights hold the [c][ky][kx][coutG] layout at 0 (scatter, row-mask gather,
+ * and the table's build), the table at `table` and the narrow or list layout at rowWeights. Scratch holds
+ * the accumulator at 0; the row-mask paths (and table items) their row masks at masks, the collected rows
+ * and tap words at rows and words, one plane's bits at bits and the table offsets at offs; the lists their
+ * channel masks at listMasks, position records at positions, offset lists at listOffsets, a pixel's list at
+ * list and one plane's bits at listBits.
+ */
+@unmanaged export class SpikeForwardPlan extends Plan {
+  minActive: i32; table: i32; rowWeights: i32;
+  masks: i32; rows: i32; words: i32; bits: i32; offs: i32;
+  listMasks: i32; positions: i32; listOffsets: i32; list: i32; listBits: i32;
+}
+
+// spikeConv2dBackwardWeight paths (no packed weights)
+/** Lists of each channel's active inputs over bordered dyᵀ (spike-lists listWeights). */
+export const SPIKE_WEIGHT_LISTS: i32 = 41;
+/** Every weight tap gathers its terms through row masks (spike-masks gatherWeights). */
+export const SPIKE_WEIGHT_MASKS: i32 = 42;
+/** Every active input scatters its output gradient into its taps. */
+export const SPIKE_WEIGHT_SCATTER: i32 = 43;
+
+/**
+ * spikeConv2dBackwardWeight: `chunk` items at a time, each with `itemBytes` of dyᵀ (SPIKE_WEIGHT_LISTS: inside
+ * a zero border; SPIKE_WEIGHT_MASKS: after `lead` bytes of a zero output row when kernel rows go in pairs)
+ * and, for the masks, maskBytes of row masks at 0. Scratch holds the dyᵀ of the chunk at dyT, the lists'
+ * active inputs at list and one plane's bits at bits.
+ */
+@unmanaged export class SpikeWeightPlan extends Plan {
+  chunk: i32; itemBytes: i32; lead: i32; maskBytes: i32; dyT: i32; list: i32; bits: i32;
+}

@@ -67,21 +67,16 @@ class Ctx {
 
   /**
    * A weight gradient as a sum over the n items of a batch: the items are cut into weightGroups(n, floats)
-   * fixed groups, body `name` (args: inputs…, buffers, record, items per group, then from, to, scratch over
+   * fixed groups, body `name` (args: inputs…, buffers, plan, items per group, then from, to, scratch over
    * group indices) writes group k's sum to the k-th buffer of `floats`, the groups are split dynamically,
    * and the buffers are added in group order. The bits depend neither on which thread took which group nor
    * on the number of threads. Returns the offset of the sum (the first buffer).
    */
-  groupSums(name: ParallelExport, work: number, n: number, floats: number, scratchBytes: number, inputs: number[], record: number): number {
+  groupSums(name: ParallelExport, work: number, n: number, floats: number, scratchBytes: number, inputs: number[], plan: number): number {
     const { per, groups } = fixedGroups(n, weightGroups(n, floats)), accs = this.arena.alloc(4 * floats * groups);
-    this.splitDynamic(name, work, groups, scratchBytes, [...inputs, accs, record, per]);
+    this.splitDynamic(name, work, groups, scratchBytes, [...inputs, accs, plan, per]);
     for (let k = 1; k < groups; k++) this.exp.addInto(accs, accs + 4 * floats * k, floats);
     return accs;
-  }
-
-  /** Writes a ConvGeom as the 14-field i32 record the wasm bodies read. */
-  conv(g: ConvGeom): number {
-    return this.arena.record([g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.groups, g.oh, g.ow]);
   }
 
   /** The plan record of a convolution call: path, sizes and layout chosen once by the kernel's planner. */
@@ -178,17 +173,17 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       arena.copyOut(dw, pdw, n * k);
     }),
     spikeConv2dForward: (s, w, y, g) => ctx.scoped(() => {
-      const z = convSizes(g), geom = ctx.conv(g);
-      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(exp.spikeConvForwardBytes(geom)), py = arena.out(y, z.y);
-      exp.spikeConvForwardPack(pw, wr, geom);
-      ctx.splitDynamic('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom]);
+      const z = convSizes(g), plan = ctx.plan('planSpikeConvForward', g);
+      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(plan.weightBytes), py = arena.out(y, z.y);
+      exp.spikeConvForwardPack(pw, wr, plan.at);
+      ctx.splitDynamic('spikeConv2dForward', z.flops / 2, g.n, plan.scratchBytes, [ps, wr, py, plan.at]);
       arena.copyOut(y, py, z.y);
     }),
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {
-      const z = convSizes(g), geom = ctx.conv(g);
+      const z = convSizes(g), plan = ctx.plan('planSpikeConvBackwardWeight', g);
       const ps = arena.put(s, z.x), pdy = arena.put(dy, z.y), pdw = beta === 1 ? arena.put(dw, z.w) : arena.alloc(4 * z.w);
-      const accs = ctx.groupSums('spikeConvWeightGroups', z.flops / 2, g.n, z.w, exp.spikeConvWeightScratchBytes(geom), [ps, pdy], geom);
-      exp.spikeConvUnpackWeights(accs, pdw, geom, beta);
+      const accs = ctx.groupSums('spikeConvWeightGroups', z.flops / 2, g.n, z.w, plan.scratchBytes, [ps, pdy], plan.at);
+      exp.spikeConvUnpackWeights(accs, pdw, plan.at, beta);
       arena.copyOut(dw, pdw, z.w);
     }),
   };

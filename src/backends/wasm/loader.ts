@@ -29,13 +29,12 @@ export interface WasmExports {
   planConvBackwardInput(plan: number): void;
   planConvBackwardWeight(plan: number): void;
   convPackWeights(w: number, pa: number, plan: number): void;
-  spikeConvForwardBytes(geom: number): number;
   spikeLinearWeightScratchBytes(m: number, k: number): number;
   spikeLinearWeightBlocks(k: number): number;
   spikeLinearRows(s: number, w: number, y: number, m: number, n: number, k: number, i0: number, i1: number, scratch: number): void;
-  spikeConvForwardPack(w: number, wr: number, geom: number): void;
-  spikeConvWeightScratchBytes(geom: number): number;
-  spikeConvScratchBytes(geom: number): number;
+  planSpikeConvForward(plan: number): void;
+  planSpikeConvBackwardWeight(plan: number): void;
+  spikeConvForwardPack(w: number, wr: number, plan: number): void;
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
   addInto(dst: number, src: number, n: number): void;
   zero(dst: number, n: number): void;

@@ -8,7 +8,8 @@ import type { Arena } from './arena.js';
 import type { WasmExports } from './loader.js';
 
 /** The planner exports, one per kernel that plans. */
-export type Planner = 'planConvForward' | 'planConvBackwardInput' | 'planConvBackwardWeight';
+export type Planner = 'planConvForward' | 'planConvBackwardInput' | 'planConvBackwardWeight' | 'planSpikeConvForward'
+  | 'planSpikeConvBackwardWeight';
 
 /** i32 fields of the header after the 14 geometry fields (assembly/plan.ts, class Plan). */
 const FIELD = { path: 14, itemPaths: 15, weightBytes: 16, scratchBytes: 17 } as const;
@@ -18,10 +19,12 @@ export const PLAN_PATHS: Readonly<Record<number, string>> = {
   1: 'winograd', 2: 'implicit', 3: 'padded implicit', 4: 'direct pack', 5: 'im2col',
   11: 'winograd', 12: 'implicit', 13: 'im2col',
   21: 'winograd', 22: 'implicit', 23: 'im2col',
+  31: 'lists', 32: 'narrow masks', 33: 'masks', 34: 'scatter',
+  41: 'lists', 42: 'masks', 43: 'scatter',
 };
 
 /** itemPaths bits: the per-item alternatives a plan allows. */
-export const ITEM_PATHS = { sparse: 1 } as const;
+export const ITEM_PATHS = { sparse: 1, table: 2 } as const;
 
 /** A written plan: its byte offset (passed to the pack and the body) and the header fields. */
 export interface Plan {
