@@ -7,7 +7,7 @@ import { Conv, f4, madd } from './geom';
 import { implicitForward } from './conv-implicit';
 import { ImplicitInputPlan, Plan, viewAs } from './plan';
 
-/** Rows of a weight panel: 4, as 5-row tiles read through the table made V8 spill (18 vs 29 GFLOP/s). */
+/** Rows of a weight panel: 4, as 5-row tiles read through the table made V8 spill. */
 const MR: i32 = 4;
 const TMP_BYTES: usize = 256;
 
@@ -17,7 +17,8 @@ const TMP_BYTES: usize = 256;
 
 /**
  * True when conv2dBackwardInput takes the implicit path: a forward-implicit shape whose (ci, kx) rows fill
- * whole panels, with few output channels or a small output (else the im2col GEMM is as fast; measured).
+ * whole panels, with at most 16 output channels per group or at most 64 output pixels (elsewhere the im2col
+ * GEMM is as fast).
  */
 export function implicitInput(g: Conv): bool {
   return implicitForward(g) && rowsOf(g) % MR == 0 && (g.cout / g.groups <= 16 || g.oh * g.ow <= 64);
@@ -36,7 +37,7 @@ export function planImplicitInput(p: Plan): void {
   f.scratchBytes = f.rtab + panelsOf(f) * MR * 4;
 }
 
-/** Packs A[(ci, kx)][(ky, co)] = w[co][ci][ky][kx] of every group as 5-row panels, k-major (extra rows zero). */
+/** Packs A[(ci, kx)][(ky, co)] = w[co][ci][ky][kx] of every group as MR-row panels, k-major (extra rows zero). */
 export function implicitInputPackWeights(w: usize, pa: usize, g: Conv): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, rows = rowsOf(g), kk = g.kh * g.kw;
   let d = pa;

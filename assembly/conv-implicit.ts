@@ -24,8 +24,7 @@ const WIDE_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 
 /**
  * Rows of a forward weight panel: WIDE_ROWS for 40 channels or more (a wider tile loads its 8 inputs once
- * for more rows: 4 % faster with 5 rows, 11–14 % with 6 on the 64-channel layer), else 4 (16 output
- * channels fill 4-row panels exactly).
+ * for more rows), else 4 (16 output channels fill 4-row panels exactly).
  */
 @inline function fwdRows(g: Conv): i32 { return g.cout / g.groups >= 40 ? WIDE_ROWS : MI; }
 

@@ -8,14 +8,12 @@ import { InputPlan } from './plan';
 
 /**
  * Fraction of non-zeros in an item's dy below which the sparse path beats the dense body, for kernel rows
- * that fill whole runs (see crossover). Measured (body alone, one thread) on [32,64,32,32] → 64 3×3 pad 1,
- * where rows are whole runs: even with the dense body at 0.45, 1.05–1.15× faster at 0.4; on the LeNet
- * shape, whose rows read 1.2× their length: even at 0.37–0.4.
+ * that fill whole runs (crossover scales it for rows that do not).
  */
 const CROSSOVER: f32 = 0.42;
 /**
- * Shortest kernel row (kw·cinG floats) for which the sparse path is taken: with 3×3 kernels over 3 input
- * channels or depthwise ones it was slower than the dense body even at 5 % non-zeros (measured).
+ * Shortest kernel row (kw·cinG floats) for which the sparse path is taken: shorter rows (3×3 kernels over 3
+ * input channels, depthwise kernels) lose to the dense body however sparse dy is.
  */
 const MIN_ROW: i32 = 16;
 /** Zero floats before and after each kernel row of the sparse weight layout (≥ the widest run). */

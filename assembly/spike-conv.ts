@@ -99,14 +99,12 @@ function masksApply(g: Conv): bool {
 }
 
 /**
- * An item takes the table path when (active inputs / inputs) · kw ≥ TABLE_MIN, i.e. from 18 % active on 5×5
- * kernels and 30 % on 3×3 ones: a table row costs about what gathering one active tap does. Measured (one thread, ms): LeNet [128,16,12,12]→16 5×5, table
- * 1.3–2.4 at every density, gather 1.9 / 2.2 / 2.6 / 3.1 at 5 / 10 / 20 / 30 %; [32,64,32,32]→64 3×3 pad 1,
- * table 48–59, gather 18 / 26 / 40 / 52.
+ * An item takes the table path when (active inputs / inputs) · kw ≥ TABLE_MIN, i.e. from 0.9/kw density (18 %
+ * active on 5×5 kernels, 30 % on 3×3 ones): a table row costs about what gathering one active tap does.
  */
 const TABLE_MIN: f32 = 0.9;
 
-/** Fewest items for which building the table pays (its build costs about what gathering 12 items saves). */
+/** Fewest items for which building the table pays for itself (smaller batches gather every item). */
 const TABLE_MIN_ITEMS: i32 = 16;
 
 /** True when dense items may add table rows (spike-lut.ts): masks usable, every shift within 64 bits, enough items. */
@@ -116,8 +114,8 @@ function tableApplies(g: Conv): bool {
 
 /**
  * True when sparse items gather with narrowed tap words (spike-masks gatherNarrow): small images, except 3-wide
- * kernels over 32 channels or more, where the channel lists measured 1.03–1.5× faster (for 5×5 kernels, whose
- * words cover pixel pairs, they were 0.7–1.0×).
+ * kernels over 32 channels or more, which the channel lists sum faster (5×5 kernels, whose words cover pixel
+ * pairs, keep the narrowed words).
  */
 function narrowApplies(g: Conv): bool {
   return masksApply(g) && narrowGathers(g) && !(listGathers(g) && g.cin >= 32 && g.kw <= 3);

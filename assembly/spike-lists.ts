@@ -3,9 +3,9 @@
 // kh·kw positions its window reads into one list and sums the listed weight rows (tap-major weights, so a
 // row holds the cout weights of one tap and input channel), up to 24 output channels at a time, in
 // registers. Decoding bits once per position, not once per pixel and channel block, and summing over a list
-// whose length is known keep branch mispredictions out of the sums; on [32,64,32,32] → 64 3×3 at 10 % it
-// was 1.7× faster than the row-mask gather (spike-masks gatherItem). The weight gradient (listWeights) lists
-// each input channel's active inputs the same way and sums output-gradient rows over them, 2× faster there.
+// whose length is known keep branch mispredictions out of the sums that the row-mask gather (spike-masks
+// gatherItem) has. The weight gradient (listWeights) lists each input channel's active inputs the same way and
+// sums output-gradient rows over them.
 import { Conv, f4, transposeCols, transposeStrided } from './geom';
 import { align64, SpikeForwardPlan, SpikeWeightPlan } from './plan';
 import { planeBits, streamBits } from './spike-masks';
@@ -13,8 +13,7 @@ import { planeBits, streamBits } from './spike-masks';
 /**
  * True when the forward gathers through channel lists: one group of 16 input channels or more. With fewer, the
  * per-pixel copies of kh·kw short lists cost more than the row-mask gather, which packs many kernel rows into
- * one word (measured on 32×32 inputs, 3×3 and 5×5: lists 0.5–0.8× its speed at 4 and 8 channels, 1.0–1.2× at
- * 16, 1.4–2.3× at 32–128; grouped layers keep the row masks).
+ * one word (grouped layers keep the row masks).
  */
 export function listGathers(g: Conv): bool {
   return g.groups == 1 && g.cin >= 16;
@@ -197,9 +196,8 @@ export function listItem(s: usize, wk: usize, g: SpikeForwardPlan, b: i32, y: us
 
 /**
  * True when the spike weight gradient sums through lists (listWeights): listGathers shapes of stride 1 whose
- * padded rows are wider than 16, or whose kernels are at most 3 wide over 32 channels or more. Against the
- * row-mask gathers at 5–20 % density: 1.2–5× faster on 32×32 and 64×64 inputs and on 3×3 kernels over 64
- * channels of 8×8; 0.6–1.2× on 12×12 inputs with 5×5 kernels, which keep the row masks (kernel rows in pairs).
+ * padded rows are wider than 16, or whose kernels are at most 3 wide over 32 channels or more. Narrower rows
+ * with wider kernels (5×5 over 12×12 inputs) keep the row masks, which take kernel rows in pairs.
  */
 export function listWeightGathers(g: Conv): bool {
   return listGathers(g) && g.sH == 1 && g.sW == 1 && (g.w + 2 * g.pW > 16 || (g.cin >= 32 && g.kw <= 3));

@@ -6,7 +6,7 @@
  * - build/edgespike.wasm (SIMD128), the default: every operation rounds as the wasm specification fixes it,
  *   so the kernels give the same bits on every machine and runtime (Node, browsers; x86, ARM);
  * - build/edgespike-relaxed.wasm, whose GEMM and convolution tiles use fused multiply-adds
- *   (f32x4.relaxed_madd): GEMM and convolutions 1.2–1.4× as fast, but results then depend on whether the
+ *   (f32x4.relaxed_madd): GEMM and convolutions run faster, but results then depend on whether the
  *   CPU fuses (x86 with FMA, ARM) or not. EDGESPIKE_WASM=relaxed (or initWasm({ body: 'relaxed' })) chooses it.
  *   Browsers that ship relaxed SIMD and Node ≥ 22 run it as it is; on Node 20, where V8 has it behind
  *   --experimental-wasm-relaxed-simd, loading this body turns that flag on.
