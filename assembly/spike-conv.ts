@@ -182,9 +182,12 @@ export function spikeConv2dForward(s: usize, wr: usize, y: usize, plan: usize, b
   const g = planAt<SpikeForwardPlan>(plan), ohw = g.oh * g.ow, path = g.path, table = (g.itemPaths & ITEM_TABLE) != 0;
   const acc = scratch, masks = scratch + <usize>g.masks, rows = scratch + <usize>g.rows, words = scratch + <usize>g.words;
   const bits = scratch + <usize>g.bits, offs = scratch + <usize>g.offs, tab = wr + <usize>g.table, wn = wr + <usize>g.rowWeights;
+  const limit = table ? g.minActive : i32.MAX_VALUE, cm = scratch + <usize>g.listMasks, pos = scratch + <usize>g.positions;
+  const listOffs = scratch + <usize>g.listOffsets, list = scratch + <usize>g.list, listBits = scratch + <usize>g.listBits;
   for (let b = b0; b < b1; b++) {
+    const yb = y + f4(b * g.cout * ohw);
     // an item dense enough for the table declines the lists (having counted its active inputs)
-    if (path == SPIKE_LISTS && listItem(s, wn, g, b, y + f4(b * g.cout * ohw), scratch, table ? g.minActive : i32.MAX_VALUE)) continue;
+    if (path == SPIKE_LISTS && listItem(s, wn, g, b, yb, acc, cm, pos, listOffs, list, listBits, limit)) continue;
     if (path == SPIKE_SCATTER) {
       memory.fill(acc, 0, f4(ohw * g.cout));
       visitItem(s, g, b, acc, wr, false);
@@ -194,7 +197,7 @@ export function spikeConv2dForward(s: usize, wr: usize, y: usize, plan: usize, b
       else if (path == SPIKE_NARROW) gatherNarrow(masks, wn, g, acc, rows, words);
       else gatherItem(masks, wr, g, acc, rows, words);
     }
-    transposeStrided(acc, g.cout, y + f4(b * g.cout * ohw), ohw, ohw, g.cout);
+    transposeStrided(acc, g.cout, yb, ohw, ohw, g.cout);
   }
 }
 

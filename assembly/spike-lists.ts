@@ -146,13 +146,14 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
 
 /**
  * y[b] (NCHW, at y) by channel lists, weights from listPackWeights at wk, unless the item has `limit` active
- * inputs or more: then nothing is written and false is returned. `scratch` is laid out by planLists.
+ * inputs or more: then nothing is written and false is returned. The scratch areas (acc, cm, pos, offs, list,
+ * bits) are those planLists lays out; they come as arguments, not from the plan, so that V8 keeps the sums'
+ * loop bound in a register (docs/kernels.md).
  */
-export function listItem(s: usize, wk: usize, g: SpikeForwardPlan, b: i32, y: usize, scratch: usize, limit: i32): bool {
+export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: usize, cm: usize, pos: usize, offs: usize, list: usize,
+  bits: usize, limit: i32): bool {
   const wp = g.w + 2 * g.pW, nwc = maskWords(g), npos = positions(g), cout = g.cout, rowBytes = cout * 4;
   const tapBytes = g.cin * rowBytes, ohw = g.oh * g.ow;
-  const acc = scratch, cm = scratch + <usize>g.listMasks, pos = scratch + <usize>g.positions;
-  const offs = scratch + <usize>g.listOffsets, list = scratch + <usize>g.list, bits = scratch + <usize>g.listBits;
   if (channelMasks(s, g, b, cm, bits) >= limit) return false;
   // each position's list: record (start, count), offsets c·rowBytes in channel order
   for (let q = 0, n = 0; q < npos; q++) {
