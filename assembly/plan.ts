@@ -14,7 +14,10 @@ export function planBytes(): i32 {
   return PLAN_BYTES;
 }
 
-/** Byte offset of the inner plan: a convolution that a path runs on another geometry (the padded item). */
+/**
+ * Byte offset of the inner plan: the convolution a path runs on another geometry (the padded implicit
+ * forward's padded item, the Winograd input gradient's forward on dy).
+ */
 export const INNER: usize = 128;
 
 /** The header of every plan, after the geometry: i32 fields 14 to 17 (src/backends/wasm/plan.ts reads them). */
