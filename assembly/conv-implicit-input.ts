@@ -5,8 +5,9 @@
 import { NR } from './gemm';
 import { Conv, f4, madd } from './geom';
 import { implicitForward } from './conv-implicit';
+import { ImplicitInputPlan, Plan, viewAs } from './plan';
 
-/** Rows of a weight panel: 4, as 5-row tiles read through the table made V8 spill (18 vs 29 GFLOP/s). */
+/** Rows of a weight panel: 4, as 5-row tiles read through the table made V8 spill. */
 const MR: i32 = 4;
 const TMP_BYTES: usize = 256;
 
@@ -16,23 +17,27 @@ const TMP_BYTES: usize = 256;
 
 /**
  * True when conv2dBackwardInput takes the implicit path: a forward-implicit shape whose (ci, kx) rows fill
- * whole panels, with few output channels or a small output (else the im2col GEMM is as fast; measured).
+ * whole panels, with at most 16 output channels per group or at most 64 output pixels (elsewhere the im2col
+ * GEMM is as fast).
  */
 export function implicitInput(g: Conv): bool {
   return implicitForward(g) && rowsOf(g) % MR == 0 && (g.cout / g.groups <= 16 || g.oh * g.ow <= 64);
 }
 
-/** Bytes of the weights packed by implicitInputPackWeights. */
-export function implicitInputWeightBytes(g: Conv): i32 {
-  return g.groups * panelsOf(g) * MR * depthOf(g) * 4;
+/**
+ * Fills the dense body's part of p's ImplicitInputPlan: weightBytes and scratchBytes are those of the dense
+ * body alone (planConvBackwardInput adds the sparse path's); its scratch holds a tile, the depth table at
+ * dtab and the row table at rtab.
+ */
+export function planImplicitInput(p: Plan): void {
+  const f = viewAs<ImplicitInputPlan>(p);
+  f.weightBytes = f.groups * panelsOf(f) * MR * depthOf(f) * 4;
+  f.dtab = <i32>TMP_BYTES;
+  f.rtab = f.dtab + depthOf(f) * 4;
+  f.scratchBytes = f.rtab + panelsOf(f) * MR * 4;
 }
 
-/** Scratch bytes of one thread: the depth table and the row table. */
-export function implicitInputScratchBytes(g: Conv): i32 {
-  return <i32>TMP_BYTES + depthOf(g) * 4 + panelsOf(g) * MR * 4;
-}
-
-/** Packs A[(ci, kx)][(ky, co)] = w[co][ci][ky][kx] of every group as 5-row panels, k-major (extra rows zero). */
+/** Packs A[(ci, kx)][(ky, co)] = w[co][ci][ky][kx] of every group as MR-row panels, k-major (extra rows zero). */
 export function implicitInputPackWeights(w: usize, pa: usize, g: Conv): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, rows = rowsOf(g), kk = g.kh * g.kw;
   let d = pa;
@@ -103,10 +108,10 @@ function inputItem(pa: usize, dtab: usize, rtab: usize, yg: usize, dxg: usize, g
   }
 }
 
-/** dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by implicitInputPackWeights. */
-export function implicitConvBackwardInput(dy: usize, pa: usize, dx: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
+/** dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by implicitInputPackWeights; scratch as planImplicitInput lays it out. */
+export function implicitConvBackwardInput(dy: usize, pa: usize, dx: usize, g: ImplicitInputPlan, b0: i32, b1: i32, scratch: usize): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, ohw = g.oh * g.ow;
-  const dtab = scratch + TMP_BYTES, rtab = dtab + f4(depthOf(g)), wBytes = <usize>(panelsOf(g) * MR * depthOf(g) * 4);
+  const dtab = scratch + <usize>g.dtab, rtab = scratch + <usize>g.rtab, wBytes = <usize>(panelsOf(g) * MR * depthOf(g) * 4);
   fillTables(dtab, rtab, g);
   for (let b = b0; b < b1; b++) {
     memory.fill(dx + f4(b * g.cin * g.h * g.w), 0, f4(g.cin * g.h * g.w));

@@ -6,6 +6,7 @@
 // Weight gradient: dwᵀ tiles of 4 taps x 8 channels sum x(tap, pixel) · dyᵀ(pixel) over a chunk's pixels.
 import { NR } from './gemm';
 import { Conv, f4, madd } from './geom';
+import { ImplicitPlan, ImplicitWeightPlan, Plan, viewAs } from './plan';
 
 /** Rows of a narrow layer's forward weight panel, and taps of a weight-gradient tile. */
 const MI: i32 = 4;
@@ -13,7 +14,7 @@ const TMP_BYTES: usize = 256;
 
 @inline function kSize(g: Conv): i32 { return (g.cin / g.groups) * g.kh * g.kw; }
 
-/** True when conv2dForward and conv2dBackwardWeight take the implicit path: stride 1, no padding, whole 8-pixel panels. */
+/** True when the implicit forward and weight gradient apply: stride 1, no padding, whole 8-pixel panels. */
 export function implicitForward(g: Conv): bool {
   return g.sH == 1 && g.sW == 1 && g.pH == 0 && g.pW == 0 && g.ow % NR == 0;
 }
@@ -23,25 +24,26 @@ const WIDE_ROWS: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 
 /**
  * Rows of a forward weight panel: WIDE_ROWS for 40 channels or more (a wider tile loads its 8 inputs once
- * for more rows: 4 % faster with 5 rows, 11–14 % with 6 on the 64-channel layer), else 4 (16 output
- * channels fill 4-row panels exactly).
+ * for more rows), else 4 (16 output channels fill 4-row panels exactly).
  */
 @inline function fwdRows(g: Conv): i32 { return g.cout / g.groups >= 40 ? WIDE_ROWS : MI; }
-@inline function fwdPanels(g: Conv): i32 { return (g.cout / g.groups + fwdRows(g) - 1) / fwdRows(g); }
 
-/** Bytes of the weights packed by implicitPackWeights. */
-export function implicitWeightBytes(g: Conv): i32 {
-  return g.groups * fwdPanels(g) * fwdRows(g) * kSize(g) * 4;
+/**
+ * Fills the ImplicitPlan of p's geometry (all but the path): weights in fwdRows-row panels; scratch holds a
+ * tail tile and the tap offset table.
+ */
+export function planImplicitForward(p: Plan): void {
+  const f = viewAs<ImplicitPlan>(p), K = kSize(f);
+  f.rows = fwdRows(f);
+  f.panels = (f.cout / f.groups + f.rows - 1) / f.rows;
+  f.weightBytes = f.groups * f.panels * f.rows * K * 4;
+  f.tab = <i32>TMP_BYTES;
+  f.scratchBytes = f.tab + K * 4;
 }
 
-/** Scratch bytes of one thread: a tail tile and the tap offset table. */
-export function implicitScratchBytes(g: Conv): i32 {
-  return <i32>TMP_BYTES + kSize(g) * 4;
-}
-
-/** Packs w [cout, K] of every group as fwdRows-row panels, k-major (rows past a group's cout are zero). */
-export function implicitPackWeights(w: usize, pa: usize, g: Conv): void {
-  const coutG = g.cout / g.groups, K = kSize(g), ip = fwdPanels(g), mi = fwdRows(g);
+/** Packs w [cout, K] of every group as panels of g.rows rows, k-major (rows past a group's cout are zero). */
+export function implicitPackWeights(w: usize, pa: usize, g: ImplicitPlan): void {
+  const coutG = g.cout / g.groups, K = kSize(g), ip = g.panels, mi = g.rows;
   let d = pa;
   for (let grp = 0; grp < g.groups; grp++) {
     for (let i = 0; i < ip; i++) {
@@ -120,9 +122,9 @@ function kernel6x8(pa: usize, tab: usize, xs: usize, k: i32, c: usize, ldc: usiz
   else kernel5x8(pa, tab, xs, k, c, ldc);
 }
 
-/** One weight panel (rows ≤ fwdRows channels) over every output pixel of one item and group. */
-function panelSweep(pa: usize, tab: usize, xg: usize, yc: usize, g: Conv, K: i32, rows: i32, tmp: usize): void {
-  const ohw = g.oh * g.ow, ldc = f4(ohw), ow = g.ow, rowStep = f4(g.w), mi = fwdRows(g);
+/** One weight panel of mi rows (rows ≤ mi channels of it used) over every output pixel of one item and group. */
+function panelSweep(pa: usize, tab: usize, xg: usize, yc: usize, g: Conv, K: i32, mi: i32, rows: i32, tmp: usize): void {
+  const ohw = g.oh * g.ow, ldc = f4(ohw), ow = g.ow, rowStep = f4(g.w);
   let xs = xg;
   for (let oy = 0; oy < g.oh; oy++, xs += rowStep) {
     for (let ox = 0; ox < ow; ox += NR) {
@@ -135,16 +137,16 @@ function panelSweep(pa: usize, tab: usize, xg: usize, yc: usize, g: Conv, K: i32
 }
 
 /** y[b] = conv(x[b], w) for b0 ≤ b < b1, from weights packed by implicitPackWeights. */
-export function implicitConvForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
-  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow, ip = fwdPanels(g), mi = fwdRows(g);
-  const tmp = scratch, tab = scratch + TMP_BYTES, panelBytes = <usize>(K * mi * 4);
+export function implicitConvForward(x: usize, pa: usize, y: usize, g: ImplicitPlan, b0: i32, b1: i32, scratch: usize): void {
+  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow, ip = g.panels, mi = g.rows;
+  const tmp = scratch, tab = scratch + <usize>g.tab, panelBytes = <usize>(K * mi * 4);
   fillTaps(tab, g, cinG);
   for (let b = b0; b < b1; b++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xg = x + f4((b * g.cin + grp * cinG) * g.h * g.w), yg = y + f4((b * g.cout + grp * coutG) * ohw);
       for (let i = 0; i < ip; i++) {
         const a = pa + <usize>(grp * ip + i) * panelBytes;
-        panelSweep(a, tab, xg, yg + f4(i * mi * ohw), g, K, min(mi, coutG - i * mi), tmp);
+        panelSweep(a, tab, xg, yg + f4(i * mi * ohw), g, K, mi, min(mi, coutG - i * mi), tmp);
       }
     }
   }
@@ -161,10 +163,19 @@ function weightItems(g: Conv): i32 {
   return max(1, min(g.n, WEIGHT_CHUNK_BYTES / (g.oh * g.ow * coutPad(g) * 4)));
 }
 
-/** Scratch bytes of one weight-gradient thread: tap and pixel tables, dyᵀ of one chunk, dwᵀ of one group. */
-export function implicitWeightScratchBytes(g: Conv): i32 {
-  const pixels = weightItems(g) * g.oh * g.ow;
-  return kPad(g) * 4 + pixels * 4 + pixels * coutPad(g) * 4 + kPad(g) * coutPad(g) * 4;
+/**
+ * Fills the ImplicitWeightPlan of p's geometry (all but the path): no packed weights; scratch holds the tap
+ * and pixel tables, dyᵀ of one chunk of items and dwᵀ of one group.
+ */
+export function planImplicitWeight(p: Plan): void {
+  const f = viewAs<ImplicitWeightPlan>(p);
+  f.items = weightItems(f);
+  const pixels = f.items * f.oh * f.ow;
+  f.weightBytes = 0;
+  f.pix = kPad(f) * 4;
+  f.dyT = f.pix + pixels * 4;
+  f.dwT = f.dyT + pixels * coutPad(f) * 4;
+  f.scratchBytes = f.dwT + kPad(f) * coutPad(f) * 4;
 }
 
 /** tab[i] = byte offset in x of output pixel i of a chunk (item-major, then row, then column). */
@@ -219,22 +230,21 @@ function weightTile(xs: usize, taps: usize, pix: usize, np: i32, d: usize, c: us
   addRow(c, c00, c01); addRow(c + ldc, c10, c11); addRow(c + 2 * ldc, c20, c21); addRow(c + 3 * ldc, c30, c31);
 }
 
-/** dw_g (+)= dwᵀ for the group's rows (beta 0 overwrites, 1 accumulates). */
-function storeWeightT(dwT: usize, dw: usize, g: Conv, grp: i32, beta: i32): void {
+/** dw_g = dwᵀ for the group's rows. */
+function storeWeightT(dwT: usize, dw: usize, g: Conv, grp: i32): void {
   const coutG = g.cout / g.groups, K = kSize(g), cp = coutPad(g);
   for (let co = 0; co < coutG; co++) {
     const dst = dw + f4((grp * coutG + co) * K);
     for (let k = 0; k < K; k++) {
-      const v = load<f32>(dwT + f4(k * cp + co));
-      store<f32>(dst + f4(k), beta != 0 ? load<f32>(dst + f4(k)) + v : v);
+      store<f32>(dst + f4(k), load<f32>(dwT + f4(k * cp + co)));
     }
   }
 }
 
-/** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group with no im2col: beta 0 overwrites, 1 accumulates. */
-export function implicitConvBackwardWeight(x: usize, dy: usize, dw: usize, g: Conv, beta: i32, b0: i32, b1: i32, scratch: usize): void {
-  const cinG = g.cin / g.groups, K = kSize(g), kp = kPad(g), cp = coutPad(g), items = weightItems(g), ohw = g.oh * g.ow;
-  const taps = scratch, pix = taps + f4(kp), dyT = pix + f4(items * ohw), dwT = dyT + f4(items * ohw * cp);
+/** dw = Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group with no im2col (overwritten; scratch as planImplicitWeight lays it out). */
+export function implicitConvBackwardWeight(x: usize, dy: usize, dw: usize, g: ImplicitWeightPlan, b0: i32, b1: i32, scratch: usize): void {
+  const cinG = g.cin / g.groups, K = kSize(g), kp = kPad(g), cp = coutPad(g), items = g.items, ohw = g.oh * g.ow;
+  const taps = scratch, pix = scratch + <usize>g.pix, dyT = scratch + <usize>g.dyT, dwT = scratch + <usize>g.dwT;
   fillTaps(taps, g, cinG);
   for (let k = K; k < kp; k++) store<i32>(taps + f4(k), 0);
   fillPixels(pix, g, items);
@@ -248,6 +258,6 @@ export function implicitConvBackwardWeight(x: usize, dy: usize, dw: usize, g: Co
         for (let k = 0; k < kp; k += MI) weightTile(xg, taps + f4(k), pix, np, d, dwT + f4(k * cp + j * NR), f4(cp));
       }
     }
-    storeWeightT(dwT, dw, g, grp, beta);
+    storeWeightT(dwT, dw, g, grp);
   }
 }

@@ -4,17 +4,16 @@
 // term that reaches them, each term reading that many floats of its zero-padded kernel row (so edge slices
 // need no clipping); then the accumulator is transposed into dx's planes.
 import { Conv, f4, madd, transposeStrided } from './geom';
+import { InputPlan } from './plan';
 
 /**
  * Fraction of non-zeros in an item's dy below which the sparse path beats the dense body, for kernel rows
- * that fill whole runs (see crossover). Measured (body alone, one thread) on [32,64,32,32] → 64 3×3 pad 1,
- * where rows are whole runs: even with the dense body at 0.45, 1.05–1.15× faster at 0.4; on the LeNet
- * shape, whose rows read 1.2× their length: even at 0.37–0.4.
+ * that fill whole runs (crossover scales it for rows that do not).
  */
 const CROSSOVER: f32 = 0.42;
 /**
- * Shortest kernel row (kw·cinG floats) for which the sparse path is taken: with 3×3 kernels over 3 input
- * channels or depthwise ones it was slower than the dense body even at 5 % non-zeros (measured).
+ * Shortest kernel row (kw·cinG floats) for which the sparse path is taken: shorter rows (3×3 kernels over 3
+ * input channels, depthwise kernels) lose to the dense body however sparse dy is.
  */
 const MIN_ROW: i32 = 16;
 /** Zero floats before and after each kernel row of the sparse weight layout (≥ the widest run). */
@@ -34,13 +33,23 @@ export function sparseInputWeightBytes(g: Conv): i32 {
   return <i32>HEAD + g.cout * g.kh * rowFloats(g) * 4;
 }
 
+/** True when the sparse path may take items of this shape: kernel rows of at least MIN_ROW floats. */
+export function sparseInputApplies(g: Conv): bool {
+  return g.kw * (g.cin / g.groups) >= MIN_ROW;
+}
+
 /**
- * Scratch bytes of one thread: accumulator [groups][h][accRow], one group's dy pixel-major [oh·ow][coutG],
- * term starts [oh·ow + 1], terms [oh·ow·coutG + 1] of 8 bytes, one Reach per run of a row.
+ * Lays out the sparse path's scratch in p (its dyT, starts, terms and reach) and returns its bytes: the
+ * accumulator [groups][h][accRow] at 0, one group's dy pixel-major [oh·ow][coutG], term starts [oh·ow + 1],
+ * terms [oh·ow·coutG + 1] of 8 bytes, one Reach per run of a row.
  */
-export function sparseInputScratchBytes(g: Conv): i32 {
-  const ohw = g.oh * g.ow, coutG = g.cout / g.groups;
-  return (g.groups * g.h * accRow(g) + ohw * coutG + ohw + 1 + 2 * (ohw * coutG + 1)) * 4 + accRow(g) / runOf(g) * offsetof<Reach>();
+export function planSparseInput(p: InputPlan): i32 {
+  const ohw = p.oh * p.ow, coutG = p.cout / p.groups;
+  p.dyT = p.groups * p.h * accRow(p) * 4;
+  p.starts = p.dyT + ohw * coutG * 4;
+  p.terms = p.starts + (ohw + 1) * 4;
+  p.reach = p.terms + (ohw * coutG + 1) * 8;
+  return p.reach + accRow(p) / runOf(p) * offsetof<Reach>();
 }
 
 /**
@@ -84,13 +93,13 @@ export function sparseInputPackWeights(w: usize, ws: usize, g: Conv): void {
 }
 
 /**
- * True when item b takes sparseInputItem (ws from sparseInputPackWeights): kernel rows of at least MIN_ROW
- * floats, finite weights, and dy finite (a NaN or ∞ times the zero padding of a kernel row would reach
- * inputs outside its window) with fewer non-zeros than the crossover density. Values are checked four at
- * a time; x − x is NaN exactly when x is not finite.
+ * True when item b of a sparseInputApplies shape takes sparseInputItem (ws from sparseInputPackWeights):
+ * finite weights, and dy finite (a NaN or ∞ times the zero padding of a kernel row would reach inputs outside
+ * its window) with fewer non-zeros than the crossover density. Values are checked four at a time; x − x is
+ * NaN exactly when x is not finite.
  */
 export function sparseWins(dy: usize, ws: usize, g: Conv, b: i32): bool {
-  if (g.kw * (g.cin / g.groups) < MIN_ROW || load<i32>(ws) == 0) return false;
+  if (load<i32>(ws) == 0) return false;
   const n = g.cout * g.oh * g.ow, p = dy + f4(b * n), z = f32x4.splat(0);
   let acc = i32x4.splat(0), bad = z, i = 0, cnt = 0;
   for (; i + 4 <= n; i += 4) {
@@ -216,13 +225,13 @@ function toPlanes(acc: usize, dxg: usize, g: Conv): void {
 }
 
 /**
- * dx[b] (overwritten) from the non-zeros of dy[b], weights from sparseInputPackWeights, scratch
- * sparseInputScratchBytes: per group, list the terms, sum every run of every accumulator row, transpose.
+ * dx[b] (overwritten) from the non-zeros of dy[b], weights from sparseInputPackWeights, scratch as
+ * planSparseInput lays it out: per group, list the terms, sum every run of every accumulator row, transpose.
  */
-export function sparseInputItem(dy: usize, ws: usize, dx: usize, g: Conv, b: i32, scratch: usize): void {
+export function sparseInputItem(dy: usize, ws: usize, dx: usize, g: InputPlan, b: i32, scratch: usize): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, ohw = g.oh * g.ow, row = accRow(g), run = runOf(g);
-  const dyT = scratch + f4(g.groups * g.h * row), starts = dyT + f4(ohw * coutG), terms = starts + f4(ohw + 1);
-  const tab = terms + (<usize>(ohw * coutG + 1) << 3);
+  const dyT = scratch + <usize>g.dyT, starts = scratch + <usize>g.starts, terms = scratch + <usize>g.terms;
+  const tab = scratch + <usize>g.reach;
   const runs = fillReach(g, tab), wBytes = <usize>(g.kh * rowFloats(g)) << 2, rows = ws + HEAD;
   for (let grp = 0; grp < g.groups; grp++) {
     const acc = scratch + f4(grp * g.h * row);

@@ -4,6 +4,7 @@
 // (tile, cin, cout) where the direct form needs 36. The transforms only add, subtract and halve.
 import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
 import { Conv, f4 } from './geom';
+import { Plan, WinogradPlan, WinogradWeightPlan, viewAs } from './plan';
 
 const TMP_BYTES: usize = 256;
 
@@ -16,26 +17,29 @@ export function winogradApplies(g: Conv): bool {
 }
 
 @inline function tilesOf(g: Conv): i32 { return ((g.oh + 1) >> 1) * ((g.ow + 1) >> 1); }
-@inline function uBytes(g: Conv): i32 { return packedBytes(g.cout, g.cin, MR); }
-@inline function vBytes(g: Conv): i32 { return packedBytes(tilesOf(g), g.cin, NR); }
-
-/** Bytes of the transformed weights of cout × cin kernels: 16 packed A operands, then room to build them. */
-export function winogradWeightBytes(cout: i32, cin: i32): i32 {
-  return 16 * packedBytes(cout, cin, MR) + 16 * cout * cin * 4;
-}
 
 /** Rows and row length of the zero-bordered item copy: every tile's 4×4 window, and 12-float reads, inside. */
 @inline function padRows(g: Conv): i32 { return 2 * ((g.oh + 1) >> 1) + 2; }
 @inline function padCols(g: Conv): i32 { return (max(g.w + g.pW, 2 * ((g.ow + 1) >> 1) + 2) + 8 + 3) & ~3; }
 
-/** Scratch bytes of one thread: a GEMM tile, 16 packed V operands, 16 products M [cout, tiles], the item copy. */
-export function winogradScratchBytes(g: Conv): i32 {
-  return <i32>TMP_BYTES + 16 * vBytes(g) + 16 * g.cout * tilesOf(g) * 4 + g.cin * padRows(g) * padCols(g) * 4;
+/**
+ * Fills the WinogradPlan of p's geometry (all but the path): weights are 16 packed A operands [cout, cin],
+ * then room to build them; scratch a GEMM tile, 16 packed V operands, 16 products M [cout, tiles], the item copy.
+ */
+export function planWinogradForward(p: Plan): void {
+  const w = viewAs<WinogradPlan>(p), T = tilesOf(w);
+  w.operand = packedBytes(w.cout, w.cin, MR);
+  w.vOperand = packedBytes(T, w.cin, NR);
+  w.weightBytes = 16 * w.operand + 16 * w.cout * w.cin * 4;
+  w.v = <i32>TMP_BYTES;
+  w.m = w.v + 16 * w.vOperand;
+  w.xp = w.m + 16 * w.cout * T * 4;
+  w.scratchBytes = w.xp + w.cin * padRows(w) * padCols(w) * 4;
 }
 
 /** U = G g Gᵀ for every (cout, cin), as 16 packed A operands [cout, cin] (one per position). */
-export function winogradPackWeights(w: usize, pa: usize, g: Conv): void {
-  const cin = g.cin, cout = g.cout, plane = <usize>(cout * cin) << 2, u = pa + <usize>(16 * uBytes(g));
+export function winogradPackWeights(w: usize, pa: usize, g: WinogradPlan): void {
+  const cin = g.cin, cout = g.cout, plane = <usize>(cout * cin) << 2, u = pa + <usize>(16 * g.operand);
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
       const k = w + f4((co * cin + ci) * 9), o = u + f4(co * cin + ci);
@@ -58,7 +62,7 @@ export function winogradPackWeights(w: usize, pa: usize, g: Conv): void {
       }
     }
   }
-  for (let p = 0; p < 16; p++) packA(u + <usize>p * plane, cin, 1, cout, cin, pa + <usize>(p * uBytes(g)), cin, 0);
+  for (let p = 0; p < 16; p++) packA(u + <usize>p * plane, cin, 1, cout, cin, pa + <usize>(p * g.operand), cin, 0);
 }
 
 /** Zeroes what padItem does not write: the rows above and below each plane's input, and the columns beside it. */
@@ -90,13 +94,14 @@ function padItem(xb: usize, g: Conv, xp: usize): void {
 }
 
 /**
- * V = Bᵀ d B of every (cin, tile) of the padded item xp into the 16 packed B operands at v, or with `plain`
- * into 16 matrices [cin, tiles]. Four tiles along a row at a time: their windows start 2 floats apart, so
- * three 4-float loads per input row, split into even and odd lanes, give the four columns of all four windows.
+ * V = Bᵀ d B of every (cin, tile) of the padded item xp into the 16 packed B operands at v (vOperand bytes
+ * each), or with vOperand 0 into 16 plain matrices [cin, tiles]. Four tiles along a row at a time: their
+ * windows start 2 floats apart, so three 4-float loads per input row, split into even and odd lanes, give the
+ * four columns of all four windows.
  */
-function inputTransform(xp: usize, g: Conv, v: usize, plain: bool): void {
+function inputTransform(xp: usize, g: Conv, v: usize, vOperand: i32): void {
   const tw = (g.ow + 1) >> 1, th = (g.oh + 1) >> 1, cin = g.cin, rows = padRows(g), cols = padCols(g), T = tw * th;
-  const vb = plain ? <usize>(cin * T) << 2 : <usize>vBytes(g);
+  const plain = vOperand == 0, vb = plain ? <usize>(cin * T) << 2 : <usize>vOperand;
   const quads = (tw & 3) == 0 ? tw : 0;
   for (let ci = 0; ci < cin; ci++) {
     const xc = xp + f4(ci * rows * cols);
@@ -207,30 +212,37 @@ function outputTransform(m: usize, g: Conv, yb: usize): void {
   }
 }
 
-/** y[b] for b0 ≤ b < b1 from weights packed by winogradPackWeights. */
-export function winogradForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
-  const T = tilesOf(g), tmp = scratch, v = scratch + TMP_BYTES, m = v + <usize>(16 * vBytes(g)), xp = m + f4(16 * g.cout * T);
+/** y[b] for b0 ≤ b < b1 from weights packed by winogradPackWeights; scratch as planWinogradForward lays it out. */
+export function winogradForward(x: usize, pa: usize, y: usize, g: WinogradPlan, b0: i32, b1: i32, scratch: usize): void {
+  const T = tilesOf(g), tmp = scratch, v = scratch + <usize>g.v, m = scratch + <usize>g.m, xp = scratch + <usize>g.xp;
   const ip = (g.cout + MR - 1) / MR, jp = (T + NR - 1) / NR, hw = g.h * g.w, ohw = g.oh * g.ow;
-  if (T % NR != 0) memory.fill(v, 0, <usize>(16 * vBytes(g))); // the last panel's columns past T stay zero
+  if (T % NR != 0) memory.fill(v, 0, <usize>(16 * g.vOperand)); // the last panel's columns past T stay zero
   zeroBorders(xp, g); // items fill the interior only
   for (let b = b0; b < b1; b++) {
     padItem(x + f4(b * g.cin * hw), g, xp);
-    inputTransform(xp, g, v, false);
+    inputTransform(xp, g, v, g.vOperand);
     for (let p = 0; p < 16; p++) {
-      gemmPacked(pa + <usize>(p * uBytes(g)), v + <usize>(p * vBytes(g)), m + f4(p * g.cout * T), g.cout, T, g.cin, T, 0, 0, ip, 0, jp, tmp);
+      gemmPacked(pa + <usize>(p * g.operand), v + <usize>(p * g.vOperand), m + f4(p * g.cout * T), g.cout, T, g.cin, T, 0, 0, ip, 0, jp, tmp);
     }
     outputTransform(m, g, y + f4(b * g.cout * ohw));
   }
 }
 
 /**
- * Scratch bytes of one thread of winogradBackwardWeight: a GEMM tile, the padded item, V and dM of one item
- * (16 × [cin or cout, tiles] each), one packed pair of GEMM operands, and the 16 sums dU [cout, cin].
+ * Fills the WinogradWeightPlan of p's geometry (all but the path): no packed weights; scratch holds a GEMM
+ * tile, the padded item, V and dM of one item (16 × [cin or cout, tiles] each), one packed pair of GEMM
+ * operands, and the 16 sums dU [cout, cin].
  */
-export function winogradWeightScratchBytes(g: Conv): i32 {
-  const T = tilesOf(g);
-  return <i32>TMP_BYTES + g.cin * padRows(g) * padCols(g) * 4 + 16 * (g.cin + g.cout) * T * 4
-    + packedBytes(g.cout, T, MR) + packedBytes(g.cin, T, NR) + 16 * g.cout * g.cin * 4;
+export function planWinogradWeight(p: Plan): void {
+  const w = viewAs<WinogradWeightPlan>(p), T = tilesOf(w);
+  w.weightBytes = 0;
+  w.xp = <i32>TMP_BYTES;
+  w.v = w.xp + w.cin * padRows(w) * padCols(w) * 4;
+  w.dm = w.v + 16 * w.cin * T * 4;
+  w.pa = w.dm + 16 * w.cout * T * 4;
+  w.pb = w.pa + packedBytes(w.cout, T, MR);
+  w.du = w.pb + packedBytes(w.cin, T, NR);
+  w.scratchBytes = w.du + 16 * w.cout * w.cin * 4;
 }
 
 /**
@@ -292,20 +304,19 @@ function outputGradTransform(dyb: usize, g: Conv, dm: usize): void {
 }
 
 /**
- * dw = the weight gradient of items b0 ≤ b < b1 (overwritten): per item, V = Bᵀ d B
- * of x's tiles and dM = A dY Aᵀ of dy's, then dU[p] += dM[p] · V[p]ᵀ over the tiles for the 16 positions p,
- * and at the end dw = Gᵀ dU G for every (cout, cin): 16 multiplies per (tile, cin, cout) where the direct form
- * needs 36.
+ * dw = the weight gradient of items b0 ≤ b < b1 (overwritten; scratch as planWinogradWeight lays it out):
+ * per item, V = Bᵀ d B of x's tiles and dM = A dY Aᵀ of dy's, then dU[p] += dM[p] · V[p]ᵀ over the tiles for
+ * the 16 positions p, and at the end dw = Gᵀ dU G for every (cout, cin): 16 multiplies per (tile, cin, cout)
+ * where the direct form needs 36.
  */
-export function winogradBackwardWeight(x: usize, dy: usize, dw: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
-  const T = tilesOf(g), cin = g.cin, cout = g.cout, tmp = scratch, xp = scratch + TMP_BYTES;
-  const v = xp + f4(cin * padRows(g) * padCols(g)), dm = v + f4(16 * cin * T), pa = dm + f4(16 * cout * T);
-  const pb = pa + <usize>packedBytes(cout, T, MR), du = pb + <usize>packedBytes(cin, T, NR);
+export function winogradBackwardWeight(x: usize, dy: usize, dw: usize, g: WinogradWeightPlan, b0: i32, b1: i32, scratch: usize): void {
+  const T = tilesOf(g), cin = g.cin, cout = g.cout, tmp = scratch, xp = scratch + <usize>g.xp, v = scratch + <usize>g.v;
+  const dm = scratch + <usize>g.dm, pa = scratch + <usize>g.pa, pb = scratch + <usize>g.pb, du = scratch + <usize>g.du;
   const ip = (cout + MR - 1) / MR, jp = (cin + NR - 1) / NR, hw = g.h * g.w, ohw = g.oh * g.ow, plane = <usize>(cout * cin) << 2;
   if (b1 > b0) zeroBorders(xp, g);
   for (let b = b0; b < b1; b++) {
     padItem(x + f4(b * cin * hw), g, xp);
-    inputTransform(xp, g, v, true);
+    inputTransform(xp, g, v, 0);
     outputGradTransform(dy + f4(b * cout * ohw), g, dm);
     for (let p = 0; p < 16; p++) {
       // A = dM[p] [cout, T] by rows, B = V[p]ᵀ [T, cin]

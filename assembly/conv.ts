@@ -1,36 +1,37 @@
-// Convolution bodies: im2col packed straight into GEMM panels, then the blocked GEMM, per batch item and
-// group (shapes that conv-implicit takes skip the packing). Each export handles batch items b0 ≤ b < b1
-// with its own scratch, so threads can split the batch. The input gradient of items whose dy is mostly
-// zeros comes from its non-zeros alone (conv-sparse-input); the other items run the dense body.
-import { MR, NR, packA, packB, packedBytes, gemmPacked } from './gemm';
-import { Conv, f4, validHi, validLo } from './geom';
+// Dense convolutions: each call plans its path once (planConvForward, planConvBackwardInput,
+// planConvBackwardWeight write a plan record, see plan.ts), then packs the weights and runs the body that
+// the plan names: Winograd (conv-winograd), implicit GEMM (conv-implicit, conv-implicit-input) or the im2col
+// GEMM (conv-im2col). Each body handles batch items b0 ≤ b < b1 with its own scratch, so threads can split
+// the batch. The input gradient of items whose dy is mostly zeros comes from its non-zeros alone
+// (conv-sparse-input); the other items run the dense body.
+import { NR } from './gemm';
+import { Conv, f4 } from './geom';
 import {
-  winogradApplies, winogradBackwardWeight, winogradForward, winogradPackWeights, winogradScratchBytes, winogradWeightBytes,
-  winogradWeightScratchBytes,
+  FWD_DIRECT, FWD_IM2COL, FWD_IMPLICIT, FWD_PADDED, FWD_WINOGRAD, INPUT_IM2COL, INPUT_IMPLICIT, INPUT_WINOGRAD, ITEM_SPARSE,
+  WEIGHT_IM2COL, WEIGHT_IMPLICIT, WEIGHT_WINOGRAD, ImplicitInputPlan, ImplicitPlan, ImplicitWeightPlan, InputPlan,
+  PackedInputPlan, PackedPlan, PackedWeightPlan, PaddedPlan, Plan, WinogradInputPlan, WinogradPlan, WinogradWeightPlan,
+  align64, innerOf, planAt, viewAs,
+} from './plan';
+import {
+  planWinogradForward, planWinogradWeight, winogradApplies, winogradBackwardWeight, winogradForward, winogradPackWeights,
 } from './conv-winograd';
 import {
-  implicitForward, implicitConvForward, implicitPackWeights, implicitScratchBytes, implicitWeightBytes,
-  implicitConvBackwardWeight, implicitWeightScratchBytes,
+  implicitForward, implicitConvForward, implicitPackWeights, implicitConvBackwardWeight, planImplicitForward, planImplicitWeight,
 } from './conv-implicit';
+import { implicitInput, implicitConvBackwardInput, implicitInputPackWeights, planImplicitInput } from './conv-implicit-input';
 import {
-  implicitInput, implicitConvBackwardInput, implicitInputPackWeights, implicitInputScratchBytes, implicitInputWeightBytes,
-} from './conv-implicit-input';
-import {
-  sparseInputItem, sparseInputPackWeights, sparseInputScratchBytes, sparseInputWeightBytes, sparseWins,
+  planSparseInput, sparseInputApplies, sparseInputItem, sparseInputPackWeights, sparseInputWeightBytes, sparseWins,
 } from './conv-sparse-input';
-
-const TILE_BYTES: usize = 256;
-const CHUNK_BYTES: i32 = 4 << 20;
+import {
+  directPack, packedBackwardInput, packedBackwardWeight, packedForward, packedPackWeights, planPackedForward, planPackedInput,
+  planPackedWeight,
+} from './conv-im2col';
 
 @inline function kSize(g: Conv): i32 { return (g.cin / g.groups) * g.kh * g.kw; }
 
-/** Bytes rounded up to a multiple of 64. */
-@inline function align64(bytes: i32): i32 { return (bytes + 63) & ~63; }
-
 /**
  * True when the forward pads each item into scratch and runs the implicit body on it: stride 1 with padding,
- * whole 8-pixel output panels, a padded item of at most 1 MiB. Measured against the packed GEMM on 3×3 pad 1
- * layers, batch 32, one thread: 1.9× faster at 16 channels 16×16, 1.5× at 32 channels, 1.02× at 64 (32×32).
+ * whole 8-pixel output panels, a padded item of at most 1 MiB (larger items keep the packed GEMM).
  */
 function paddedImplicit(g: Conv): bool {
   return g.sH == 1 && g.sW == 1 && (g.pH > 0 || g.pW > 0) && g.ow % NR == 0 && paddedBytes(g) <= (1 << 20);
@@ -39,8 +40,32 @@ function paddedImplicit(g: Conv): bool {
 /** Bytes of one item zero-padded: cin·(h + 2·padH)·(w + 2·padW) floats. */
 @inline function paddedBytes(g: Conv): i32 { return g.cin * (g.h + 2 * g.pH) * (g.w + 2 * g.pW) * 4; }
 
-/** Bytes of the padded item's geometry record (a Conv, 64 bytes reserved). */
-const GEOM_BYTES: usize = 64;
+/**
+ * Plans conv2dForward on the geometry at the head of the record `plan`: Winograd, the implicit GEMM, the
+ * implicit GEMM on a padded copy of each item, or the packed GEMM (straight from x or through im2col).
+ */
+export function planConvForward(plan: usize): void {
+  const p = planAt<Plan>(plan);
+  p.itemPaths = 0;
+  if (winogradApplies(p)) { p.path = FWD_WINOGRAD; planWinogradForward(p); return; }
+  if (implicitForward(p)) { p.path = FWD_IMPLICIT; planImplicitForward(p); return; }
+  if (paddedImplicit(p)) { p.path = FWD_PADDED; planPadded(planAt<PaddedPlan>(plan)); return; }
+  p.path = directPack(p) ? FWD_DIRECT : FWD_IM2COL;
+  planPackedForward(p);
+}
+
+/** FWD_PADDED: the inner plan is the implicit forward of one padded item; the padded item leads the scratch. */
+function planPadded(p: PaddedPlan): void {
+  const inner = innerOf<ImplicitPlan>(p);
+  memory.copy(changetype<usize>(inner), changetype<usize>(p), offsetof<Conv>());
+  inner.n = 1; inner.h = p.h + 2 * p.pH; inner.w = p.w + 2 * p.pW; inner.pH = 0; inner.pW = 0;
+  inner.path = FWD_IMPLICIT;
+  inner.itemPaths = 0;
+  planImplicitForward(inner);
+  p.weightBytes = inner.weightBytes;
+  p.inner = align64(paddedBytes(p));
+  p.scratchBytes = p.inner + inner.scratchBytes;
+}
 
 /**
  * True when the dense input gradient is the Winograd forward on dy: for stride 1 it is a convolution of dy
@@ -51,323 +76,154 @@ function winogradInput(g: Conv): bool {
   return winogradApplies(g) && g.pH <= 2 && g.pW <= 2 && g.h > 0 && g.w > 0;
 }
 
-/** Writes to gt the forward geometry of g's input gradient (winogradInput shapes): dy → dx with flipped kernels. */
-function inputAsForward(g: Conv, gt: Conv): Conv {
-  gt.n = g.n; gt.cin = g.cout; gt.h = g.oh; gt.w = g.ow; gt.cout = g.cin; gt.kh = g.kh; gt.kw = g.kw;
-  gt.sH = 1; gt.sW = 1; gt.pH = g.kh - 1 - g.pH; gt.pW = g.kw - 1 - g.pW; gt.groups = 1; gt.oh = g.h; gt.ow = g.w;
-  return gt;
-}
-
-/** A geometry record for scratch-size queries, which only the calling thread makes (convScratchBytes). */
-const sizeGeom = changetype<Conv>(memory.data(<i32>GEOM_BYTES));
-
-/** Bytes of the Winograd input-gradient weights: geometry record, Winograd operands, the flipped kernels. */
-function winogradInputBytes(g: Conv): i32 {
-  return <i32>GEOM_BYTES + align64(winogradWeightBytes(g.cin, g.cout)) + g.cin * g.cout * 36;
-}
-
-/** Packs the input gradient's Winograd weights at pa: the record, then U of w'[ci][co][ky][kx] = w[co][ci][2 − ky][2 − kx]. */
-function winogradInputPack(w: usize, pa: usize, g: Conv): void {
-  const gt = inputAsForward(g, changetype<Conv>(pa)), wt = pa + GEOM_BYTES + <usize>align64(winogradWeightBytes(g.cin, g.cout));
-  for (let co = 0; co < g.cout; co++) {
-    for (let ci = 0; ci < g.cin; ci++) {
-      const src = w + f4((co * g.cin + ci) * 9), dst = wt + f4((ci * g.cout + co) * 9);
-      for (let k = 0; k < 9; k++) store<f32>(dst + f4(k), load<f32>(src + f4(8 - k)));
-    }
-  }
-  winogradPackWeights(wt, pa + GEOM_BYTES, gt);
+/**
+ * Plans conv2dBackwardInput on the geometry at the head of `plan`: the dense body (Winograd, the implicit
+ * GEMM or the im2col GEMM) and, when kernel rows are long enough, the sparse path for items whose dy is mostly
+ * zeros. The packed weights hold the dense body's layout, then the sparse one at sparseWeights; the scratch
+ * the sparse path's areas, then the dense body's at `dense`.
+ */
+export function planConvBackwardInput(plan: usize): void {
+  const p = planAt<InputPlan>(plan);
+  // the dense body's plan leaves its own weight and scratch bytes in the header
+  if (winogradInput(p)) { p.path = INPUT_WINOGRAD; planWinogradInput(planAt<WinogradInputPlan>(plan)); }
+  else if (implicitInput(p)) { p.path = INPUT_IMPLICIT; planImplicitInput(p); }
+  else { p.path = INPUT_IM2COL; planPackedInput(p); }
+  const sparse = sparseInputApplies(p), sparseScratch = planSparseInput(p);
+  p.itemPaths = sparse ? ITEM_SPARSE : 0;
+  p.sparseWeights = align64(p.weightBytes);
+  p.weightBytes = p.sparseWeights + (sparse ? sparseInputWeightBytes(p) : 0);
+  p.dense = sparse ? align64(sparseScratch) : 0;
+  p.scratchBytes = p.dense + align64(p.scratchBytes);
 }
 
 /**
- * y[b] for b0 ≤ b < b1 of a paddedImplicit shape: each item copied into a zero-bordered buffer, then the
- * implicit body on that buffer as a one-item convolution without padding.
+ * INPUT_WINOGRAD: the inner plan is the Winograd forward of dy → dx (dy's geometry, the kernels flipped and
+ * transposed, padding kh − 1 − padH); the packed weights are its operands, then the flipped kernels.
  */
-function paddedImplicitForward(x: usize, pa: usize, y: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
-  const hp = g.h + 2 * g.pH, wp = g.w + 2 * g.pW, gp = changetype<Conv>(scratch), xp = scratch + GEOM_BYTES;
-  memory.copy(scratch, changetype<usize>(g), offsetof<Conv>());
-  gp.n = 1; gp.h = hp; gp.w = wp; gp.pH = 0; gp.pW = 0;
+function planWinogradInput(p: WinogradInputPlan): void {
+  const gt = innerOf<WinogradPlan>(p);
+  gt.n = p.n; gt.cin = p.cout; gt.h = p.oh; gt.w = p.ow; gt.cout = p.cin; gt.kh = p.kh; gt.kw = p.kw;
+  gt.sH = 1; gt.sW = 1; gt.pH = p.kh - 1 - p.pH; gt.pW = p.kw - 1 - p.pW; gt.groups = 1; gt.oh = p.h; gt.ow = p.w;
+  gt.path = FWD_WINOGRAD;
+  gt.itemPaths = 0;
+  planWinogradForward(gt);
+  p.flipped = align64(gt.weightBytes);
+  p.weightBytes = p.flipped + p.cin * p.cout * 36;
+  p.scratchBytes = gt.scratchBytes;
+}
+
+/** Packs the Winograd input gradient's weights at pa: U of w'[ci][co][ky][kx] = w[co][ci][2 − ky][2 − kx], built from w' at flipped. */
+function winogradInputPack(w: usize, pa: usize, p: WinogradInputPlan): void {
+  const wt = pa + <usize>p.flipped;
+  for (let co = 0; co < p.cout; co++) {
+    for (let ci = 0; ci < p.cin; ci++) {
+      const src = w + f4((co * p.cin + ci) * 9), dst = wt + f4((ci * p.cout + co) * 9);
+      for (let k = 0; k < 9; k++) store<f32>(dst + f4(k), load<f32>(src + f4(8 - k)));
+    }
+  }
+  winogradPackWeights(wt, pa, innerOf<WinogradPlan>(p));
+}
+
+/** Plans conv2dBackwardWeight on the geometry at the head of `plan`: Winograd, the implicit GEMM or the im2col GEMM. */
+export function planConvBackwardWeight(plan: usize): void {
+  const p = planAt<Plan>(plan);
+  p.itemPaths = 0;
+  if (winogradApplies(p)) { p.path = WEIGHT_WINOGRAD; planWinogradWeight(p); return; }
+  if (implicitForward(p)) { p.path = WEIGHT_IMPLICIT; planImplicitWeight(p); return; }
+  p.path = WEIGHT_IM2COL;
+  planPackedWeight(p);
+}
+
+/** Packs w at pa (plan.weightBytes) as the forward or input-gradient plan's path reads it. */
+export function convPackWeights(w: usize, pa: usize, plan: usize): void {
+  const p = planAt<Plan>(plan);
+  switch (p.path) {
+    case FWD_WINOGRAD: winogradPackWeights(w, pa, planAt<WinogradPlan>(plan)); break;
+    case FWD_IMPLICIT: implicitPackWeights(w, pa, planAt<ImplicitPlan>(plan)); break;
+    case FWD_PADDED: implicitPackWeights(w, pa, innerOf<ImplicitPlan>(p)); break;
+    case FWD_DIRECT: case FWD_IM2COL: packedPackWeights(w, pa, p, planAt<PackedPlan>(plan).groupBytes, false); break;
+    default: inputPackWeights(w, pa, planAt<InputPlan>(plan));
+  }
+}
+
+/** The input gradient's weights: the dense body's layout, then the sparse path's (ITEM_SPARSE) at sparseWeights. */
+function inputPackWeights(w: usize, pa: usize, p: InputPlan): void {
+  if (p.itemPaths & ITEM_SPARSE) sparseInputPackWeights(w, pa + <usize>p.sparseWeights, p);
+  if (p.path == INPUT_WINOGRAD) winogradInputPack(w, pa, viewAs<WinogradInputPlan>(p));
+  else if (p.path == INPUT_IMPLICIT) implicitInputPackWeights(w, pa, p);
+  else packedPackWeights(w, pa, p, viewAs<PackedInputPlan>(p).groupBytes, true);
+}
+
+/**
+ * y[b] for b0 ≤ b < b1 of padded items (FWD_PADDED): each item copied into a zero-bordered buffer, then the
+ * implicit body on that buffer as the inner plan's one-item convolution without padding.
+ */
+function paddedImplicitForward(x: usize, pa: usize, y: usize, g: PaddedPlan, b0: i32, b1: i32, scratch: usize): void {
+  const hp = g.h + 2 * g.pH, wp = g.w + 2 * g.pW, xp = scratch, rest = scratch + <usize>g.inner;
+  const inner = innerOf<ImplicitPlan>(g), ohw = g.oh * g.ow, hw = g.h * g.w;
   memory.fill(xp, 0, <usize>paddedBytes(g));  // borders stay zero: only the interior is written per item
-  const rest = xp + <usize>align64(paddedBytes(g)), ohw = g.oh * g.ow, hw = g.h * g.w;
   for (let b = b0; b < b1; b++) {
     for (let c = 0; c < g.cin; c++) {
       const src = x + f4((b * g.cin + c) * hw), dst = xp + f4((c * hp + g.pH) * wp + g.pW);
       for (let iy = 0; iy < g.h; iy++) memory.copy(dst + f4(iy * wp), src + f4(iy * g.w), f4(g.w));
     }
-    implicitConvForward(xp, pa, y + f4(b * g.cout * ohw), gp, 0, 1, rest);
+    implicitConvForward(xp, pa, y + f4(b * g.cout * ohw), inner, 0, 1, rest);
   }
+}
+
+/** y[b] = conv(x[b], w) for b0 ≤ b < b1 by the plan's path, weights from convPackWeights. */
+export function conv2dForward(x: usize, pa: usize, y: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
+  const path = planAt<Plan>(plan).path;
+  if (path == FWD_WINOGRAD) winogradForward(x, pa, y, planAt<WinogradPlan>(plan), b0, b1, scratch);
+  else if (path == FWD_IMPLICIT) implicitConvForward(x, pa, y, planAt<ImplicitPlan>(plan), b0, b1, scratch);
+  else if (path == FWD_PADDED) paddedImplicitForward(x, pa, y, planAt<PaddedPlan>(plan), b0, b1, scratch);
+  else packedForward(x, pa, y, planAt<PackedPlan>(plan), b0, b1, scratch);
 }
 
 /**
- * Packs the weights of every group as GEMM A panels: forward uses W_g, backward-input W_gᵀ (`trans`).
- * Backward-input weights are followed (at denseInputWeightBytes) by the layout of the sparse path.
+ * dx[b] for b0 ≤ b < b1 (overwritten), weights from convPackWeights: with ITEM_SPARSE, items with sparse dy
+ * (sparseWins) take the sparse path one by one and runs of the other items go to the dense body; without,
+ * the dense body takes them all.
  */
-export function convPackWeights(w: usize, pa: usize, geom: usize, trans: bool): void {
-  const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
-  if (trans) sparseInputPackWeights(w, pa + <usize>denseInputWeightBytes(g), g);
-  if (trans && winogradInput(g)) { winogradInputPack(w, pa, g); return; }
-  if (trans && implicitInput(g)) { implicitInputPackWeights(w, pa, g); return; }
-  if (!trans && winogradApplies(g)) { winogradPackWeights(w, pa, g); return; }
-  if (!trans && (implicitForward(g) || paddedImplicit(g))) { implicitPackWeights(w, pa, g); return; }
-  for (let grp = 0; grp < g.groups; grp++) {
-    const src = w + f4(grp * coutG * K);
-    if (trans) packA(src, 1, K, K, coutG, pa + <usize>(grp * packedBytes(K, coutG, MR)), coutG, 0);
-    else packA(src, K, 1, coutG, K, pa + <usize>(grp * packedBytes(coutG, K, MR)), K, 0);
-  }
-}
-
-/** Bytes of the dense body's backward-input weights (64-byte aligned: the sparse layout follows). */
-function denseInputWeightBytes(g: Conv): i32 {
-  if (winogradInput(g)) return align64(winogradInputBytes(g));
-  return align64(implicitInput(g) ? implicitInputWeightBytes(g) : g.groups * packedBytes(kSize(g), g.cout / g.groups, MR));
-}
-
-/** Bytes of packed weights (`trans` as in convPackWeights). */
-export function convWeightBytes(geom: usize, trans: bool): i32 {
-  const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g);
-  if (trans) return denseInputWeightBytes(g) + sparseInputWeightBytes(g);
-  if (winogradApplies(g)) return winogradWeightBytes(g.cout, g.cin);
-  if (implicitForward(g) || paddedImplicit(g)) return implicitWeightBytes(g);
-  return g.groups * packedBytes(coutG, K, MR);
-}
-
-/** Items per chunk of the weight-gradient GEMM (its k axis runs over chunk·oh·ow pixels). */
-function weightChunk(g: Conv): i32 {
-  const per = g.oh * g.ow * (kSize(g) + NR + g.cout / g.groups + MR) * 4;
-  return max(1, min(g.n, CHUNK_BYTES / max(1, per)));
-}
-
-/** Scratch bytes one thread needs: kind 0 forward, 1 backward-input, 2 backward-weight. */
-export function convScratchBytes(geom: usize, kind: i32): i32 {
-  const g = changetype<Conv>(geom), coutG = g.cout / g.groups, K = kSize(g), ohw = g.oh * g.ow;
-  if (kind == 0 && winogradApplies(g)) return winogradScratchBytes(g);
-  if (kind == 0 && implicitForward(g)) return implicitScratchBytes(g);
-  if (kind == 0 && paddedImplicit(g)) return <i32>GEOM_BYTES + align64(paddedBytes(g)) + implicitScratchBytes(g);
-  if (kind == 1) return align64(sparseInputScratchBytes(g)) + denseInputScratchBytes(g);
-  if (winogradApplies(g)) return winogradWeightScratchBytes(g);
-  if (kind == 0) return <i32>TILE_BYTES + packedBytes(min(ohw, forwardChunk(g) * NR), K, NR) + (directPack(g) ? 0 : K * ohw * 4);
-  if (implicitForward(g)) return implicitWeightScratchBytes(g);
-  const kk = weightChunk(g) * ohw;
-  return <i32>TILE_BYTES + packedBytes(coutG, kk, MR) + packedBytes(K, kk, NR) + K * ohw * 4;
-}
-
-/** One input value of a group's im2col matrix, or 0 in the padding. */
-@inline function tap(xg: usize, g: Conv, ci: i32, iy: i32, ix: i32): f32 {
-  return iy >= 0 && iy < g.h && ix >= 0 && ix < g.w ? load<f32>(xg + f4((ci * g.h + iy) * g.w + ix)) : 0;
-}
-
-/** Panel jp when its 8 pixels lie in one output row and stride is 1: mostly two v128 copies per tap. */
-function packConvPanelRow(xg: usize, g: Conv, cinG: i32, dst: usize, oy: i32, ox0: i32): void {
-  const h = g.h, w = g.w, kh = g.kh, kw = g.kw, pW = g.pW;
-  let d = dst;
-  for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < kh; ky++) {
-      const iy = oy * g.sH - g.pH + ky, rowIn = iy >= 0 && iy < h, src0 = xg + f4((ci * h + iy) * w + ox0 - pW);
-      for (let kx = 0; kx < kw; kx++) {
-        const ix0 = ox0 - pW + kx;
-        if (rowIn && ix0 >= 0 && ix0 + 8 <= w) {
-          const src = src0 + f4(kx);
-          v128.store(d, v128.load(src));
-          v128.store(d, v128.load(src, 16), 16);
-        } else {
-          for (let r = 0; r < 8; r++) store<f32>(d + f4(r), tap(xg, g, ci, iy, ix0 + r));
-        }
-        d += 32;
-      }
-    }
-  }
-}
-
-/**
- * Writes panels jp0 ≤ jp < jp1 (8 pixels each) of one group's im2col matrix ([K, oh·ow], K = cinG·kh·kw)
- * as GEMM B panels; panel jp goes to pb + (jp − jp0)·K·32. Needs directPack (each panel in one row).
- */
-function packConvB(xg: usize, g: Conv, cinG: i32, pb: usize, jp0: i32, jp1: i32): void {
-  const ohw = g.oh * g.ow, K = cinG * g.kh * g.kw;
-  for (let jp = jp0; jp < jp1; jp++) {
-    const j0 = jp * NR, dst = pb + f4((jp - jp0) * K * NR), ox0 = j0 % g.ow;
-    packConvPanelRow(xg, g, cinG, dst, j0 / g.ow, ox0);
-  }
-}
-
-/** dst[0..n) = src[0..n) for short runs, 4 lanes at a time. */
-@inline function copyRun(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + f4(i), v128.load(src + f4(i)));
-  for (; i < n; i++) store<f32>(dst + f4(i), load<f32>(src + f4(i)));
-}
-
-/** dst[0..n) = 0 for short runs (memory.fill is a call into the engine: too slow per im2col row). */
-@inline function zeroRun(dst: usize, n: i32): void {
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + f4(i), z);
-  for (; i < n; i++) store<f32>(dst + f4(i), 0);
-}
-
-/** The im2col matrix of one group, col [K, oh·ow] row-major: row (ci,ky,kx) holds the input each output reads. */
-function im2col(xg: usize, g: Conv, cinG: i32, col: usize): void {
-  // geometry in locals: every g.field is a memory load, and this loop runs K·oh times per item
-  const h = g.h, w = g.w, oh = g.oh, ow = g.ow, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW, kh = g.kh, kw = g.kw;
-  let row = col;
-  for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
-        const lo = validLo(pW, kx, sW), hi = max(lo, validHi(w, pW, kx, sW, ow));
-        const xrow = xg + f4(ci * h * w - pW + kx);
-        for (let oy = 0, iy = ky - pH; oy < oh; oy++, iy += sH) {
-          const dst = row + f4(oy * ow);
-          if (iy < 0 || iy >= h) { zeroRun(dst, ow); continue; }
-          const src = xrow + f4(iy * w);
-          if (lo > 0) zeroRun(dst, lo);
-          if (hi < ow) zeroRun(dst + f4(hi), ow - hi);
-          if (sW == 1) copyRun(dst + f4(lo), src + f4(lo), hi - lo);
-          else for (let ox = lo; ox < hi; ox++) store<f32>(dst + f4(ox), load<f32>(src + f4(ox * sW)));
-        }
-        row += f4(oh * ow);
-      }
-    }
-  }
-}
-
-/** True when conv2dForward packs straight from x (stride-1 rows of whole 8-pixel panels), else via im2col. */
-@inline function directPack(g: Conv): bool {
-  return g.sW == 1 && g.ow % NR == 0;
-}
-
-/** Pixel panels packed at a time by conv2dForward: about 512 KiB, so they are still in L2 for the GEMM. */
-function forwardChunk(g: Conv): i32 {
-  return max(1, (512 << 10) / (kSize(g) * NR * 4));
-}
-
-/** y[b] = conv(x[b], w) for b0 ≤ b < b1, from weights packed by convPackWeights(…, false). */
-export function conv2dForward(x: usize, pa: usize, y: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
-  if (winogradApplies(g)) { winogradForward(x, pa, y, g, b0, b1, scratch); return; }
-  if (implicitForward(g)) { implicitConvForward(x, pa, y, g, b0, b1, scratch); return; }
-  if (paddedImplicit(g)) { paddedImplicitForward(x, pa, y, g, b0, b1, scratch); return; }
-  const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, stride = <usize>packedBytes(coutG, K, MR);
-  const ip = (coutG + MR - 1) / MR, jp = (ohw + NR - 1) / NR, chunk = forwardChunk(g), direct = directPack(g);
-  const col = pb + <usize>packedBytes(min(ohw, chunk * NR), K, NR);
-  for (let b = b0; b < b1; b++) {
-    for (let grp = 0; grp < g.groups; grp++) {
-      const xg = x + f4((b * g.cin + grp * cinG) * g.h * g.w), yg = y + f4((b * g.cout + grp * coutG) * ohw);
-      if (!direct) im2col(xg, g, cinG, col);
-      for (let j0 = 0; j0 < jp; j0 += chunk) {
-        const j1 = min(jp, j0 + chunk);
-        // gemmPacked (and packB) find panel jp at pb' + jp·K·32, so pb' is pb moved back by j0 panels
-        if (direct) packConvB(xg, g, cinG, pb, j0, j1);
-        else packB(col, ohw, 1, K, ohw, pb - f4(j0 * K * NR), K, 0, j0, j1);
-        gemmPacked(pa + <usize>grp * stride, pb - f4(j0 * K * NR), yg, coutG, ohw, K, ohw, 0, 0, ip, j0, j1, scratch);
-      }
-    }
-  }
-}
-
-/** dx_g += col2im(dcol): every row (ci,ky,kx) of dcol [K, oh·ow] adds into the input cells it came from. */
-function col2im(dcol: usize, dxg: usize, g: Conv, cinG: i32): void {
-  const h = g.h, w = g.w, oh = g.oh, ow = g.ow, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW, kh = g.kh, kw = g.kw;
-  let row = dcol;
-  for (let ci = 0; ci < cinG; ci++) {
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++) {
-        const lo = validLo(pW, kx, sW), hi = validHi(w, pW, kx, sW, ow);
-        for (let oy = 0, iy = ky - pH; oy < oh; oy++, iy += sH) {
-          if (iy < 0 || iy >= h) continue;
-          const src = row + f4(oy * ow), dst = dxg + f4((ci * h + iy) * w - pW + kx);
-          let ox = lo;
-          if (sW == 1) {
-            for (; ox + 4 <= hi; ox += 4) {
-              v128.store(dst + f4(ox), f32x4.add(v128.load(dst + f4(ox)), v128.load(src + f4(ox))));
-            }
-          }
-          for (; ox < hi; ox++) {
-            const o = dst + f4(ox * sW);
-            store<f32>(o, load<f32>(o) + load<f32>(src + f4(ox)));
-          }
-        }
-        row += f4(oh * ow);
-      }
-    }
-  }
-}
-
-/** Scratch bytes of the dense backward-input body (after the sparse path's scratch; asked by the calling thread only). */
-function denseInputScratchBytes(g: Conv): i32 {
-  if (winogradInput(g)) return align64(winogradScratchBytes(inputAsForward(g, sizeGeom)));
-  if (implicitInput(g)) return align64(implicitInputScratchBytes(g));
-  return align64(<i32>TILE_BYTES + packedBytes(g.oh * g.ow, g.cout / g.groups, NR) + kSize(g) * g.oh * g.ow * 4);
-}
-
-/**
- * dx[b] for b0 ≤ b < b1 (overwritten), from weights packed by convPackWeights(…, true): items with sparse
- * dy (sparseWins) take the sparse path one by one, runs of the other items go to the dense body.
- */
-export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, geom: usize, b0: i32, b1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), ws = pa + <usize>denseInputWeightBytes(g);
-  const acc = scratch, dense = scratch + <usize>align64(sparseInputScratchBytes(g));
+export function conv2dBackwardInput(dy: usize, pa: usize, dx: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
+  const p = planAt<InputPlan>(plan), dense = scratch + <usize>p.dense, ws = pa + <usize>p.sparseWeights;
+  if (!(p.itemPaths & ITEM_SPARSE)) { denseBackwardInput(dy, pa, dx, p, b0, b1, dense); return; }
   let b = b0;
   while (b < b1) {
     let e = b;
-    while (e < b1 && !sparseWins(dy, ws, g, e)) e++;
-    if (e > b) denseBackwardInput(dy, pa, dx, g, b, e, dense);
-    if (e < b1) sparseInputItem(dy, ws, dx, g, e++, acc);
+    while (e < b1 && !sparseWins(dy, ws, p, e)) e++;
+    if (e > b) denseBackwardInput(dy, pa, dx, p, b, e, dense);
+    if (e < b1) sparseInputItem(dy, ws, dx, p, e++, scratch);
     b = e;
   }
 }
 
-/** True when conv2dBackwardInput takes the sparse path for item b (pa from convPackWeights(…, true)). */
-export function convInputSparse(dy: usize, pa: usize, geom: usize, b: i32): bool {
-  const g = changetype<Conv>(geom);
-  return sparseWins(dy, pa + <usize>denseInputWeightBytes(g), g, b);
+/** True when conv2dBackwardInput takes the sparse path for item b (pa from convPackWeights with this plan). */
+export function convInputSparse(dy: usize, pa: usize, plan: usize, b: i32): bool {
+  const p = planAt<InputPlan>(plan);
+  return (p.itemPaths & ITEM_SPARSE) != 0 && sparseWins(dy, pa + <usize>p.sparseWeights, p, b);
 }
 
-/** The dense body: dx[b] for b0 ≤ b < b1 (overwritten) by Winograd, the implicit path or im2col GEMM and col2im. */
-function denseBackwardInput(dy: usize, pa: usize, dx: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
-  const cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
-  if (winogradInput(g)) { winogradForward(dy, pa + GEOM_BYTES, dx, changetype<Conv>(pa), b0, b1, scratch); return; }
-  if (implicitInput(g)) { implicitConvBackwardInput(dy, pa, dx, g, b0, b1, scratch); return; }
-  const ohw = g.oh * g.ow, pb = scratch + TILE_BYTES, dcol = pb + <usize>packedBytes(ohw, coutG, NR);
-  const stride = <usize>packedBytes(K, coutG, MR), ip = (K + MR - 1) / MR, jp = (ohw + NR - 1) / NR;
-  for (let b = b0; b < b1; b++) {
-    const dxb = dx + f4(b * g.cin * g.h * g.w);
-    memory.fill(dxb, 0, f4(g.cin * g.h * g.w));
-    for (let grp = 0; grp < g.groups; grp++) {
-      packB(dy + f4((b * g.cout + grp * coutG) * ohw), ohw, 1, coutG, ohw, pb, coutG, 0, 0, jp);
-      gemmPacked(pa + <usize>grp * stride, pb, dcol, K, ohw, coutG, ohw, 0, 0, ip, 0, jp, scratch);
-      col2im(dcol, dxb + f4(grp * cinG * g.h * g.w), g, cinG);
-    }
-  }
+/** The dense body: dx[b] for b0 ≤ b < b1 (overwritten) by the plan's path, scratch at the dense area. */
+function denseBackwardInput(dy: usize, pa: usize, dx: usize, p: InputPlan, b0: i32, b1: i32, scratch: usize): void {
+  if (p.path == INPUT_WINOGRAD) winogradForward(dy, pa, dx, innerOf<WinogradPlan>(p), b0, b1, scratch);
+  else if (p.path == INPUT_IMPLICIT) implicitConvBackwardInput(dy, pa, dx, viewAs<ImplicitInputPlan>(p), b0, b1, scratch);
+  else packedBackwardInput(dy, pa, dx, viewAs<PackedInputPlan>(p), b0, b1, scratch);
 }
 
-/** dw (+)= Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group; beta 0 overwrites dw, 1 accumulates. */
-export function conv2dBackwardWeight(x: usize, dy: usize, dw: usize, geom: usize, beta: i32, b0: i32, b1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), cinG = g.cin / g.groups, coutG = g.cout / g.groups, K = kSize(g);
-  if (winogradApplies(g) && beta == 0) { winogradBackwardWeight(x, dy, dw, g, b0, b1, scratch); return; }
-  if (implicitForward(g)) { implicitConvBackwardWeight(x, dy, dw, g, beta, b0, b1, scratch); return; }
-  const ohw = g.oh * g.ow, chunk = weightChunk(g);
-  const pa = scratch + TILE_BYTES, pb = pa + <usize>packedBytes(coutG, chunk * ohw, MR);
-  const col = pb + <usize>packedBytes(K, chunk * ohw, NR);
-  const ip = (coutG + MR - 1) / MR, jp = (K + NR - 1) / NR;
-  for (let grp = 0; grp < g.groups; grp++) {
-    const dwg = dw + f4(grp * coutG * K);
-    if (b1 <= b0) gemmPacked(pa, pb, dwg, coutG, K, 0, K, beta, 0, ip, 0, jp, scratch);
-    for (let c0 = b0; c0 < b1; c0 += chunk) {
-      const c1 = min(b1, c0 + chunk), kk = (c1 - c0) * ohw;
-      for (let b = c0; b < c1; b++) {
-        packA(dy + f4((b * g.cout + grp * coutG) * ohw), ohw, 1, coutG, ohw, pa, kk, (b - c0) * ohw);
-        im2col(x + f4((b * g.cin + grp * cinG) * g.h * g.w), g, cinG, col);
-        packB(col, 1, ohw, ohw, K, pb, kk, (b - c0) * ohw, 0, jp);
-      }
-      gemmPacked(pa, pb, dwg, coutG, K, kk, K, c0 > b0 ? 1 : beta, 0, ip, 0, jp, scratch);
-    }
-  }
+/** dw = Σ_{b0 ≤ b < b1} dy[b]·im2col(x[b])ᵀ per group (overwritten) by the plan's path. */
+function weightGradient(x: usize, dy: usize, dw: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
+  const path = planAt<Plan>(plan).path;
+  if (path == WEIGHT_WINOGRAD) winogradBackwardWeight(x, dy, dw, planAt<WinogradWeightPlan>(plan), b0, b1, scratch);
+  else if (path == WEIGHT_IMPLICIT) implicitConvBackwardWeight(x, dy, dw, planAt<ImplicitWeightPlan>(plan), b0, b1, scratch);
+  else packedBackwardWeight(x, dy, dw, planAt<PackedWeightPlan>(plan), b0, b1, scratch);
 }
 
 /**
  * Groups k0 ≤ k < k1 of `per` items each: group k's weight gradient is written to accs + k·(weight bytes), so
  * each group's sum is the same whichever thread takes it (as spikeConvWeightGroups).
  */
-export function conv2dWeightGroups(x: usize, dy: usize, accs: usize, geom: usize, per: i32, k0: i32, k1: i32, scratch: usize): void {
-  const g = changetype<Conv>(geom), wBytes = <usize>(g.cout * kSize(g)) << 2;
-  for (let k = k0; k < k1; k++) conv2dBackwardWeight(x, dy, accs + <usize>k * wBytes, geom, 0, k * per, min(g.n, (k + 1) * per), scratch);
+export function conv2dWeightGroups(x: usize, dy: usize, accs: usize, plan: usize, per: i32, k0: i32, k1: i32, scratch: usize): void {
+  const g = changetype<Conv>(plan), wBytes = <usize>(g.cout * kSize(g)) << 2;
+  for (let k = k0; k < k1; k++) weightGradient(x, dy, accs + <usize>k * wBytes, plan, k * per, min(g.n, (k + 1) * per), scratch);
 }

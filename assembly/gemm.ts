@@ -1,7 +1,7 @@
 // GEMM body: operands are packed into panels (A: MR-row panels, B: NR-column panels, both k-major), then a
 // 5x8 register-blocked micro-kernel (10 f32x4 accumulators, madd) sweeps cache-sized blocks of them.
-// 5x8 rather than 6x8: with mul + add V8 needs a temporary register, and 6x8 spills (measured 40 vs 27
-// GFLOP/s for the bare micro-kernel on the benchmark machine).
+// 5x8 rather than 6x8: with mul + add V8 needs a temporary register, and 6x8 spills its accumulators
+// (docs/kernels.md).
 // Pointers are byte offsets into the shared memory; nothing is allocated here.
 import { madd } from './geom';
 
@@ -133,7 +133,7 @@ function kernel5x8(pa: usize, pb: usize, kc: i32, c: usize, ldc: usize): void {
 /**
  * One tile. Full tiles that overwrite go straight to C; the others go through the MR x NR buffer `tmp`
  * (160 bytes) and are then added or copied. NOTE: accumulating inside the micro-kernel (C loaded into
- * the accumulators, or added in its epilogue) made V8 spill the accumulators: 30 vs 42 GFLOP/s.
+ * the accumulators, or added in its epilogue) made V8 spill the accumulators.
  */
 function tile(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, acc: bool, tmp: usize): void {
   const full = rows == MR && cols == NR;

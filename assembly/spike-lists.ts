@@ -3,17 +3,17 @@
 // kh·kw positions its window reads into one list and sums the listed weight rows (tap-major weights, so a
 // row holds the cout weights of one tap and input channel), up to 24 output channels at a time, in
 // registers. Decoding bits once per position, not once per pixel and channel block, and summing over a list
-// whose length is known keep branch mispredictions out of the sums; on [32,64,32,32] → 64 3×3 at 10 % it
-// was 1.7× faster than the row-mask gather (spike-masks gatherItem). The weight gradient (listWeights) lists
-// each input channel's active inputs the same way and sums output-gradient rows over them, 2× faster there.
+// whose length is known keep branch mispredictions out of the sums that the row-mask gather (spike-masks
+// gatherItem) has. The weight gradient (listWeights) lists each input channel's active inputs the same way and
+// sums output-gradient rows over them.
 import { Conv, f4, transposeCols, transposeStrided } from './geom';
+import { align64, SpikeForwardPlan, SpikeWeightPlan } from './plan';
 import { planeBits, streamBits } from './spike-masks';
 
 /**
  * True when the forward gathers through channel lists: one group of 16 input channels or more. With fewer, the
  * per-pixel copies of kh·kw short lists cost more than the row-mask gather, which packs many kernel rows into
- * one word (measured on 32×32 inputs, 3×3 and 5×5: lists 0.5–0.8× its speed at 4 and 8 channels, 1.0–1.2× at
- * 16, 1.4–2.3× at 32–128; grouped layers keep the row masks).
+ * one word (grouped layers keep the row masks).
  */
 export function listGathers(g: Conv): bool {
   return g.groups == 1 && g.cin >= 16;
@@ -48,11 +48,18 @@ export function listPackWeights(w: usize, dst: usize, g: Conv): void {
 /** Entries a pixel list's copy writes from each position list's start (three i32x4 stores), and so past its end. */
 const OVERCOPY: i32 = 12;
 
-/** Scratch bytes of listItem: row accumulator, channel masks, position records, offsets, pixel list, plane bits. */
-export function listScratchBytes(g: Conv): i32 {
-  const n = positions(g);
-  return g.ow * g.cout * 4 + n * maskWords(g) * 8 + n * 8 + (g.cin * g.h * g.w + 2 * OVERCOPY) * 4
-    + (g.kh * g.kw * g.cin + 2 * OVERCOPY) * 4 + g.h * g.w / 8 + 6 * 64;
+/**
+ * Lays out listItem's scratch in p and returns its bytes: the row accumulator at 0, then the channel masks,
+ * position records, offset lists, the pixel list and one plane's bits (each list OVERCOPY entries longer).
+ */
+export function planLists(p: SpikeForwardPlan): i32 {
+  const n = positions(p);
+  p.listMasks = align64(p.ow * p.cout * 4);
+  p.positions = p.listMasks + n * maskWords(p) * 8;
+  p.listOffsets = align64(p.positions + n * 8);
+  p.list = align64(p.listOffsets + (p.cin * p.h * p.w + 2 * OVERCOPY) * 4);
+  p.listBits = align64(p.list + (p.kh * p.kw * p.cin + 2 * OVERCOPY) * 4);
+  return p.listBits + p.h * p.w / 8 + 64;
 }
 
 /**
@@ -139,15 +146,14 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
 
 /**
  * y[b] (NCHW, at y) by channel lists, weights from listPackWeights at wk, unless the item has `limit` active
- * inputs or more: then nothing is written and false is returned. `scratch` holds listScratchBytes.
+ * inputs or more: then nothing is written and false is returned. The scratch areas (acc, cm, pos, offs, list,
+ * bits) are those planLists lays out; they come as arguments, not from the plan, so that V8 keeps the sums'
+ * loop bound in a register (docs/kernels.md).
  */
-export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, scratch: usize, limit: i32): bool {
+export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: usize, cm: usize, pos: usize, offs: usize, list: usize,
+  bits: usize, limit: i32): bool {
   const wp = g.w + 2 * g.pW, nwc = maskWords(g), npos = positions(g), cout = g.cout, rowBytes = cout * 4;
   const tapBytes = g.cin * rowBytes, ohw = g.oh * g.ow;
-  const acc = scratch, cm = (acc + f4(g.ow * cout) + 63) & ~<usize>63, pos = cm + (<usize>(npos * nwc) << 3);
-  const offs = (pos + (<usize>npos << 3) + 63) & ~<usize>63;
-  const list = (offs + f4(g.cin * g.h * g.w + 2 * OVERCOPY) + 63) & ~<usize>63;
-  const bits = (list + f4(g.kh * g.kw * g.cin + 2 * OVERCOPY) + 63) & ~<usize>63;
   if (channelMasks(s, g, b, cm, bits) >= limit) return false;
   // each position's list: record (start, count), offsets c·rowBytes in channel order
   for (let q = 0, n = 0; q < npos; q++) {
@@ -191,9 +197,8 @@ export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, scratch
 
 /**
  * True when the spike weight gradient sums through lists (listWeights): listGathers shapes of stride 1 whose
- * padded rows are wider than 16, or whose kernels are at most 3 wide over 32 channels or more. Against the
- * row-mask gathers at 5–20 % density: 1.2–5× faster on 32×32 and 64×64 inputs and on 3×3 kernels over 64
- * channels of 8×8; 0.6–1.2× on 12×12 inputs with 5×5 kernels, which keep the row masks (kernel rows in pairs).
+ * padded rows are wider than 16, or whose kernels are at most 3 wide over 32 channels or more. Narrower rows
+ * with wider kernels (5×5 over 12×12 inputs) keep the row masks, which take kernel rows in pairs.
  */
 export function listWeightGathers(g: Conv): bool {
   return listGathers(g) && g.sH == 1 && g.sW == 1 && (g.w + 2 * g.pW > 16 || (g.cin >= 32 && g.kw <= 3));
@@ -209,9 +214,19 @@ export function listWeightGathers(g: Conv): bool {
   return max(1, min(g.n, (256 << 10) / borderBytes(g)));
 }
 
-/** Scratch bytes of listWeights: the bordered dyᵀ of weightItems items, one channel's list over them, plane bits. */
-export function listWeightScratchBytes(g: Conv): i32 {
-  return weightItems(g) * (borderBytes(g) + g.h * g.w * 4) + g.h * g.w / 8 + 4 * 64;
+/**
+ * Fills p's SpikeWeightPlan for listWeights: chunks of weightItems items; scratch holds their bordered dyᵀ at
+ * 0, one channel's list over them and one plane's bits.
+ */
+export function planListWeights(p: SpikeWeightPlan): void {
+  p.chunk = weightItems(p);
+  p.itemBytes = borderBytes(p);
+  p.lead = 0;
+  p.maskBytes = 0;
+  p.dyT = 0;
+  p.list = p.itemBytes * p.chunk;
+  p.bits = align64(p.list + p.chunk * p.h * p.w * 4);
+  p.scratchBytes = p.bits + p.h * p.w / 8 + 64;
 }
 
 /**
@@ -220,12 +235,11 @@ export function listWeightScratchBytes(g: Conv): i32 {
  * cout] inside a zero border, so that input (iy, ix) reaches the output pixel of tap (ky, kx) at a fixed offset
  * from its own: −(ky·cols + kx) pixels (outputs outside the image read the zero border). Per input channel
  * the active inputs of the chunk are listed once; each tap then sums the dyᵀ rows at the list shifted by its
- * offset, up to 24 channels at a time in registers.
+ * offset, up to 24 channels at a time in registers. Scratch as planListWeights lays it out.
  */
-export function listWeights(s: usize, dy: usize, dwr: usize, g: Conv, b0: i32, b1: i32, scratch: usize): void {
-  const cout = g.cout, rowBytes = cout * 4, cols = borderCols(g), item = <usize>borderBytes(g), hw = g.h * g.w, ohw = g.oh * g.ow;
-  const chunk = weightItems(g), dyT = scratch, list = dyT + item * <usize>chunk;
-  const bits = (list + f4(chunk * hw) + 63) & ~<usize>63;
+export function listWeights(s: usize, dy: usize, dwr: usize, g: SpikeWeightPlan, b0: i32, b1: i32, scratch: usize): void {
+  const cout = g.cout, rowBytes = cout * 4, cols = borderCols(g), item = <usize>g.itemBytes, hw = g.h * g.w, ohw = g.oh * g.ow;
+  const chunk = g.chunk, dyT = scratch + <usize>g.dyT, list = scratch + <usize>g.list, bits = scratch + <usize>g.bits;
   memory.fill(dyT, 0, item * <usize>chunk); // the borders stay zero: only interiors are written
   for (let c0 = b0; c0 < b1; c0 += chunk) {
     const c1 = min(b1, c0 + chunk);

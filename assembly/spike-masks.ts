@@ -190,9 +190,9 @@ function weightNarrow(g: Conv): bool {
 
 /**
  * True when gatherWeights takes kernel rows ky and ky + 1 together (weightRowPairSum): weightNarrow shapes in
- * whole 16-channel blocks. Their dyᵀ then starts with a zero output row (rowPairDyBytes).
+ * whole 16-channel blocks. Their dyᵀ then starts with a zero output row (weightDyBytes).
  */
-export function rowPairs(g: Conv): bool {
+function rowPairs(g: Conv): bool {
   return weightNarrow(g) && (g.cout / g.groups) % 16 == 0;
 }
 
@@ -247,13 +247,13 @@ export function weightDyBytes(g: Conv): i32 {
 
 /**
  * dwr += the weight gradient of `items` items whose row masks (maskBytes apart) and transposed output
- * gradients dyT (weightDyBytes apart: [oh·ow, cout], after a zero row when rowPairs) are given; dwr in the
- * spikeConvPackWeights(…, true) layout. Every weight tap, or pair of kernel rows (rowPairs), sums its terms in
- * registers: no read-modify-write per active input.
+ * gradients dyT (dyBytes apart: `lead` bytes of a zero output row, non-zero exactly for rowPairs shapes, then
+ * [oh·ow, cout]) are given; dwr in the spikeConvPackWeights(…, true) layout. Every weight tap, or pair of
+ * kernel rows (rowPairs), sums its terms in registers: no read-modify-write per active input.
  */
-export function gatherWeights(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, g: Conv, dwr: usize): void {
+export function gatherWeights(masks: usize, dyT: usize, items: i32, maskBytes: usize, dyBytes: usize, lead: usize, g: Conv, dwr: usize): void {
   const cinG = g.cin / g.groups, coutG = g.cout / g.groups, hp = g.h + 2 * g.pH, kh = g.kh, kw = g.kw, narrow = weightNarrow(g);
-  const pairs = rowPairs(g), dyRows = pairs ? dyT + (<usize>(g.ow * g.cout) << 2) : dyT;
+  const pairs = lead != 0, dyRows = dyT + lead;
   for (let c = 0; c < g.cin; c++) {
     const grp = c / cinG;
     let ky = 0;

@@ -135,17 +135,9 @@ export function spikeDensity(a: Float32Array): number {
 }
 
 /**
- * Densities below which the spike kernels (forward and weight gradient together) beat the dense ones,
- * measured with `npm run bench -- engine` (workspace arrays; spike speed-up over dense at density
- * 0.3 / 0.5, two runs, 1 and 2 threads):
- * - linear 512×256→256: forward 1.2–2.0 / 0.95–1.3, weight gradient 1.7–2.5 / 1.1–1.6;
- * - conv [128,16,12,12]→16 5×5: forward 2.0–2.7 / 1.9–2.5, weight gradient 1.7–1.9 / 1.2–1.5;
- * - conv [32,64,32,32]→64 3×3 pad 1: forward 1.8–2.0 / 1.6–1.9, weight gradient 1.4–1.7 / 0.95–1.4.
- * Hence linear 0.45 (the pair still wins at 0.5, barely) and conv 0.5 (not measured above).
- * conv3x3: the shapes whose dense kernels are Winograd's (winogradShape). On the 64-channel layer, three runs,
- * 1 and 2 threads, at 0.2 / 0.3 / 0.5: the spike forward (channel lists) over Winograd 1.9–2.3 / 0.96–1.06 /
- * 0.76–0.85, the spike weight gradient (lists) over Winograd's 2.2–2.6 / 1.6–1.7 / 1.08–1.16; together they
- * break even between 0.4 and 0.5.
+ * Densities below which the spike kernels (forward and weight gradient together) beat the dense ones, from
+ * `npm run bench -- engine` (docs/kernels.md has the figures): linear layers, convolutions, and conv3x3, the
+ * convolutions whose dense kernels are Winograd's (winogradShape).
  */
 export const SPIKE_CROSSOVER = { linear: 0.45, conv: 0.5, conv3x3: 0.4 } as const;
 

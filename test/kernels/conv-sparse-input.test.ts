@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import type { ConvGeom } from '../../src/kernels/contract.js';
 import { refKernels } from '../../src/backends/ref/index.js';
 import { wasmBackendSync } from '../../src/backends/wasm/index.js';
+import { writePlan } from '../../src/backends/wasm/plan.js';
 import { convGeom, convSizes, rng, type ConvOpts } from './geom.js';
 
 const backend = wasmBackendSync();
 if (backend === undefined) throw new Error('conv-sparse-input: build/edgespike.wasm is missing (run node scripts/build-wasm.mjs)');
 /** The export that tells which path conv2dBackwardInput takes for one item (not part of the JS binding). */
 const pathOf = backend.wasm.exports as unknown as {
-  convInputSparse(dy: number, pa: number, geom: number, b: number): number;
+  convInputSparse(dy: number, pa: number, plan: number, b: number): number;
 };
 
 /** Non-zero values in [0.1, 1) with a random sign. */
@@ -53,14 +54,14 @@ function makeDy(g: ConvGeom, fills: Fill[], seed: number): Float32Array {
   return dy;
 }
 
-/** For every item, whether the wasm body takes the sparse path (weights packed as the kernel packs them). */
+/** For every item, whether the wasm body takes the sparse path (planned and packed as the kernel does). */
 function sparseItems(dy: Float32Array, w: Float32Array, g: ConvGeom): boolean[] {
   const exp = backend!.wasm.exports, arena = backend!.arena, mark = arena.mark();
   try {
-    const geom = arena.record([g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.groups, g.oh, g.ow]);
-    const pa = arena.alloc(exp.convWeightBytes(geom, true)), pdy = arena.put(dy);
-    exp.convPackWeights(arena.put(w), pa, geom, true);
-    return Array.from({ length: g.n }, (_, b) => pathOf.convInputSparse(pdy, pa, geom, b) !== 0);
+    const plan = writePlan(exp, arena, 'planConvBackwardInput', g);
+    const pa = arena.alloc(plan.weightBytes), pdy = arena.put(dy);
+    exp.convPackWeights(arena.put(w), pa, plan.at);
+    return Array.from({ length: g.n }, (_, b) => pathOf.convInputSparse(pdy, pa, plan.at, b) !== 0);
   } finally { arena.release(mark); }
 }
 

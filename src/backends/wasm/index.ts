@@ -13,13 +13,12 @@ export { loadWasmAsync, loadWasmSync, relaxedSimd, WASM_BODIES, type WasmBody, t
 export type { ThreadSettings } from './kernels.js';
 
 /**
- * Work (flops; dense-equivalent for spike kernels) below which a kernel runs on one thread. A wake-up and
- * join costs about 10 µs on an idle 2-core machine, so splits start near 100 µs of work (4 MFLOP at
- * ~40 GFLOP/s). When another process holds the second core, two threads gain nothing (measured).
+ * Work (flops; dense-equivalent for spike kernels) below which a kernel runs on one thread: a split starts
+ * where the work is about ten wake-ups and joins of a worker (docs/kernels.md).
  */
 export const DEFAULT_MIN_PARALLEL_WORK = 4e6;
 
-/** Chunks per thread of a dynamic split: a slower or busier core then takes fewer (16 beat 4 by 1–6 % on 2 threads). */
+/** Chunks per thread of a dynamic split: a slower or busier core then takes fewer. */
 export const DEFAULT_CHUNKS_PER_THREAD = 16;
 
 /** Most memory lent to workspaces (1 GiB of the 2 GiB the module may grow to); past it ops use plain arrays. */
@@ -40,7 +39,7 @@ export interface WasmBackend {
   usableThreads(): number;
   /** Starts the workers for `settings.threads` where that must be done ahead of use (a browser); resolves to usableThreads(). */
   prepareThreads(): Promise<number>;
-  /** Number of non-zero entries of a, counted with SIMD (about 5× faster than a JavaScript loop). */
+  /** Number of non-zero entries of a, counted with SIMD. */
   countNonZero(a: Float32Array): number;
 }
 

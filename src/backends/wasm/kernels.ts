@@ -6,6 +6,7 @@
 import type { ConvGeom, Kernels, PoolGeom } from '../../kernels/contract.js';
 import type { Arena } from './arena.js';
 import type { WasmExports } from './loader.js';
+import { writePlan, type Plan, type Planner } from './plan.js';
 import { fixedGroups, type ParallelExport, type ThreadPool } from './threads.js';
 
 const TILE = 256;
@@ -66,21 +67,21 @@ class Ctx {
 
   /**
    * A weight gradient as a sum over the n items of a batch: the items are cut into weightGroups(n, floats)
-   * fixed groups, body `name` (args: inputs…, buffers, geom, items per group, then from, to, scratch over
+   * fixed groups, body `name` (args: inputs…, buffers, plan, items per group, then from, to, scratch over
    * group indices) writes group k's sum to the k-th buffer of `floats`, the groups are split dynamically,
    * and the buffers are added in group order. The bits depend neither on which thread took which group nor
    * on the number of threads. Returns the offset of the sum (the first buffer).
    */
-  groupSums(name: ParallelExport, work: number, n: number, floats: number, scratchBytes: number, inputs: number[], geom: number): number {
+  groupSums(name: ParallelExport, work: number, n: number, floats: number, scratchBytes: number, inputs: number[], plan: number): number {
     const { per, groups } = fixedGroups(n, weightGroups(n, floats)), accs = this.arena.alloc(4 * floats * groups);
-    this.splitDynamic(name, work, groups, scratchBytes, [...inputs, accs, geom, per]);
+    this.splitDynamic(name, work, groups, scratchBytes, [...inputs, accs, plan, per]);
     for (let k = 1; k < groups; k++) this.exp.addInto(accs, accs + 4 * floats * k, floats);
     return accs;
   }
 
-  /** Writes a ConvGeom as the 14-field i32 record the wasm bodies read. */
-  conv(g: ConvGeom): number {
-    return this.arena.record([g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.groups, g.oh, g.ow]);
+  /** The plan record of a convolution call: path, sizes and layout chosen once by the kernel's planner. */
+  plan(planner: Planner, g: ConvGeom): Plan {
+    return writePlan(this.exp, this.arena, planner, g);
   }
 
   /** Writes a PoolGeom as the 12-field i32 record the wasm bodies read. */
@@ -113,29 +114,29 @@ function gemmKernels(ctx: Ctx): Pick<Kernels, 'gemm'> {
 
 type ConvNames = 'conv2dForward' | 'conv2dBackwardInput' | 'conv2dBackwardWeight';
 
-/** Convolutions: weights packed once per call, batch items split over threads. */
+/** Convolutions: each call planned once, weights packed once per call, batch items split over threads. */
 function convKernels(ctx: Ctx): Pick<Kernels, ConvNames> {
   const { exp, arena } = ctx;
-  /** Packs the weights (`trans` for backward-input) and runs body `name` over the batch. */
-  const run = (name: ParallelExport, kind: 0 | 1, pin: number, pw: number, pout: number, g: ConvGeom): void => {
-    const geom = ctx.conv(g), packW = arena.alloc(exp.convWeightBytes(geom, kind === 1));
-    exp.convPackWeights(pw, packW, geom, kind === 1);
-    ctx.splitDynamic(name, convSizes(g).flops, g.n, exp.convScratchBytes(geom, kind), [pin, packW, pout, geom]);
+  /** Plans the call, packs the weights as the plan lays them out and runs body `name` over the batch. */
+  const run = (name: ParallelExport, planner: Planner, pin: number, pw: number, pout: number, g: ConvGeom): void => {
+    const plan = ctx.plan(planner, g), packW = arena.alloc(plan.weightBytes);
+    exp.convPackWeights(pw, packW, plan.at);
+    ctx.splitDynamic(name, convSizes(g).flops, g.n, plan.scratchBytes, [pin, packW, pout, plan.at]);
   };
   return {
     conv2dForward: (x, w, y, g) => ctx.scoped(() => {
       const s = convSizes(g), py = arena.out(y, s.y);
-      run('conv2dForward', 0, arena.put(x, s.x), arena.put(w, s.w), py, g);
+      run('conv2dForward', 'planConvForward', arena.put(x, s.x), arena.put(w, s.w), py, g);
       arena.copyOut(y, py, s.y);
     }),
     conv2dBackwardInput: (dy, w, dx, g) => ctx.scoped(() => {
       const s = convSizes(g), pdx = arena.out(dx, s.x);
-      run('conv2dBackwardInput', 1, arena.put(dy, s.y), arena.put(w, s.w), pdx, g);
+      run('conv2dBackwardInput', 'planConvBackwardInput', arena.put(dy, s.y), arena.put(w, s.w), pdx, g);
       arena.copyOut(dx, pdx, s.x);
     }),
     conv2dBackwardWeight: (x, dy, dw, g, beta) => ctx.scoped(() => {
-      const s = convSizes(g), geom = ctx.conv(g), px = arena.put(x, s.x), pdy = arena.put(dy, s.y);
-      const accs = ctx.groupSums('conv2dWeightGroups', s.flops, g.n, s.w, exp.convScratchBytes(geom, 2), [px, pdy], geom);
+      const s = convSizes(g), plan = ctx.plan('planConvBackwardWeight', g), px = arena.put(x, s.x), pdy = arena.put(dy, s.y);
+      const accs = ctx.groupSums('conv2dWeightGroups', s.flops, g.n, s.w, plan.scratchBytes, [px, pdy], plan.at);
       if (beta === 1) exp.addInto(accs, arena.put(dw, s.w), s.w);
       arena.copyOut(dw, accs, s.w);
     }),
@@ -172,17 +173,17 @@ function spikeKernels(ctx: Ctx): Pick<Kernels, SpikeNames> {
       arena.copyOut(dw, pdw, n * k);
     }),
     spikeConv2dForward: (s, w, y, g) => ctx.scoped(() => {
-      const z = convSizes(g), geom = ctx.conv(g);
-      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(exp.spikeConvForwardBytes(geom)), py = arena.out(y, z.y);
-      exp.spikeConvForwardPack(pw, wr, geom);
-      ctx.splitDynamic('spikeConv2dForward', z.flops / 2, g.n, exp.spikeConvScratchBytes(geom), [ps, wr, py, geom]);
+      const z = convSizes(g), plan = ctx.plan('planSpikeConvForward', g);
+      const ps = arena.put(s, z.x), pw = arena.put(w, z.w), wr = arena.alloc(plan.weightBytes), py = arena.out(y, z.y);
+      exp.spikeConvForwardPack(pw, wr, plan.at);
+      ctx.splitDynamic('spikeConv2dForward', z.flops / 2, g.n, plan.scratchBytes, [ps, wr, py, plan.at]);
       arena.copyOut(y, py, z.y);
     }),
     spikeConv2dBackwardWeight: (s, dy, dw, g, beta) => ctx.scoped(() => {
-      const z = convSizes(g), geom = ctx.conv(g);
+      const z = convSizes(g), plan = ctx.plan('planSpikeConvBackwardWeight', g);
       const ps = arena.put(s, z.x), pdy = arena.put(dy, z.y), pdw = beta === 1 ? arena.put(dw, z.w) : arena.alloc(4 * z.w);
-      const accs = ctx.groupSums('spikeConvWeightGroups', z.flops / 2, g.n, z.w, exp.spikeConvWeightScratchBytes(geom), [ps, pdy], geom);
-      exp.spikeConvUnpackWeights(accs, pdw, geom, beta);
+      const accs = ctx.groupSums('spikeConvWeightGroups', z.flops / 2, g.n, z.w, plan.scratchBytes, [ps, pdy], plan.at);
+      exp.spikeConvUnpackWeights(accs, pdw, plan.at, beta);
       arena.copyOut(dw, pdw, z.w);
     }),
   };

@@ -6,7 +6,7 @@
  * - build/edgespike.wasm (SIMD128), the default: every operation rounds as the wasm specification fixes it,
  *   so the kernels give the same bits on every machine and runtime (Node, browsers; x86, ARM);
  * - build/edgespike-relaxed.wasm, whose GEMM and convolution tiles use fused multiply-adds
- *   (f32x4.relaxed_madd): GEMM and convolutions 1.2–1.4× as fast, but results then depend on whether the
+ *   (f32x4.relaxed_madd): GEMM and convolutions run faster, but results then depend on whether the
  *   CPU fuses (x86 with FMA, ARM) or not. EDGESPIKE_WASM=relaxed (or initWasm({ body: 'relaxed' })) chooses it.
  *   Browsers that ship relaxed SIMD and Node ≥ 22 run it as it is; on Node 20, where V8 has it behind
  *   --experimental-wasm-relaxed-simd, loading this body turns that flag on.
@@ -24,16 +24,17 @@ export interface WasmExports {
   packedBytes(rows: number, k: number, r: number): number;
   packA(a: number, rs: number, cs: number, m: number, k: number, pa: number, kTot: number, p0: number): void;
   packB(b: number, rs: number, cs: number, k: number, n: number, pb: number, kTot: number, p0: number, jp0: number, jp1: number): void;
-  convPackWeights(w: number, pa: number, geom: number, trans: boolean): void;
-  convWeightBytes(geom: number, trans: boolean): number;
-  convScratchBytes(geom: number, kind: number): number;
-  spikeConvForwardBytes(geom: number): number;
+  planBytes(): number;
+  planConvForward(plan: number): void;
+  planConvBackwardInput(plan: number): void;
+  planConvBackwardWeight(plan: number): void;
+  convPackWeights(w: number, pa: number, plan: number): void;
   spikeLinearWeightScratchBytes(m: number, k: number): number;
   spikeLinearWeightBlocks(k: number): number;
   spikeLinearRows(s: number, w: number, y: number, m: number, n: number, k: number, i0: number, i1: number, scratch: number): void;
-  spikeConvForwardPack(w: number, wr: number, geom: number): void;
-  spikeConvWeightScratchBytes(geom: number): number;
-  spikeConvScratchBytes(geom: number): number;
+  planSpikeConvForward(plan: number): void;
+  planSpikeConvBackwardWeight(plan: number): void;
+  spikeConvForwardPack(w: number, wr: number, plan: number): void;
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
   addInto(dst: number, src: number, n: number): void;
   zero(dst: number, n: number): void;
