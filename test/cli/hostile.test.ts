@@ -25,6 +25,8 @@ import { crc32Hex } from '../../src/util/crc32.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'es-hostile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+// relative paths the fuzz makes up (an --out of "-1", frames.png by default) land in the scratch folder
+process.chdir(dir);
 
 /** A small generator (mulberry32) so every run fuzzes the same cases. */
 function rng(seed: number): { int(n: number): number; pick<T>(a: readonly T[]): T; next(): number } {
