@@ -6,8 +6,8 @@ import { defineCommand } from 'citty';
 import { EdgespikeError } from '../util/errors.js';
 import { inspect, readEvents } from '../data/events/inspect.js';
 import { toFrame } from '../data/events/frame.js';
-import type { SliceSpec } from '../data/events/slice.js';
-import { framesToPng } from '../data/events/png.js';
+import { sliceEventsBy, type SliceSpec } from '../data/events/slice.js';
+import { checkStrip, framesToPng } from '../data/events/png.js';
 import { writeEmulatedDataset } from '../data/events/emulator.js';
 import { mnist } from '../data/mnist.js';
 import { fashionMnist } from '../data/fashion.js';
@@ -60,6 +60,7 @@ const framesCommand = defineCommand({
     const scale = num('scale', a.scale, { int: true, min: 1, max: 32 });
     const ev = readEvents(String(a.file));
     if (ev.length === 0) throw new EdgespikeError(`data frames: ${a.file} holds no events`);
+    checkStrip(sliceEventsBy(ev, spec).length, ev.sensor[1], ev.sensor[0], { scale });
     const f = toFrame(ev, spec);
     if (f.shape[0] === 0) throw new EdgespikeError(`data frames: ${a.file} gives no frames with --${k} ${v}`);
     framesToPng(f.data, f.shape, out, { scale });

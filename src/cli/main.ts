@@ -56,6 +56,12 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof EdgespikeError) { process.stderr.write(`edgespike: ${e.message}\n`); return e.exitCode; }
     const msg = e instanceof Error ? e.message : String(e);
+    // Sizes are checked before work against the memory budget; an allocation the machine still refuses
+    // (a lower ulimit, other processes) is reported the same way.
+    if (e instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer|Maximum memory size|could not allocate/i.test(msg)) {
+      process.stderr.write(`edgespike ${name}: out of memory (${msg}); use smaller sizes, or set EDGESPIKE_MAX_MEMORY below what this machine allows\n`);
+      return 2;
+    }
     // citty reports missing required arguments as plain errors: they are usage errors too.
     if (/Missing required (argument|positional)/i.test(msg)) { process.stderr.write(`edgespike ${name}: ${msg}\n`); return 2; }
     throw e;

@@ -22,6 +22,12 @@ function colour(frames: Float32Array, [, C, H, W]: readonly number[], k: number,
   return [at(0), at(1), at(2)];
 }
 
+/** Checks that a strip of T frames of H × W at `scale` fits the memory budget (before the frames are made). */
+export function checkStrip(T: number, H: number, W: number, opts: PngOptions = {}): void {
+  const s = opts.scale ?? 1, gap = opts.gap ?? 1, width = T * W * s + (T - 1) * gap, height = H * s;
+  checkBudget(4 * width * height, `framesToPng: a strip of ${width}×${height} pixels`, 'fewer frames or a smaller --scale');
+}
+
 /** Encodes frames [T, C, H, W] (C = 1, 2 or 3) as PNG bytes: a strip of T frames. */
 export function framesToPngBytes(frames: Float32Array, shape: readonly [number, number, number, number], opts: PngOptions = {}): Uint8Array {
   const [T, C, H, W] = shape, s = opts.scale ?? 1, gap = opts.gap ?? 1;
@@ -31,8 +37,8 @@ export function framesToPngBytes(frames: Float32Array, shape: readonly [number, 
   }
   let max = 0;
   for (let i = 0; i < frames.length; i++) max = Math.max(max, Math.abs(frames[i]));
+  checkStrip(T, H, W, opts);
   const width = T * W * s + (T - 1) * gap, height = H * s;
-  checkBudget(4 * width * height, `framesToPng: a strip of ${width}×${height} pixels`, 'fewer frames or a smaller --scale');
   const png = new pngjs.PNG({ width, height });
   png.data.fill(0);
   for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
