@@ -10,6 +10,7 @@
 import { EdgespikeError } from '../util/errors.js';
 import { surrogate, type SurrogateSpec } from './surrogate.js';
 import type { NeuronKernelParams } from '../kernels/neuron.js';
+import { checkMembraneQuant, type MembraneQuant } from './qlif.js';
 
 /** How input and state combine. */
 export type Charge = 'multiplicative' | 'decay-input' | 'decay-noinput';
@@ -41,6 +42,11 @@ export interface NeuronParams {
   readonly learnThreshold: boolean;
   /** LT-SNN: the extra σ-weighted threshold-gradient path. */
   readonly thresholdSigmaPath: boolean;
+  /**
+   * A membrane stored quantized between steps (SpQuant-SNN's QLIF, see neurons/qlif.ts): after the reset,
+   * the potential is rounded to the grid lb + k·interval, k < levels. Absent: full precision.
+   */
+  readonly membrane?: MembraneQuant;
 }
 
 /** The defaults: LIF with β = 0.9 and soft reset, the reference network's neuron. */
@@ -103,6 +109,11 @@ export function checkNeuron(p: NeuronParams): void {
   if (p.charge === 'multiplicative' && !(p.beta >= 0 && p.beta <= 1)) bad(`beta must be in [0, 1], got ${p.beta}`);
   if (p.charge !== 'multiplicative' && !(p.tau >= 1)) bad(`tau must be ≥ 1, got ${p.tau}`);
   if (p.undecayedReset && p.charge !== 'multiplicative') bad('undecayedReset applies to the multiplicative charge only');
+  if (p.membrane !== undefined) {
+    if (p.membrane === null || typeof p.membrane !== 'object') bad(`membrane must be {lb, interval, levels}, got ${JSON.stringify(p.membrane)}`);
+    checkMembraneQuant(p.membrane, p);
+    if (p.charge !== 'multiplicative' || p.learnDecay || p.learnThreshold || p.reset === 'none') bad('a quantized membrane needs the multiplicative charge, a reset, and no learned leak or threshold');
+  }
 }
 
 /** The decay parameter's raw value: w with sigmoid(w) = 1/τ (decay charges) or β (multiplicative). */

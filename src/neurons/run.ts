@@ -11,6 +11,12 @@ import { coefficientGrads, kernelParams, type NeuronParams } from './neuron.js';
 import { surrogate } from './surrogate.js';
 import { neuronBackwardWith, refNeuronKernels } from '../backends/ref/neuron.js';
 import type { NeuronTensors } from './step.js';
+import { levelValue, qlifRun, type MembraneQuant } from './qlif.js';
+
+/** The membrane values of level indices. */
+function levelsToValues(level: Int8Array, mq: MembraneQuant): Float32Array {
+  return Float32Array.from(level, (k) => levelValue(k, mq));
+}
 
 /** Result of a multi-step run. */
 export interface NeuronRun {
@@ -79,6 +85,12 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   const shape: Shape = o.staticInput ? xs.shape : xs.shape.slice(1);
   if (!o.staticInput && xs.shape[0] !== T) throw new EdgespikeError(`neuronRun: input must be [T=${T}, ...], got ${fmtShape(xs.shape)}`);
   const m = shape.reduce((a, d) => a * d, 1);
+  if (p.membrane) {
+    if (lp.vth && lp.vth.size > 1) throw new EdgespikeError('neuronRun: a quantized membrane takes one threshold for the layer');
+    if (o.v0) throw new EdgespikeError('neuronRun: a quantized membrane starts at 0');
+    const r = qlifRun(xs, p as NeuronParams & { membrane: MembraneQuant }, { T, staticInput: o.staticInput });
+    return { spikes: r.spikes, h: r.h, v: levelsToValues(r.level, p.membrane) };
+  }
   if (lp.decay && lp.decay.size !== 1) throw new EdgespikeError(`neuronRun: learnable decay must be a scalar, got ${fmtShape(lp.decay.shape)}`);
   if (o.v0 && o.v0.length !== m) throw new EdgespikeError(`neuronRun: initial state has ${o.v0.length} values, layer has ${m}`);
   const perChannel = lp.vth !== undefined && lp.vth.size > 1;
