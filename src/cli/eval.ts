@@ -2,6 +2,7 @@
 import { defineCommand } from 'citty';
 import { evaluate } from '../train/trainer.js';
 import { loadNet } from '../train/model-file.js';
+import { runReport } from '../metrics/run.js';
 import { checkFlags, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 
@@ -28,8 +29,12 @@ export const evalCommand = defineCommand({
     const dataset = String(a.dataset ?? meta.dataset ?? 'mnist');
     const test = await loadDataset(dataset, 'test', { dataDir: a['data-dir'], T, limit: limitN });
     const r = evaluate(net, test, batch);
-    const out = { test_accuracy: r.accuracy, samples: r.samples, timesteps: T, samples_per_second: r.samplesPerSecond, dataset };
+    // gated models also report SpQuant-SNN's FLOPs reduction, from a run with the gates' masks counted
+    const gated = net.graph.nodes.some((n) => n.op === 'gate') ? runReport(net, test, { batchSize: batch }) : null;
+    const out = { test_accuracy: r.accuracy, samples: r.samples, timesteps: T, samples_per_second: r.samplesPerSecond, dataset,
+      ...(gated ? { gated_flops_reduction: gated.gatedFlopsReduction, gate_active_fraction: gated.gates!.map((g) => g.activeFraction) } : {}) };
     if (a.json) printJson(out);
-    else process.stdout.write(`${dataset}: ${(100 * r.accuracy).toFixed(2)}% of ${r.samples} test samples, T = ${T}, ${Math.round(r.samplesPerSecond)} samples/s\n`);
+    else process.stdout.write(`${dataset}: ${(100 * r.accuracy).toFixed(2)}% of ${r.samples} test samples, T = ${T}, ${Math.round(r.samplesPerSecond)} samples/s` +
+      `${gated ? `, gated FLOPs reduction ${gated.gatedFlopsReduction!.toFixed(2)}×` : ''}\n`);
   },
 });

@@ -14,8 +14,9 @@ import { infoCommand } from './info.js';
 import { profileCommand } from './profile.js';
 import { reportCommand } from './report.js';
 import { dataCommand } from './data.js';
+import { quantizeCommand } from './quantize.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, report: reportCommand, data: dataCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, report: reportCommand, data: dataCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },

@@ -12,6 +12,8 @@ import type { ModelGraph } from '../graph/graph.js';
 import { archReport, graphArchReport, formatArchTable, megabytes, mbTrunc2, ARCH_CONVENTIONS, type ArchConventionName, type ArchReport } from '../metrics/arch.js';
 import { runReport, latencyReport, ENERGY_PRESETS, type EnergyModel, type RunReport } from '../metrics/run.js';
 import { loadNet } from '../train/model-file.js';
+import type { SpikingNet } from '../layers/net.js';
+import { statSync } from 'node:fs';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 
@@ -34,8 +36,37 @@ const args = {
   energy: { type: 'string', description: 'energy preset (fp32, fp16, int8)', default: 'fp32' },
   'e-mac': { type: 'string', description: 'energy per MAC in pJ (overrides the preset)' },
   'e-ac': { type: 'string', description: 'energy per accumulate in pJ (overrides the preset)' },
+  'arch-only': { type: 'boolean', description: 'with a model file: the architecture and memory at its stored bits alone, no run on data' },
   json: { type: 'boolean', description: 'print one JSON object' },
 } as const;
+
+/** The widths a model file stores: each quantized layer's bits, each quantized membrane's (ternary: 2 stored, 1.58 nominal). */
+function storedBits(net: SpikingNet): { weight: Map<string, number>; membrane: Map<string, number>; nominal: Map<string, number> } {
+  const weight = new Map<string, number>(), membrane = new Map<string, number>(), nominal = new Map<string, number>();
+  for (const n of net.graph.nodes) {
+    if ((n.op === 'conv' || n.op === 'dense') && n.attrs.quant?.frozen) weight.set(n.id, n.attrs.quant.bits);
+    if (n.op === 'neuron' && n.neuron.membrane) {
+      const bits = Math.log2(n.neuron.membrane.levels);
+      membrane.set(n.id, Math.ceil(bits));
+      nominal.set(n.id, n.neuron.membrane.levels === 3 ? 1.58 : bits);
+    }
+  }
+  return { weight, membrane, nominal };
+}
+
+/** Drops binary noise from a sum of decimal figures (0.00055616000000000001 → 0.00055616). */
+const clean = (x: number): number => Number(x.toFixed(12));
+
+/** The seeds' memory table at the widths stored: weights, membranes and their total, exact and truncated. */
+function memoryTable(rep: ArchReport, nominalMembraneMb: number) {
+  const t = rep.total, total = clean(t.weightMb + t.membraneMb);
+  nominalMembraneMb = clean(nominalMembraneMb);
+  return {
+    weights_mb: t.weightMb, weights_mb_paper: t.weightMbText, membrane_mb: t.membraneMb, membrane_mb_paper: t.membraneMbText,
+    membrane_mb_nominal_bits: nominalMembraneMb, membrane_mb_nominal_bits_paper: mbTrunc2(nominalMembraneMb),
+    total_mb: total, total_mb_paper: mbTrunc2(total),
+  };
+}
 
 /** Parses "3x48x48" into [3, 48, 48]. */
 export function parseShape(flag: string, s: string): number[] {
@@ -62,7 +93,7 @@ function runJson(r: RunReport) {
   return {
     samples: r.samples, timesteps: r.T, accuracy: r.accuracy, spikes_per_sample: r.spikesPerSample, firing_rates: r.firingRates,
     macs: r.macs, acs: r.acs, sops_ec_snn: r.sopsEcSnn, sops_scatter_gather: r.sopsScatterGather, dense_macs_T: r.denseMacsT,
-    flops_reduction: r.flopsReduction, energy_model: r.energy, energy_uj: r.energyUj, ann_energy_uj: r.annEnergyUj,
+    flops_reduction: r.flopsReduction, ...(r.gates ? { gated_flops_reduction: r.gatedFlopsReduction, gates: r.gates } : {}), energy_model: r.energy, energy_uj: r.energyUj, ann_energy_uj: r.annEnergyUj,
     layers: r.layers.map((l) => ({ layer: l.layer, role: l.role, input: l.input, input_rate: l.inputRate, macs_per_step: l.macsPerStep, macs: l.macs, acs: l.acs, sops_ec_snn: l.sopsEcSnn, energy_pj: l.energyPj })),
   };
 }
@@ -80,14 +111,20 @@ export const profileCommand = defineCommand({
     const convFlag = a.convention === undefined ? undefined : choice('convention', a.convention, Object.keys(ARCH_CONVENTIONS) as ArchConventionName[]);
     if (eMac !== undefined || eAc !== undefined) Object.assign(energy, { name: 'custom', macPj: eMac ?? energy.macPj, acPj: eAc ?? energy.acPj });
     let graph: ModelGraph | null = null, spec: ModelSpec | null = null, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
+    let bits: ReturnType<typeof storedBits> | null = null, fileBytes = 0;
     if (a.file) {
       if (a.arch) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
       const { net, meta } = loadNet(String(a.file));
       graph = net.graph; input = [...net.config.input]; T = net.config.T;
+      bits = storedBits(net);
+      fileBytes = statSync(String(a.file)).size;
+      if (a['arch-only']) { T = Tflag ?? T; }
+      else {
       const test = await loadDataset(String(a.dataset ?? meta.dataset ?? 'mnist'), 'test', { dataDir: a['data-dir'], T, limit: limitN });
       run = runJson(runReport(net, test, { energy }));
       const lat = latencyReport(net, test, 100);
       latency = { latency_ms_p50_batch1: lat.p50, latency_ms_p95_batch1: lat.p95, per_layer_ms: lat.perLayerMs };
+      }
     } else {
       if (!a.arch) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
       const name = String(a.arch);
@@ -106,15 +143,28 @@ export const profileCommand = defineCommand({
     }
     T = Tflag ?? T;
     if (convFlag) conv = convFlag;
-    const archOpts = { weightBits: wb, membraneBits: Math.ceil(mb), T, convention: conv };
+    const stored = bits ? { weight: (id: string) => bits!.weight.get(id), membrane: (id: string) => bits!.membrane.get(id) } : undefined;
+    const archOpts = { weightBits: wb, membraneBits: Math.ceil(mb), T, convention: conv, ...(stored ? { bitsOf: stored } : {}) };
     const rep = graph ? graphArchReport(graph, archOpts) : archReport(spec!, input, archOpts);
-    const out = { input, timesteps: T, architecture: archJson(rep, wb, mb), ...(run ? { run } : {}), ...(latency ? { latency } : {}) };
+    let memory = null;
+    if (graph && bits) {
+      const nominal = graphArchReport(graph, { ...archOpts, bitsOf: { weight: stored!.weight, membrane: (id) => bits!.nominal.get(id) } }).total.membraneMb;
+      memory = { ...memoryTable(rep, nominal), file_bytes: fileBytes };
+    }
+    const out = { input, timesteps: T, architecture: archJson(rep, wb, mb), ...(memory ? { memory } : {}), ...(run ? { run } : {}), ...(latency ? { latency } : {}) };
     if (a.json) { printJson(out); return; }
     process.stdout.write(formatArchTable(rep) + '\n');
+    if (memory) {
+      process.stdout.write(`\nmemory at the stored widths (MB = 10^6 bytes; the papers' two-decimal truncation in brackets)\n` +
+        `  weights   ${memory.weights_mb} (${memory.weights_mb_paper})\n  membrane  ${memory.membrane_mb} (${memory.membrane_mb_paper})` +
+        `${memory.membrane_mb_nominal_bits !== memory.membrane_mb ? `; ${memory.membrane_mb_nominal_bits} (${memory.membrane_mb_nominal_bits_paper}) at 1.58 bits` : ''}\n` +
+        `  total     ${memory.total_mb} (${memory.total_mb_paper})\n  file      ${fileBytes.toLocaleString('en-US')} bytes\n`);
+    }
     if (run) {
       process.stdout.write(`\nrun on ${run.samples} samples: accuracy ${(100 * run.accuracy).toFixed(2)}%, ${run.spikes_per_sample.toFixed(0)} spikes/sample, ` +
         `MACs ${run.macs.toExponential(3)}, ACs ${run.acs.toExponential(3)}, SOPs (EC-SNN) ${run.sops_ec_snn.toExponential(3)}, ` +
         `FLOPs reduction ${run.flops_reduction.toFixed(2)}×, energy ${run.energy_uj.toFixed(3)} µJ (${energy.name}; ANN ${run.ann_energy_uj.toFixed(3)} µJ)\n`);
+      if (run.gated_flops_reduction !== undefined) process.stdout.write(`gated layers: FLOPs reduction ${run.gated_flops_reduction.toFixed(2)}× (dense / sparse, gate cost included)\n`);
       for (const [k, v] of Object.entries(run.firing_rates)) process.stdout.write(`  ${k.padEnd(12)} firing rate per step ${v.map((x) => x.toFixed(3)).join(' ')}\n`);
     }
     if (latency) process.stdout.write(`batch-1 latency p50 ${latency.latency_ms_p50_batch1.toFixed(2)} ms, p95 ${latency.latency_ms_p95_batch1.toFixed(2)} ms\n`);

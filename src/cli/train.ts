@@ -14,6 +14,8 @@ import { LOSSES, type LossSpec } from '../train/loss.js';
 import type { Schedule } from '../train/optim.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
+import { QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
+import { freezeQuant, quantizeNet } from '../layers/quantize.js';
 import { checkOutputFile, removeStaleTemps } from '../util/fsx.js';
 import { resolve } from 'node:path';
 import { DATASET_NAMES, isEventDataset, loadDataset } from './_data.js';
@@ -60,6 +62,7 @@ const args = {
   log: { type: 'string', description: 'JSON-lines log, one line per epoch (default: OUT.log.jsonl)' },
   checkpoint: { type: 'string', description: 'checkpoint written every epoch (default: OUT.ckpt)' },
   resume: { type: 'boolean', description: 'continue from the checkpoint' },
+  ...QUANT_ARGS,
   json: { type: 'boolean', description: 'print a final JSON object' },
 } as const;
 
@@ -112,6 +115,7 @@ export const trainCommand = defineCommand({
   async run({ args: a, rawArgs }) {
     checkFlags('train', rawArgs, args);
     const o = parseArgs(a);
+    const qopts = quantizeOptionsOf(a);
     const model = resolveModel(String(a.model));
     for (const [flag, path] of [['--out', o.out], ['--log', o.log], ['--checkpoint', o.checkpoint]] as const) checkOutputFile(flag, path);
     if (new Set([o.out, o.log, o.checkpoint].map((p) => resolve(p))).size < 3) throw new EdgespikeError('train: --out, --log and --checkpoint must be three different files');
@@ -125,17 +129,19 @@ export const trainCommand = defineCommand({
       process.stderr.write(`note: ${a.model} was designed for input [${zooInput.join(', ')}]; building it for [${input.join(', ')}]\n`);
     }
     if (trainSet.temporal && o.encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${o.encoder.kind}: ${dataset} is already a spike sequence; use direct`);
-    const net = new SpikingNet(spec, { input, neuron: o.neuron, act: o.act, T, encoder: o.encoder, readout: o.readout, readoutBeta: 0.9, seed: o.seed });
+    const base = new SpikingNet(spec, { input, neuron: o.neuron, act: o.act, T, encoder: o.encoder, readout: o.readout, readoutBeta: 0.9, seed: o.seed });
+    // quantized from the start: fake quantization while training, frozen into integer codes at the end
+    const net = qopts ? quantizeNet(base, qopts) : base;
     const isCifar = dataset.startsWith('cifar');
     for (const p of [out, o.log, o.checkpoint]) removeStaleTemps(p);
     const history = train(net, trainSet, testSet, {
       epochs, batchSize: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, phiFromThreshold: !!a['avg-threshold'], clip: o.clip, seed: o.seed,
       augment: augmentFor(o.augment ?? (isCifar ? 'crop-flip' : 'none'), dataset),
       logPath: o.log, checkpointPath: o.checkpoint, resume: !!a.resume, progress: !a.json,
-      identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null },
+      identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null, quantize: qopts },
     });
     const last = history[history.length - 1]!;
-    saveNet(out, net, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length } });
+    saveNet(out, qopts ? freezeQuant(net) : net, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length } });
     const summary = { model: out, dataset, epochs: history.length, timesteps: T, train_samples: trainSet.length,
       test_accuracy: last.test_accuracy, train_samples_per_s: last.train_samples_per_s, history };
     if (a.json) printJson(summary);

@@ -11,7 +11,7 @@
  */
 import type { LayerSpec, ModelSpec } from '../notation/spec.js';
 import type { NeuronParams } from '../neurons/neuron.js';
-import { checkGraph, nodeTensors, INPUT, type ConvAttrs, type GraphNode, type ModelGraph } from './graph.js';
+import { checkGraph, tensorsOf, INPUT, type ConvAttrs, type GraphNode, type ModelGraph } from './graph.js';
 
 /** Options of graphFromSpec. */
 export interface BuildOptions {
@@ -56,7 +56,7 @@ export function graphFromSpec(spec: ModelSpec, o: BuildOptions): BuiltGraph {
   const info = checkGraph(graph);
   const legacyNames = new Map<string, string>();
   for (const node of graph.nodes) {
-    for (const t of nodeTensors(node, info.inShapes.get(node.id)!)) {
+    for (const t of tensorsOf(node, info)) {
       const old = legacyName(node, t.name.slice(node.id.length + 1), ctx.legacy, graph);
       if (old !== t.name) legacyNames.set(t.name, old);
     }

@@ -2,7 +2,7 @@
  * A graph as a reader sees it: one row per node with its op in a few words, what it reads, its output
  * shape and its tensors; as JSON rows or as a text table.
  */
-import { checkGraph, INPUT, nodeTensors, type GraphNode, type ModelGraph } from './graph.js';
+import { checkGraph, INPUT, tensorsOf, type GraphNode, type ModelGraph, type WeightQuantAttr } from './graph.js';
 
 /** One node, described. */
 export interface NodeRow {
@@ -22,6 +22,12 @@ export interface NodeRow {
 
 const x = (a: readonly number[]): string => a.join('×');
 
+/** A weight quantization in a few words: "ternary weights (2 bits, frozen)". */
+function quantText(q: WeightQuantAttr): string {
+  const name = q.kind === 'sawb' ? 'SAWB' : q.kind === 'sawb-symm' ? 'symmetric SAWB' : q.kind === 'ternary' ? 'ternary' : 'unscaled ternary';
+  return `${name} weights (${q.bits} bits${q.frozen ? ', frozen' : ', trained quantized'})`;
+}
+
 /** The attributes of `n` in a few words. */
 export function nodeDetail(n: GraphNode): string {
   switch (n.op) {
@@ -31,9 +37,11 @@ export function nodeDetail(n: GraphNode): string {
       if (a.pad[0] !== 0 || a.pad[1] !== 0) parts.push(`pad ${x(a.pad)}`);
       if (a.groups !== 1) parts.push(`groups ${a.groups}`);
       if (a.bias) parts.push('bias');
+      if (a.quant) parts.push(quantText(a.quant));
       return parts.join(', ');
     }
-    case 'dense': return `${n.attrs.out} outputs${n.attrs.bias ? ', bias' : ''}`;
+    case 'dense': return `${n.attrs.out} outputs${n.attrs.bias ? ', bias' : ''}${n.attrs.quant ? `, ${quantText(n.attrs.quant)}` : ''}`;
+    case 'gate': return `channel gate on ${n.side?.[0] ?? '?'}, BCE to ${n.attrs.ratio} of the mass × ${n.attrs.lossWeight}`;
     case 'bn': return `eps ${n.attrs.eps}, momentum ${n.attrs.momentum}`;
     case 'bias': return n.attrs.of ? `bias of ${n.attrs.of}, after its max pool` : 'per channel';
     case 'pool': return `${n.attrs.kind} ${n.attrs.k}×${n.attrs.k} /${n.attrs.stride}`;
@@ -44,7 +52,8 @@ export function nodeDetail(n: GraphNode): string {
       const p = n.neuron;
       const leak = p.charge === 'multiplicative' ? `β ${p.beta}` : `τ ${p.tau}${p.charge === 'decay-noinput' ? ' (no input decay)' : ''}`;
       const learned = [p.learnDecay ? 'leak' : '', p.learnThreshold ? 'threshold' : ''].filter(Boolean);
-      return `${leak}, θ ${n.attrs.threshold === 'channel' ? 'per channel' : p.vth}, fire ${p.fire}, ${p.reset} reset, ${String(typeof p.surrogate === 'string' ? p.surrogate : 'custom')} surrogate${learned.length ? `, learns ${learned.join(' and ')}` : ''}`;
+      const mem = p.membrane ? `, membrane on ${p.membrane.levels} levels from ${p.membrane.lb} by ${p.membrane.interval}${p.membrane.levels === 3 ? ' (ternary)' : ''}` : '';
+      return `${leak}, θ ${n.attrs.threshold === 'channel' ? 'per channel' : p.vth}, fire ${p.fire}, ${p.reset} reset, ${String(typeof p.surrogate === 'string' ? p.surrogate : 'custom')} surrogate${learned.length ? `, learns ${learned.join(' and ')}` : ''}${mem}`;
     }
     default: return '';
   }
@@ -56,7 +65,7 @@ export function describeGraph(g: ModelGraph): NodeRow[] {
   return g.nodes.map((n) => {
     const tensors: Record<string, number[]> = {};
     let values = 0;
-    for (const t of nodeTensors(n, info.inShapes.get(n.id)!)) {
+    for (const t of tensorsOf(n, info)) {
       tensors[t.name] = t.shape;
       values += t.shape.reduce((a, b) => a * b, 1);
     }

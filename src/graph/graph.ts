@@ -10,6 +10,7 @@
  */
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import type { NeuronParams } from '../neurons/neuron.js';
+import { checkWeightQuant, type WeightQuant } from '../quant/weights.js';
 
 /** The id that names the model input in `inputs`. */
 export const INPUT = 'input';
@@ -22,13 +23,23 @@ export interface ConvAttrs {
   readonly pad: readonly [number, number];
   readonly groups: number;
   readonly bias: boolean;
+  /** Quantized weights (see WeightQuantAttr). */
+  readonly quant?: WeightQuantAttr;
+}
+
+/**
+ * A layer's weight quantization: trained with fake quantization (straight-through), or `frozen` once its
+ * weights hold the quantized values themselves, w = wscale·q with integer codes q.
+ */
+export interface WeightQuantAttr extends WeightQuant {
+  readonly frozen?: boolean;
 }
 
 /** One node of every op, discriminated on `op`. */
 export type GraphNode =
   | NodeOf<'conv', ConvAttrs>
   /** Fully connected on the flattened input. */
-  | NodeOf<'dense', { readonly out: number; readonly bias: boolean }>
+  | NodeOf<'dense', { readonly out: number; readonly bias: boolean; readonly quant?: WeightQuantAttr }>
   /** Batch norm over channels (axis 1), affine, with running statistics. */
   | NodeOf<'bn', { readonly eps: number; readonly momentum: number }>
   /**
@@ -56,7 +67,14 @@ export type GraphNode =
    * Activation quantizer: round(clip(x, −B, B)·2^k + 1e−5) / 2^k, levels 1/2^k apart; straight-through
    * gradient inside [−B, B].
    */
-  | NodeOf<'quant', { readonly k: number; readonly B: number }>;
+  | NodeOf<'quant', { readonly k: number; readonly B: number }>
+  /**
+   * A channel gate (SpQuant-SNN's sparse activations): a predictor reads its side input (the gated conv's
+   * input) — global average pool, softmax over channels, a 1×1 conv (weight [C, C_side], bias) — and
+   * channels whose sigmoid stays at or below 0.5 are zeroed, per sample and step. Trained with a BCE loss
+   * (× `lossWeight`) against the channels that carry `ratio` of each row's max-activation mass.
+   */
+  | NodeOf<'gate', { readonly ratio: number; readonly lossWeight: number }>;
 
 type Empty = Readonly<Record<string, never>>;
 
@@ -67,6 +85,8 @@ export interface NodeOf<Op extends string, A> {
   readonly attrs: A;
   /** Nodes (or INPUT) whose outputs are summed into this node's input. */
   readonly inputs: readonly string[];
+  /** Nodes whose outputs the op reads besides its input, not summed into it (a gate's predictor input). */
+  readonly side?: readonly string[];
   /** Nodes whose output of the previous step is added to this node's input (zeros at step 0). */
   readonly recurrent?: readonly string[];
   /** The sub-graph this node belongs to (a residual block "5", or its shortcut branch "5.shortcut"). */
@@ -79,7 +99,7 @@ export interface NodeOf<Op extends string, A> {
 export type NodeOp = GraphNode['op'];
 
 /** Every op, in the order the docs list them. */
-export const NODE_OPS: readonly NodeOp[] = ['conv', 'dense', 'bn', 'bias', 'pool', 'gap', 'flatten', 'dropout', 'neuron', 'relu', 'clamp', 'identity', 'quant'];
+export const NODE_OPS: readonly NodeOp[] = ['conv', 'dense', 'bn', 'bias', 'pool', 'gap', 'flatten', 'dropout', 'neuron', 'relu', 'clamp', 'identity', 'quant', 'gate'];
 
 /** A whole model graph. */
 export interface ModelGraph {
@@ -105,6 +125,8 @@ export interface GraphInfo {
   readonly shapes: ReadonlyMap<string, number[]>;
   /** The (summed) input shape of every node. */
   readonly inShapes: ReadonlyMap<string, number[]>;
+  /** The shapes of every node's side inputs, in order. */
+  readonly sideShapes: ReadonlyMap<string, number[][]>;
   /** Nodes that read each node (feed-forward and recurrent), in node order. */
   readonly consumers: ReadonlyMap<string, string[]>;
   /** Node by id. */
@@ -153,19 +175,26 @@ function channels(x: readonly number[]): number {
   return x.length === 0 ? 1 : x[0]!;
 }
 
-/** The tensors `node` owns given its input shape, in the order their initial values are drawn. */
-export function nodeTensors(node: GraphNode, x: readonly number[]): NodeTensor[] {
+/**
+ * The tensors `node` owns given its input shape (and its side inputs' shapes), in the order their
+ * initial values are drawn.
+ */
+export function nodeTensors(node: GraphNode, x: readonly number[], sides: readonly (readonly number[])[] = []): NodeTensor[] {
   const t = (name: string, shape: number[], kind: NodeTensor['kind'] = 'param'): NodeTensor => ({ name: `${node.id}.${name}`, shape, kind });
+  /** A quantized layer keeps SAWB's α of the last training call, or the frozen weights' scale. */
+  const quant = (q: WeightQuantAttr | undefined): NodeTensor[] =>
+    !q ? [] : q.frozen ? [t('wscale', [1], 'buffer')] : q.kind === 'sawb' || q.kind === 'sawb-symm' ? [t('alpha', [1], 'buffer')] : [];
   switch (node.op) {
     case 'conv': {
       const a = node.attrs;
       const w = t('weight', [a.out, x[0]! / a.groups, a.kernel[0], a.kernel[1]]);
-      return a.bias ? [w, t('bias', [a.out])] : [w];
+      return [w, ...(a.bias ? [t('bias', [a.out])] : []), ...quant(a.quant)];
     }
     case 'dense': {
       const w = t('weight', [node.attrs.out, size(x)]);
-      return node.attrs.bias ? [w, t('bias', [node.attrs.out])] : [w];
+      return [w, ...(node.attrs.bias ? [t('bias', [node.attrs.out])] : []), ...quant(node.attrs.quant)];
     }
+    case 'gate': return [t('weight', [channels(x), channels(sides[0] ?? [1])]), t('bias', [channels(x)])];
     case 'bn': {
       const c = channels(x);
       return [t('weight', [c]), t('bias', [c]), t('running_mean', [c], 'buffer'), t('running_var', [c], 'buffer')];
@@ -182,9 +211,22 @@ export function nodeTensors(node: GraphNode, x: readonly number[]): NodeTensor[]
   }
 }
 
+/** The tensors of node `id` of a checked graph. */
+export function tensorsOf(node: GraphNode, info: GraphInfo): NodeTensor[] {
+  return nodeTensors(node, info.inShapes.get(node.id)!, info.sideShapes.get(node.id));
+}
+
 const isPosInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
 const isNatInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isPair = (v: unknown, ok: (x: unknown) => boolean): boolean => Array.isArray(v) && v.length === 2 && v.every(ok);
+
+function checkQuantAttr(node: GraphNode, q: unknown): void {
+  if (q === undefined) return;
+  if (q === null || typeof q !== 'object') nodeError(node, `quant must be {kind, bits}, got ${JSON.stringify(q)}`);
+  try { checkWeightQuant(q as WeightQuant, 'quant'); } catch (e) { nodeError(node, (e as Error).message); }
+  const frozen = (q as { frozen?: unknown }).frozen;
+  if (frozen !== undefined && typeof frozen !== 'boolean') nodeError(node, 'quant.frozen must be true or false');
+}
 
 /** Checks one node's attributes (types and ranges), naming the node on failure. */
 export function checkAttrs(node: GraphNode): void {
@@ -199,10 +241,17 @@ export function checkAttrs(node: GraphNode): void {
       if (!isPair(a.pad, isNatInt)) bad(`pad must be [ph, pw] of integers ≥ 0, got ${JSON.stringify(a.pad)}`);
       if (!isPosInt(a.groups)) bad(`groups must be a positive integer, got ${JSON.stringify(a.groups)}`);
       if (typeof a.bias !== 'boolean') bad('bias must be true or false');
+      checkQuantAttr(node, a.quant);
       return;
     case 'dense':
       if (!isPosInt(a.out)) bad(`out must be a positive integer, got ${JSON.stringify(a.out)}`);
       if (typeof a.bias !== 'boolean') bad('bias must be true or false');
+      checkQuantAttr(node, a.quant);
+      return;
+    case 'gate':
+      if (!(typeof a.ratio === 'number' && a.ratio > 0 && a.ratio <= 1)) bad(`ratio must be in (0, 1], got ${JSON.stringify(a.ratio)}`);
+      if (!(typeof a.lossWeight === 'number' && a.lossWeight >= 0 && Number.isFinite(a.lossWeight))) bad(`lossWeight must be a finite number ≥ 0, got ${JSON.stringify(a.lossWeight)}`);
+      if (node.side?.length !== 1) bad('needs one side input (the gated conv\'s input)');
       return;
     case 'bn':
       if (!(typeof a.eps === 'number' && a.eps > 0 && Number.isFinite(a.eps))) bad(`eps must be a finite number > 0, got ${JSON.stringify(a.eps)}`);
@@ -250,6 +299,7 @@ export function checkGraph(g: ModelGraph): GraphInfo {
   if (!Array.isArray(g.nodes) || g.nodes.length === 0) throw new EdgespikeError('graph: has no nodes');
   const shapes = new Map<string, number[]>([[INPUT, g.input.slice()]]);
   const inShapes = new Map<string, number[]>();
+  const sideShapes = new Map<string, number[][]>();
   const byId = new Map<string, GraphNode>();
   const consumers = new Map<string, string[]>([[INPUT, []]]);
   for (const node of g.nodes) {
@@ -259,6 +309,8 @@ export function checkGraph(g: ModelGraph): GraphInfo {
     if (node.id === INPUT || byId.has(node.id)) nodeError(node, node.id === INPUT ? `uses the reserved id "${INPUT}"` : 'appears twice');
     if (!Array.isArray(node.inputs) || node.inputs.length === 0 || !node.inputs.every((s: unknown) => typeof s === 'string')) nodeError(node, 'needs a list of one or more input ids');
     if (node.recurrent !== undefined && (!Array.isArray(node.recurrent) || !node.recurrent.every((s: unknown) => typeof s === 'string'))) nodeError(node, 'recurrent must be a list of node ids');
+    if (node.side !== undefined && (!Array.isArray(node.side) || !node.side.every((s: unknown) => typeof s === 'string'))) nodeError(node, 'side must be a list of node ids');
+    if (node.side?.length && node.op !== 'gate') nodeError(node, 'has side inputs, which only a gate reads');
     checkAttrs(node);
     let x: number[] | undefined;
     for (const src of node.inputs) {
@@ -268,9 +320,17 @@ export function checkGraph(g: ModelGraph): GraphInfo {
       x = s;
       consumers.get(src)!.push(node.id);
     }
+    const sides: number[][] = [];
+    for (const src of node.side ?? []) {
+      const sh = shapes.get(src);
+      if (!sh) nodeError(node, `reads side input "${src}", which is not an earlier node`);
+      sides.push(sh);
+      consumers.get(src)!.push(node.id);
+    }
     byId.set(node.id, node);
     consumers.set(node.id, []);
     inShapes.set(node.id, x!);
+    sideShapes.set(node.id, sides);
     shapes.set(node.id, nodeOutputShape(node, x!));
   }
   for (const node of g.nodes) {
@@ -283,7 +343,7 @@ export function checkGraph(g: ModelGraph): GraphInfo {
     }
   }
   if (!byId.has(g.output)) throw new EdgespikeError(`graph: output "${g.output}" is not a node`);
-  return { shapes, inShapes, consumers, byId };
+  return { shapes, inShapes, sideShapes, consumers, byId };
 }
 
 /** True when some node reads another node's previous-step output. */
@@ -306,6 +366,7 @@ export function ancestors(g: ModelGraph, id: string): Set<string> {
     if (!n) throw new EdgespikeError(`graph: no node "${x}"`);
     seen.add(x);
     for (const s of n.inputs) visit(s);
+    for (const s of n.side ?? []) visit(s);
     for (const s of n.recurrent ?? []) visit(s);
   };
   visit(id);

@@ -8,7 +8,7 @@
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import type { ModelSpec } from '../notation/spec.js';
 import { neuronParams, type NeuronParams } from '../neurons/neuron.js';
-import { ancestors, checkGraph, INPUT, nodeError, nodeTensors, type GraphNode, type ModelGraph } from '../graph/graph.js';
+import { ancestors, checkGraph, INPUT, nodeError, tensorsOf, type GraphNode, type ModelGraph } from '../graph/graph.js';
 import { graphFromSpec } from '../graph/build.js';
 import { SpikingNet, type NetConfig } from './net.js';
 
@@ -19,10 +19,10 @@ function rebuild(net: SpikingNet, graph: ModelGraph, extra: Values = {}, config:
   const info = checkGraph(graph);
   const old = net.tensorValues();
   const oldShapes = new Map<string, string>();
-  for (const n of net.graph.nodes) for (const t of nodeTensors(n, net.info.inShapes.get(n.id)!)) oldShapes.set(t.name, fmtShape(t.shape));
+  for (const n of net.graph.nodes) for (const t of tensorsOf(n, net.info)) oldShapes.set(t.name, fmtShape(t.shape));
   const values: Values = {};
   for (const n of graph.nodes) {
-    for (const t of nodeTensors(n, info.inShapes.get(n.id)!)) {
+    for (const t of tensorsOf(n, info)) {
       if (extra[t.name]) values[t.name] = extra[t.name]!;
       else if (old[t.name] && oldShapes.get(t.name) === fmtShape(t.shape)) values[t.name] = old[t.name]!.slice();
     }
@@ -70,7 +70,7 @@ export function cut(net: SpikingNet, id: string): { features: SpikingNet; head: 
   const values = net.tensorValues();
   const pick = (g: ModelGraph): Values => {
     const info = checkGraph(g), out: Values = {};
-    for (const n of g.nodes) for (const t of nodeTensors(n, info.inShapes.get(n.id)!)) out[t.name] = values[t.name]!.slice();
+    for (const n of g.nodes) for (const t of tensorsOf(n, info)) out[t.name] = values[t.name]!.slice();
     return out;
   };
   return {
@@ -129,7 +129,7 @@ export function keepChannels(net: SpikingNet, id: string, channels: readonly num
       } else if (c.op === 'flatten') {
         queue.push({ from: cid, keep: expand(k, inner), inner: 1 });
       } else if (CHANNELWISE.has(c.op)) {
-        for (const t of nodeTensors(c, x)) {
+        for (const t of tensorsOf(c, net.info)) {
           if (t.shape.length === 1 && t.shape[0] === x[0] && x[0]! > 1) extra[t.name] = takeAxis(values[t.name]!, t.shape, 0, k);
         }
         queue.push({ from: cid, keep: k, inner: c.op === 'gap' ? 1 : innerOf(net.info.shapes.get(cid)!) });

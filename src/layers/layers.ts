@@ -7,7 +7,8 @@ import { Tensor, type Shape } from '../tensor/tensor.js';
 import * as op from '../ops/index.js';
 import type { Rng } from '../data/rng.js';
 import { EdgespikeError } from '../util/errors.js';
-import type { GraphNode } from '../graph/graph.js';
+import type { GraphNode, WeightQuantAttr } from '../graph/graph.js';
+import { fakeQuantWeights } from '../quant/weights.js';
 import type { NeuronParams } from '../neurons/neuron.js';
 import { neuronRun } from '../neurons/run.js';
 import { neuronStep } from '../neurons/step.js';
@@ -25,6 +26,10 @@ export interface RunContext {
   readonly monitor?: (layer: string, spikes: Tensor, h: Float32Array) => void;
   /** Dropout masks drawn in this forward pass, by node, reused at every step. */
   readonly masks: Map<string, Tensor>;
+  /** Losses nodes add to the training loss (a gate predictor's BCE), summed by the caller. */
+  readonly aux: Tensor[];
+  /** Called by every gate with its mask [rows, C] (0/1) and whether its rows are static [N] or folded [T·N]. */
+  readonly onGate?: (node: string, mask: Uint8Array, rows: number, channels: number, isStatic: boolean) => void;
 }
 
 /** A node's runtime: forward over the current activation form, plus its tensors by local name. */
@@ -32,7 +37,8 @@ export interface Layer {
   /** The node id. */
   readonly name: string;
   readonly node: GraphNode;
-  forward(x: Tensor, ctx: RunContext): Tensor;
+  /** x: the (summed) input; side: the side inputs' values (a gate's predictor input) with their forms. */
+  forward(x: Tensor, ctx: RunContext, side?: readonly { t: Tensor; static: boolean }[]): Tensor;
   /** Learned tensors, local names ("weight"). */
   params(): [string, Tensor][];
   /** Stored state (running statistics, fixed per-channel constants), local names. */
@@ -55,9 +61,11 @@ abstract class Base implements Layer {
   protected readonly t: ReadonlyMap<string, Tensor>;
   constructor(readonly node: GraphNode, private readonly m: NodeTensorMap) { this.t = m.tensors; }
   get name(): string { return this.node.id; }
-  abstract forward(x: Tensor, ctx: RunContext): Tensor;
+  abstract forward(x: Tensor, ctx: RunContext, side?: readonly { t: Tensor; static: boolean }[]): Tensor;
   params(): [string, Tensor][] { return [...this.t].filter(([k]) => this.m.learned.has(k)); }
   buffers(): [string, Float32Array][] { return [...this.t].filter(([k]) => !this.m.learned.has(k)).map(([k, v]) => [k, v.data]); }
+  /** Tensor `name` of this node, or undefined. */
+  tensor(name: string): Tensor | undefined { return this.t.get(name); }
   protected get(name: string): Tensor {
     const v = this.t.get(name);
     if (!v) throw new EdgespikeError(`graph: node "${this.node.id}" has no tensor "${name}"`);
@@ -65,26 +73,38 @@ abstract class Base implements Layer {
   }
 }
 
-/** 2-d convolution, optional bias. */
+/**
+ * The weight a layer computes with: the stored weight, or its fake-quantized values while the layer
+ * trains quantized (SAWB keeps α of the last training call in its `alpha` buffer).
+ */
+function effectiveWeight(layer: Base & { weight: Tensor }, quant: WeightQuantAttr | undefined, ctx: RunContext): Tensor {
+  if (!quant || quant.frozen) return layer.weight;
+  const alpha = layer.tensor('alpha');
+  const r = fakeQuantWeights(layer.weight, quant, ctx.training, alpha ? alpha.data[0]! : 1);
+  if (ctx.training && alpha && r.alpha !== undefined) alpha.data[0] = r.alpha;
+  return r.wq;
+}
+
+/** 2-d convolution, optional bias, optionally quantized weights. */
 export class Conv extends Base {
   declare readonly node: Extract<GraphNode, { op: 'conv' }>;
   get weight(): Tensor { return this.get('weight'); }
   get bias(): Tensor | null { return this.t.get('bias') ?? null; }
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor, ctx: RunContext): Tensor {
     const a = this.node.attrs;
-    return op.conv2d(x, this.weight, this.bias, { stride: a.stride, padding: a.pad, groups: a.groups });
+    return op.conv2d(x, effectiveWeight(this, a.quant, ctx), this.bias, { stride: a.stride, padding: a.pad, groups: a.groups });
   }
 }
 
-/** Fully connected layer on the flattened activation, optional bias. */
+/** Fully connected layer on the flattened activation, optional bias, optionally quantized weights. */
 export class Dense extends Base {
   declare readonly node: Extract<GraphNode, { op: 'dense' }>;
   get weight(): Tensor { return this.get('weight'); }
   get bias(): Tensor | null { return this.t.get('bias') ?? null; }
   /** Inputs per sample. */
   get nIn(): number { return this.weight.shape[1]!; }
-  forward(x: Tensor): Tensor {
-    return op.linear(x.rank === 2 ? x : op.flatten(x, 1), this.weight, this.bias);
+  forward(x: Tensor, ctx: RunContext): Tensor {
+    return op.linear(x.rank === 2 ? x : op.flatten(x, 1), effectiveWeight(this, this.node.attrs.quant, ctx), this.bias);
   }
 }
 
@@ -160,6 +180,76 @@ export class Quant extends Base {
   forward(x: Tensor): Tensor { return op.quantizeActivation(x, this.node.attrs.k, this.node.attrs.B); }
 }
 
+/**
+ * A channel gate: the predictor (GAP of the side input → softmax over its channels → 1×1 conv → sigmoid)
+ * keeps the channels whose probability is above 0.5, per row; the others are zeroed. While training, the
+ * predictor learns from a BCE loss against the channels that carry `ratio` of the row's max-activation
+ * mass; the predictor's input is detached, so only the predictor learns from it.
+ */
+export class Gate extends Base {
+  declare readonly node: Extract<GraphNode, { op: 'gate' }>;
+
+  /** Predictor logits [rows, C] of a side input [rows, C_side, H, W] (or [rows, C_side]), detached from it. */
+  logits(side: Tensor): Tensor {
+    const rows = side.shape[0]!, cs = side.shape[1]!;
+    const pooled = side.rank === 4 ? op.adaptiveAvgPool2d(side.detach(), 1) : side.detach();
+    const feat = op.softmax(op.reshape(pooled, [rows, cs]));
+    return op.linear(feat, this.get('weight'), this.get('bias'));
+  }
+
+  forward(x: Tensor, ctx: RunContext, side?: readonly { t: Tensor; static: boolean }[]): Tensor {
+    const s = side?.[0];
+    if (!s) throw new EdgespikeError(`graph: node "${this.name}" (gate) runs without its side input`);
+    const C = x.shape[1]!;
+    // the predictor runs on the side input's rows; a static side serves every step
+    const z = this.logits(s.t);
+    const expand = s.static && !ctx.static;
+    const logits = expand ? expandTime(z, ctx.T) : z;
+    const rows = logits.shape[0]!;
+    const L = logits.data, mask = new Uint8Array(rows * C), m = new Float32Array(rows * C);
+    for (let i = 0; i < rows * C; i++) { mask[i] = L[i]! > 0 ? 1 : 0; m[i] = mask[i]!; }
+    ctx.onGate?.(this.name, mask, rows, C, ctx.static);
+    if (ctx.training && this.node.attrs.lossWeight > 0) {
+      const target = massTarget(x, this.node.attrs.ratio);
+      ctx.aux.push(op.mul(bceWithLogits(logits, target), this.node.attrs.lossWeight));
+    }
+    return op.mul(x, new Tensor(m, [rows, C, ...x.shape.slice(2).map(() => 1)]));
+  }
+}
+
+/**
+ * Per row, the channels that carry `ratio` of the mass of max(relu(x)) over each channel's positions:
+ * channels sorted by that score, kept while the cumulative share before them is below `ratio`.
+ */
+export function massTarget(x: Tensor, ratio: number): Tensor {
+  const rows = x.shape[0]!, C = x.shape[1]!, plane = x.size / (rows * C), X = x.data;
+  const out = new Float32Array(rows * C), score = new Float64Array(C), order = Array.from({ length: C }, (_, i) => i);
+  for (let r = 0; r < rows; r++) {
+    let total = 0;
+    for (let c = 0; c < C; c++) {
+      let mx = 0;
+      for (let p = 0, o = (r * C + c) * plane; p < plane; p++) mx = Math.max(mx, X[o + p]!);
+      score[c] = mx;
+      total += mx;
+    }
+    if (total === 0) continue;
+    order.sort((a, b) => score[b]! - score[a]! || a - b);
+    let acc = 0;
+    for (const c of order) {
+      if (acc >= ratio * total) break;
+      out[r * C + c] = 1;
+      acc += score[c]!;
+    }
+  }
+  return new Tensor(out, [rows, C]);
+}
+
+/** Mean binary cross-entropy of sigmoid(z) against targets t, computed stably from the logits. */
+function bceWithLogits(z: Tensor, t: Tensor): Tensor {
+  // max(z, 0) − z·t + log(1 + e^−|z|)
+  return op.mean(op.add(op.sub(op.relu(z), op.mul(z, t)), op.log(op.add(op.exp(op.neg(op.abs(z))), 1))));
+}
+
 /** A layer of spiking neurons: all T steps by the fused kernel, or one step with carried state. */
 export class Spiking extends Base {
   declare readonly node: Extract<GraphNode, { op: 'neuron' }>;
@@ -178,6 +268,7 @@ export class Spiking extends Base {
 
   /** One step on [N, …] from state v (zeros when null): the spikes, the next state and the membrane before reset. */
   step(x: Tensor, v: Tensor | null): { s: Tensor; v: Tensor; h: Tensor } {
+    if (this.p.membrane) throw new EdgespikeError(`graph: node "${this.name}" has a quantized membrane, which a recurrent graph cannot run step by step yet`);
     return neuronStep(x, v ?? new Tensor(new Float32Array(x.size), x.shape), this.p, this.lp());
   }
 }
@@ -203,5 +294,6 @@ export function makeLayer(node: GraphNode, t: NodeTensorMap): Layer {
     case 'clamp': return new Clamp(node, t);
     case 'identity': return new Identity(node, t);
     case 'quant': return new Quant(node, t);
+    case 'gate': return new Gate(node, t);
   }
 }

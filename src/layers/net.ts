@@ -16,7 +16,7 @@ import { MAX_TENSOR_BYTES } from '../backends/index.js';
 import type { ModelSpec } from '../notation/spec.js';
 import { decayInit, NEURON_DEFAULTS, type NeuronParams } from '../neurons/neuron.js';
 import { graphFromSpec } from '../graph/build.js';
-import { ancestors, checkGraph, INPUT, isRecurrent, nodeTensors, type GraphInfo, type GraphNode, type ModelGraph, type NodeTensor } from '../graph/graph.js';
+import { ancestors, checkGraph, INPUT, isRecurrent, tensorsOf, type GraphInfo, type GraphNode, type ModelGraph, type NodeTensor } from '../graph/graph.js';
 import { expandTime, makeLayer, Spiking, type Layer, type RunContext } from './layers.js';
 import { encode, type EncoderSpec } from './encode.js';
 
@@ -56,6 +56,8 @@ export interface NetOutput {
   readonly steps: Tensor;
   /** Aggregated logits [N, classes]. */
   readonly logits: Tensor;
+  /** The sum of the losses nodes added while training (a gate predictor's BCE), if any. */
+  readonly aux?: Tensor;
 }
 
 /** An activation's form: static [N, …] (the same at every step) or over time [T, N, …]. */
@@ -79,6 +81,10 @@ export interface RunOptions {
    * (no encoder). Without it, x is data: [N, …input] (encoded) or [N, T, …input] (a frame per step).
    */
   readonly form?: ActForm;
+  /** Receives the losses nodes add while training (a gate's BCE); forward sums them into NetOutput.aux. */
+  readonly aux?: Tensor[];
+  /** Called by every gate with its mask (for the FLOPs accounting). */
+  readonly onGate?: RunContext['onGate'];
 }
 
 /** Options of run: where to start and stop. */
@@ -218,11 +224,13 @@ export class SpikingNet {
    * [N, T, …input], one frame per step), or an activation for the graph's input when `opts.form` is given.
    */
   forward(x: Tensor, opts: RunOptions): NetOutput {
-    const out = this.run(x, opts);
+    const aux: Tensor[] = opts.aux ?? [];
+    const out = this.run(x, { ...opts, aux });
     const N = out.form === 'static' ? out.x.shape[0]! : out.x.shape[1]!;
     const T = this.config.T;
     const steps = out.form === 'static' ? op.reshape(expandTime(out.x, T), [T, N, this.classes]) : op.reshape(out.x, [T, N, this.classes]);
-    return { steps, logits: this.aggregate(steps) };
+    const auxSum = aux.length ? aux.reduce((a, b) => op.add(a, b)) : undefined;
+    return { steps, logits: this.aggregate(steps), ...(auxSum ? { aux: auxSum } : {}) };
   }
 
   /**
@@ -279,7 +287,7 @@ export class SpikingNet {
     const run = this.layers.filter((l) => need.has(l.name) && !before.has(l.name));
     const have = new Set([from, ...run.map((l) => l.name)]);
     for (const l of run) {
-      for (const s of [...l.node.inputs, ...(l.node.recurrent ?? [])]) {
+      for (const s of [...l.node.inputs, ...(l.node.side ?? []), ...(l.node.recurrent ?? [])]) {
         if (!have.has(s)) throw new EdgespikeError(`run from "${from}" to "${to}": node "${l.name}" also reads "${s}", which that run does not compute`);
       }
     }
@@ -316,12 +324,12 @@ export class SpikingNet {
   /** All T steps per node (feed-forward graphs). */
   private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map() };
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
       ctx.static = a.static;
-      const y = l.forward(a.t, ctx);
+      const y = l.forward(a.t, ctx, l.node.side?.map((s) => vals.get(s)!));
       opts.onLayer?.(l, a.t, y, a.static);
       vals.set(l.name, { t: y, static: ctx.static });
     }
@@ -335,7 +343,7 @@ export class SpikingNet {
    */
   private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map() };
+    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate };
     const state = new Map<string, Tensor>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();
@@ -361,7 +369,7 @@ export class SpikingNet {
           }
         } else {
           ctx.static = a.static;
-          y = l.forward(a.t, ctx);
+          y = l.forward(a.t, ctx, l.node.side?.map((s) => vals.get(s)!));
           // a node that reads a recurrent edge varies over time even when its step-0 input is static
           isStatic = ctx.static && !l.node.recurrent?.length;
         }
@@ -410,7 +418,7 @@ function toTimeMajor(x: Tensor): Tensor {
 function checkTensorSizes(g: ModelGraph, info: GraphInfo): void {
   let total = 0, largest = 0, at = '';
   for (const node of g.nodes) {
-    for (const t of nodeTensors(node, info.inShapes.get(node.id)!)) {
+    for (const t of tensorsOf(node, info)) {
       const bytes = 4 * size(t.shape);
       total += bytes;
       if (bytes > largest) { largest = bytes; at = `${t.name} ${fmtShape(t.shape)}`; }
@@ -431,7 +439,11 @@ function uniformInit(n: number, fanIn: number, rng: Rng): Float32Array {
 function initValue(node: GraphNode, t: NodeTensor, fanIn: number, rng: Rng): Float32Array {
   const n = size(t.shape), local = t.name.slice(node.id.length + 1);
   switch (node.op) {
-    case 'conv': case 'dense': return uniformInit(n, fanIn, rng);
+    case 'conv': case 'dense':
+      if (local === 'alpha' || local === 'wscale') return new Float32Array(n).fill(1);
+      return uniformInit(n, fanIn, rng);
+    // a gate starts open: its predictor's bias puts every channel at sigmoid(2) ≈ 0.88
+    case 'gate': return local === 'bias' ? new Float32Array(n).fill(2) : uniformInit(n, t.shape[1]!, rng);
     case 'bn': return local === 'weight' || local === 'running_var' ? new Float32Array(n).fill(1) : new Float32Array(n);
     case 'neuron': return new Float32Array(n).fill(local === 'decay' ? decayInit(node.neuron) : node.neuron.vth);
     default: return new Float32Array(n);
@@ -451,7 +463,7 @@ function makeTensors(g: ModelGraph, info: GraphInfo, values: TensorValues, rng: 
     const x = info.inShapes.get(node.id)!;
     const fanIn = node.op === 'conv' ? (x[0]! / node.attrs.groups) * node.attrs.kernel[0] * node.attrs.kernel[1] : size(x);
     const own = { tensors: new Map<string, Tensor>(), learned: new Set<string>() };
-    for (const t of nodeTensors(node, x)) {
+    for (const t of tensorsOf(node, info)) {
       const local = t.name.slice(node.id.length + 1);
       const stored = values[t.name];
       let data: Float32Array;

@@ -20,6 +20,11 @@ function cells(r: LayerRow): string[] {
   ];
 }
 
+/** "32 bit", or "stored bits" when the layers' widths differ from the one given. */
+function bitsText(mb: number, count: number, bits: number): string {
+  return Math.abs(mb - (count * bits) / 8 / 1e6) < 1e-12 ? `${bits} bit` : 'their stored bits';
+}
+
 /**
  * The report as a readable table; numeric columns right-aligned, text columns left-aligned.
  * @example console.log(formatArchTable(archReport(spec, [3, 32, 32])))
@@ -42,7 +47,7 @@ export function formatArchTable(report: ArchReport): string {
     `convention  neurons ${c.neurons}, MACs ${c.macs}, weight memory ${c.weightMemory}`,
     `neurons     ${groupDigits(t.neurons)}`,
     `MACs        ${groupDigits(t.macs)} per step, ${groupDigits(t.macsT)} over T = ${t.T}`,
-    `weights     ${groupDigits(t.memoryWeights)} × ${t.weightBits} bit = ${t.weightMb} MB (${t.weightMbText})`,
-    `membrane    ${groupDigits(t.neurons)} × ${t.membraneBits} bit = ${t.membraneMb} MB (${t.membraneMbText})`,
+    `weights     ${groupDigits(t.memoryWeights)} × ${bitsText(t.weightMb, t.memoryWeights, t.weightBits)} = ${t.weightMb} MB (${t.weightMbText})`,
+    `membrane    ${groupDigits(t.neurons)} × ${bitsText(t.membraneMb, t.neurons, t.membraneBits)} = ${t.membraneMb} MB (${t.membraneMbText})`,
   ].join('\n');
 }

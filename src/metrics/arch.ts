@@ -43,6 +43,8 @@ export type ArchConventionName = keyof typeof ARCH_CONVENTIONS;
 export interface ArchOptions {
   readonly weightBits?: number;
   readonly membraneBits?: number;
+  /** Bits per weight and per membrane of single nodes (a model's stored widths), overriding the two above. */
+  readonly bitsOf?: { readonly weight?: (node: string) => number | undefined; readonly membrane?: (node: string) => number | undefined };
   /** Time steps; total MACs over the run = MACs per step × T. */
   readonly T?: number;
   readonly convention?: ArchConventionName | ArchConvention;
@@ -69,10 +71,13 @@ export interface LayerRow {
   readonly params: number;
   /** Multiply-accumulates of one time step with dense input (pooling and BN count 0). */
   readonly macs: number;
-  /** Weight memory of this layer at weightBits, MB. */
+  /** Weight memory of this layer at its bits, MB. */
   readonly weightMb: number;
-  /** Membrane memory of this layer's neurons at membraneBits, MB. */
+  /** Membrane memory of this layer's neurons at their bits, MB. */
   readonly membraneMb: number;
+  /** Bits of this layer's weights and of its membranes (count × bits), for exact totals. */
+  readonly weightBitCount: number;
+  readonly membraneBitCount: number;
 }
 
 /** Totals; `neurons`, `macs` and `memoryWeights` follow the convention, the `all*` fields do not. */
@@ -158,7 +163,7 @@ export function graphArchReport(graph: ModelGraph, opts: ArchOptions = {}): Arch
   }
   const rows: LayerRow[] = [];
   for (const [key, nodes] of groups) {
-    const r = groupRow(key, nodes, info, { encoder, readout, weightBits, membraneBits });
+    const r = groupRow(key, nodes, info, { encoder, readout, weightBits, membraneBits, bitsOf: opts.bitsOf });
     if (r) rows.push(r);
   }
   return { layers: rows, total: totals(rows, convention, weightBits, membraneBits, T) };
@@ -181,24 +186,28 @@ const isShortcut = (n: GraphNode): boolean => n.block?.endsWith('.shortcut') ?? 
 
 /** The row of one group of nodes, or null for a group that neither weighs, fires nor reshapes. */
 function groupRow(key: string, nodes: GraphNode[], info: GraphInfo,
-  c: { encoder?: string; readout?: string; weightBits: number; membraneBits: number }): LayerRow | null {
+  c: { encoder?: string; readout?: string; weightBits: number; membraneBits: number; bitsOf?: ArchOptions['bitsOf'] }): LayerRow | null {
   const main = nodes.find((n) => n.op === 'conv' || n.op === 'dense') ?? nodes[0]!;
   const last = nodes.at(-1)!;
-  let weights = 0, biases = 0, bn = 0, macs = 0, neurons = 0;
+  let weights = 0, biases = 0, bn = 0, macs = 0, neurons = 0, weightBitCount = 0, membraneBitCount = 0;
+  const addWeights = (n: GraphNode, count: number): void => { weights += count; weightBitCount += count * (c.bitsOf?.weight?.(n.id) ?? c.weightBits); };
   for (const n of nodes) {
     const x = info.inShapes.get(n.id)!, out = info.shapes.get(n.id)!;
     if (n.op === 'conv') {
       const a = n.attrs;
-      weights += a.out * (x[0]! / a.groups) * a.kernel[0] * a.kernel[1];
+      addWeights(n, a.out * (x[0]! / a.groups) * a.kernel[0] * a.kernel[1]);
       macs += size(out) * (x[0]! / a.groups) * a.kernel[0] * a.kernel[1];
       if (a.bias) biases += a.out;
     } else if (n.op === 'dense') {
-      weights += n.attrs.out * size(x);
+      addWeights(n, n.attrs.out * size(x));
       macs += n.attrs.out * size(x);
       if (n.attrs.bias) biases += n.attrs.out;
     } else if (n.op === 'bias') biases += x[0] ?? 1;
     else if (n.op === 'bn') bn += 2 * (x[0] ?? 1);
-    else if (n.op === 'neuron') neurons += size(out);
+    else if (n.op === 'neuron') {
+      neurons += size(out);
+      membraneBitCount += size(out) * (c.bitsOf?.membrane?.(n.id) ?? c.membraneBits);
+    }
   }
   const role: LayerRole = main.op !== 'conv' && main.op !== 'dense' ? 'none'
     : isShortcut(main) ? 'shortcut' : main.id === c.readout ? 'readout' : main.id === c.encoder ? 'encoder' : 'hidden';
@@ -209,7 +218,7 @@ function groupRow(key: string, nodes: GraphNode[], info: GraphInfo,
     path: key.startsWith('#') ? key.slice(1) : key, label: sum && main === sum ? 'residual' : nodeLabel(main, nodes, role === 'readout'),
     kind: sum && main === sum ? 'residual' : (main.op as LayerRow['kind']), role, outShape: info.shapes.get(sum && main === sum ? last.id : main.id)!, neurons,
     weights, biases, bn, params: weights + biases + bn, macs,
-    weightMb: megabytes(weights, c.weightBits), membraneMb: megabytes(neurons, c.membraneBits),
+    weightMb: weightBitCount / 8 / 1e6, membraneMb: membraneBitCount / 8 / 1e6, weightBitCount, membraneBitCount,
   };
 }
 
@@ -242,11 +251,12 @@ function totals(rows: LayerRow[], c: ArchConvention, weightBits: number, membran
   const convWeights = sum((r) => r.weights, (r) => r.kind === 'conv');
   const shortcutWeights = sum((r) => r.weights, (r) => r.role === 'shortcut');
   const weights = sum((r) => r.weights);
-  const neurons = sum((r) => r.neurons, (r) => c.neurons === 'all' || r.role !== 'encoder');
+  const countsNeurons = (r: LayerRow): boolean => c.neurons === 'all' || r.role !== 'encoder';
+  const neurons = sum((r) => r.neurons, countsNeurons);
   const macs = sum((r) => r.macs, (r) => c.macs === 'all' || (r.role !== 'encoder' && r.role !== 'readout'));
-  const memoryWeights = c.weightMemory === 'all' ? weights
-    : c.weightMemory === 'conv' ? convWeights : convWeights - shortcutWeights;
-  const weightMb = megabytes(memoryWeights, weightBits), membraneMb = megabytes(neurons, membraneBits);
+  const inMemory = (r: LayerRow): boolean => c.weightMemory === 'all' || (r.kind === 'conv' && (c.weightMemory === 'conv' || r.role !== 'shortcut'));
+  const memoryWeights = sum((r) => r.weights, inMemory);
+  const weightMb = sum((r) => r.weightBitCount, inMemory) / 8 / 1e6, membraneMb = sum((r) => r.membraneBitCount, countsNeurons) / 8 / 1e6;
   return {
     neurons, allNeurons: sum((r) => r.neurons), weights, convWeights, denseWeights: weights - convWeights,
     shortcutWeights, biases: sum((r) => r.biases), bn: sum((r) => r.bn), params: sum((r) => r.params),

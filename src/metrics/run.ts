@@ -20,6 +20,7 @@ import { argmaxRows } from '../ops/reduce.js';
 import { EdgespikeError } from '../util/errors.js';
 import { Conv, Dense, type Layer } from '../layers/layers.js';
 import type { SpikingNet } from '../layers/net.js';
+import { ancestors } from '../graph/graph.js';
 import { Monitor } from './monitor.js';
 
 /** Energy per operation in picojoules. */
@@ -69,6 +70,25 @@ export interface RunReport {
   readonly energyUj: number;
   /** Energy of the equivalent ANN (dense MACs of one step). */
   readonly annEnergyUj: number;
+  /** Gated layers (SpQuant-SNN's sparse activations), when the network has gates. */
+  readonly gates?: GateOps[];
+  /** SpQuant-SNN's FLOPs reduction over the gated layers: dense / sparse (gate cost included). */
+  readonly gatedFlopsReduction?: number;
+}
+
+/**
+ * One gated layer, per sample over T steps: dense FLOPs (every channel: conv MACs and membrane updates),
+ * sparse FLOPs (active channels' conv MACs, their non-zero membrane updates, and the predictor).
+ */
+export interface GateOps {
+  readonly gate: string;
+  readonly conv: string;
+  /** Fraction of (sample, step, channel) entries the gate kept. */
+  readonly activeFraction: number;
+  /** Fraction of exactly-zero membranes after integration, per step. */
+  readonly zeroMembrane: number[];
+  readonly denseFlops: number;
+  readonly sparseFlops: number;
 }
 
 /** Options of runReport. */
@@ -131,12 +151,14 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
     layer: l, role: i === 0 ? 'first' : i === weighted.length - 1 ? 'readout' : 'hidden', input: 'analog', nz: 0, total: 0, macsPerStep: 0, acs: 0, macs: 0,
   }]));
   const mon = new Monitor(T);
+  const gates = gateAccounts(net, T);
+  const hook: typeof mon.hook = (layer, spikes, h) => { mon.hook(layer, spikes, h); gates.membrane(layer, spikes, h); };
   let correct = 0;
   noGrad(() => {
     for (let b = 0; b < n; b += bs) {
       const { x, y } = makeBatch(data, null, b, Math.min(n, b + bs));
       const pred = workspace(() => argmaxRows(net.forward(x, {
-        training: false, monitor: mon.hook,
+        training: false, monitor: hook, onGate: gates.onGate,
         onLayer: (l, x, yy, st) => {
           const a = accs.get(l);
           if (!a) return;
@@ -161,7 +183,76 @@ export function runReport(net: SpikingNet, data: Dataset, o: RunOptions = {}): R
     sopsScatterGather: sum((l) => l.acs, layers.filter((l) => l.role === 'hidden')) * (o.sgFactor ?? 1),
     denseMacsT: dense * T, flopsReduction: (dense * T) / Math.max(macs + acs, 1e-9), energy,
     energyUj: (macs * energy.macPj + acs * energy.acPj) / 1e6, annEnergyUj: (dense * energy.macPj) / 1e6,
+    ...gates.report(n),
   };
+}
+
+/**
+ * The accounting of gated layers. Per gate: its conv (C_in, k², output plane), the neuron it feeds
+ * (plane), the kept channels per step (from the masks), the zero membranes per step (from the monitor).
+ *   dense  = Σ_t N·(C_out·HW_conv·C_in·k² + C_out·HW_neuron)
+ *   sparse = Σ_t (kept_t·HW_conv·C_in·k² + kept_t·HW_neuron·(1 − z_t)) + rows·2·C_side·C_out
+ */
+function gateAccounts(net: SpikingNet, T: number) {
+  interface G { id: string; conv: string; neuron: string; cin: number; k2: number; cout: number; convPlane: number; neuronPlane: number; side: number;
+    kept: Float64Array; rows: number; zeros: Float64Array; cells: Float64Array }
+  const list: G[] = [];
+  for (const g of net.graph.nodes) {
+    if (g.op !== 'gate') continue;
+    const conv = net.graph.nodes.find((c) => c.op === 'conv' && c.inputs[0] === g.side![0] && ancestorsHas(net, g.id, c.id));
+    const neuron = (net.info.consumers.get(g.id) ?? []).find((c) => net.info.byId.get(c)?.op === 'neuron');
+    if (!conv || conv.op !== 'conv' || !neuron) continue;
+    const xin = net.info.inShapes.get(conv.id)!, out = net.info.shapes.get(conv.id)!, nshape = net.info.shapes.get(neuron)!;
+    list.push({ id: g.id, conv: conv.id, neuron, cin: xin[0]! / conv.attrs.groups, k2: conv.attrs.kernel[0] * conv.attrs.kernel[1], cout: out[0]!,
+      convPlane: out[1]! * out[2]!, neuronPlane: nshape.slice(1).reduce((a, b) => a * b, 1), side: net.info.sideShapes.get(g.id)![0]![0]!,
+      kept: new Float64Array(T), rows: 0, zeros: new Float64Array(T), cells: new Float64Array(T) });
+  }
+  const byGate = new Map(list.map((g) => [g.id, g])), byNeuron = new Map(list.map((g) => [g.neuron, g]));
+  return {
+    onGate: list.length === 0 ? undefined : (id: string, mask: Uint8Array, rows: number, C: number, isStatic: boolean): void => {
+      const g = byGate.get(id);
+      if (!g) return;
+      const N = isStatic ? rows : rows / T;
+      for (let r = 0; r < rows; r++) {
+        let k = 0;
+        for (let c = 0; c < C; c++) k += mask[r * C + c]!;
+        if (isStatic) for (let t = 0; t < T; t++) g.kept[t]! += k;
+        else g.kept[Math.floor(r / N)]! += k;
+      }
+      g.rows += isStatic ? rows * T : rows;
+    },
+    membrane: (layer: string, _spikes: unknown, h: Float32Array): void => {
+      const g = byNeuron.get(layer);
+      if (!g || h.length === 0) return;
+      const per = h.length / T;
+      for (let t = 0; t < T; t++) {
+        let z = 0;
+        for (let i = t * per; i < (t + 1) * per; i++) if (h[i] === 0) z++;
+        g.zeros[t]! += z; g.cells[t]! += per;
+      }
+    },
+    report(n: number): { gates?: GateOps[]; gatedFlopsReduction?: number } {
+      if (list.length === 0) return {};
+      let dAll = 0, sAll = 0;
+      const gates = list.map((g): GateOps => {
+        let dense = 0, sparse = 0;
+        for (let t = 0; t < T; t++) {
+          const z = g.cells[t] ? g.zeros[t]! / g.cells[t]! : 0;
+          dense += n * (g.cout * g.convPlane * g.cin * g.k2 + g.cout * g.neuronPlane);
+          sparse += g.kept[t]! * g.convPlane * g.cin * g.k2 + g.kept[t]! * g.neuronPlane * (1 - z);
+        }
+        sparse += g.rows * 2 * g.side * g.cout;
+        dAll += dense; sAll += sparse;
+        const kept = g.kept.reduce((a, b) => a + b, 0);
+        return { gate: g.id, conv: g.conv, activeFraction: kept / Math.max(1, n * T * g.cout), zeroMembrane: Array.from(g.zeros, (z, t) => (g.cells[t] ? z / g.cells[t]! : 0)), denseFlops: dense / n, sparseFlops: sparse / n };
+      });
+      return { gates, gatedFlopsReduction: dAll / Math.max(sAll, 1e-9) };
+    },
+  };
+}
+
+function ancestorsHas(net: SpikingNet, of: string, id: string): boolean {
+  return ancestors(net.graph, of).has(id);
 }
 
 /** Batch-1 latency p50/p95 (ms) and mean time per top-level layer, on this machine. */

@@ -17,8 +17,16 @@ export type LossSpec =
 /** The loss names, for CLI validation. */
 export const LOSSES = ['ce', 'tet', 'mse-count'] as const;
 
-/** The scalar loss of a batch. `phi` overrides TET's target (LT-SNN: the mean learnable threshold). */
+/**
+ * The scalar loss of a batch, plus the losses nodes added (a gate predictor's BCE). `phi` overrides TET's
+ * target (LT-SNN: the mean learnable threshold).
+ */
 export function lossOf(out: NetOutput, labels: ArrayLike<number>, spec: LossSpec, phi?: number): Tensor {
+  const main = taskLoss(out, labels, spec, phi);
+  return out.aux ? op.add(main, out.aux) : main;
+}
+
+function taskLoss(out: NetOutput, labels: ArrayLike<number>, spec: LossSpec, phi?: number): Tensor {
   if (spec.kind === 'ce') return op.crossEntropy(out.logits, labels, { labelSmoothing: spec.labelSmoothing });
   const [T, N, C] = out.steps.shape as [number, number, number];
   if (spec.kind === 'tet') {

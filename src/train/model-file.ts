@@ -10,9 +10,10 @@ import { loadModel, saveModel, quantizeTensor, type FloatTensor, type StoreDtype
 import { formatSpec } from '../notation/format.js';
 import type { ModelSpec } from '../notation/spec.js';
 import { neuronParams, type NeuronParams } from '../neurons/neuron.js';
-import { checkGraph, nodeTensors, sameGraph, type GraphNode, type ModelGraph } from '../graph/graph.js';
+import { checkGraph, tensorsOf, sameGraph, type GraphNode, type ModelGraph } from '../graph/graph.js';
 import { graphFromSpec } from '../graph/build.js';
 import { SpikingNet, READOUTS, type NetConfig } from '../layers/net.js';
+import { frozenCodes } from '../layers/quantize.js';
 import { ENCODERS } from '../layers/encode.js';
 
 /** Metadata stored with a model. */
@@ -34,7 +35,7 @@ export function netArrays(net: SpikingNet): Record<string, FloatTensor> {
   const out: Record<string, FloatTensor> = {};
   for (const [n, t] of net.namedParameters()) out[n] = { shape: [...t.shape], data: t.data };
   for (const l of net.layers) {
-    const shapes = new Map(nodeTensors(l.node, net.info.inShapes.get(l.name)!).map((t) => [t.name, t.shape]));
+    const shapes = new Map(tensorsOf(l.node, net.info).map((t) => [t.name, t.shape]));
     for (const [n, b] of l.buffers()) out[`${l.name}.${n}`] = { shape: shapes.get(`${l.name}.${n}`) ?? [b.length], data: b };
   }
   return out;
@@ -75,10 +76,17 @@ export function saveNet(path: string, net: SpikingNet, extra: Omit<ModelMeta, 'g
   let specText: string | undefined;
   if (net.spec) { try { specText = formatSpec(net.spec); } catch { specText = undefined; } }
   const arrays = netArrays(net);
+  // frozen quantized layers store their integer codes, packed to their bits, with their scale
+  for (const n of net.graph.nodes) {
+    if ((n.op !== 'conv' && n.op !== 'dense') || !n.attrs.quant?.frozen) continue;
+    const w = arrays[`${n.id}.weight`]!, scale = arrays[`${n.id}.wscale`]!.data[0]!;
+    const dtype: StoreDtype = n.attrs.quant.bits === 2 ? 'Q2' : n.attrs.quant.bits === 4 ? 'Q4' : 'I8';
+    arrays[`${n.id}.weight`] = { shape: w.shape, data: w.data, dtype, scale, codes: Int16Array.from(frozenCodes(w.data, scale)) };
+  }
   if (o.dtype) {
     for (const [name, t] of Object.entries(arrays)) {
       const d = o.dtype(name, t.shape);
-      if (d && d !== 'F32') arrays[name] = quantizeTensor(t, d, o.perChannel ?? false);
+      if (d && d !== 'F32' && !t.dtype) arrays[name] = quantizeTensor(t, d, o.perChannel ?? false);
     }
   }
   saveModel(path, arrays, { ...extra, graph: net.graph, config: storedConfig(net.config), ...(net.spec ? { spec: net.spec, specText } : {}) });
@@ -149,7 +157,7 @@ function netFromFile(file: TaggedFile, path: string): { net: SpikingNet; meta: M
   const info = checkGraph(graph);
   // every tensor the graph needs, with its exact shape, and no other
   const want = new Map<string, number[]>();
-  for (const n of graph.nodes) for (const t of nodeTensors(n, info.inShapes.get(n.id)!)) want.set(t.name, t.shape);
+  for (const n of graph.nodes) for (const t of tensorsOf(n, info)) want.set(t.name, t.shape);
   const values: Record<string, Float32Array> = {};
   for (const [name, shape] of want) {
     const t = file.tensors[name];

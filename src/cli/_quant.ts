@@ -1,0 +1,41 @@
+/** The quantization flags shared by `train` and `quantize`: --weight-bits, --membrane-bits, --gate, --all-layers. */
+import { EdgespikeError } from '../util/errors.js';
+import type { QuantizeOptions } from '../layers/quantize.js';
+import type { WeightQuant } from '../quant/weights.js';
+
+/** Their definitions, for citty. */
+export const QUANT_ARGS = {
+  'weight-bits': { type: 'string', description: 'weights: 32 (float), 8 or 4 (SAWB), 2 or ternary (scaled ternary), twn (unscaled ternary)' },
+  'membrane-bits': { type: 'string', description: 'stored membrane: 32 (float), 8, 4, 2 or 1.58 (ternary); quantized membranes fire with > and reset to 0' },
+  gate: { type: 'boolean', description: 'gate the channels before every conv-fed neuron (trained against the 0.85 activation mass)' },
+  'all-layers': { type: 'boolean', description: 'quantize the first and last weighted layers too (kept float by default)' },
+} as const;
+
+/** The weight quantizer of a --weight-bits value (undefined: float weights). */
+export function weightQuantOf(v: unknown): WeightQuant | undefined {
+  const s = String(v).trim();
+  switch (s) {
+    case '32': return undefined;
+    case '8': return { kind: 'sawb', bits: 8 };
+    case '4': return { kind: 'sawb', bits: 4 };
+    case '2': case 'ternary': return { kind: 'ternary', bits: 2 };
+    case 'twn': return { kind: 'twn', bits: 2 };
+    default: throw new EdgespikeError(`--weight-bits: expected 32, 8, 4, 2, ternary or twn, got "${s}"`);
+  }
+}
+
+/** The membrane bits of a --membrane-bits value (32: full precision). */
+export function membraneBitsOf(v: unknown): number {
+  const s = String(v).trim();
+  if (!['32', '8', '4', '2', '1.58'].includes(s)) throw new EdgespikeError(`--membrane-bits: expected 32, 8, 4, 2 or 1.58, got "${s}"`);
+  return Number(s);
+}
+
+/** The options the flags ask for, or null when they ask for nothing. */
+export function quantizeOptionsOf(a: Record<string, unknown>): QuantizeOptions | null {
+  const weights = a['weight-bits'] === undefined ? undefined : weightQuantOf(a['weight-bits']);
+  const membraneBits = a['membrane-bits'] === undefined ? 32 : membraneBitsOf(a['membrane-bits']);
+  const gate = !!a.gate;
+  if (!weights && membraneBits === 32 && !gate) return null;
+  return { ...(weights ? { weights } : {}), membraneBits, gate, keepEnds: !a['all-layers'] };
+}
