@@ -15,8 +15,9 @@ import { profileCommand } from './profile.js';
 import { reportCommand } from './report.js';
 import { dataCommand } from './data.js';
 import { quantizeCommand } from './quantize.js';
+import { convertCommand } from './convert.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, report: reportCommand, data: dataCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, report: reportCommand, data: dataCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },

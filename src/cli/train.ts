@@ -52,6 +52,7 @@ const args = {
   'learn-threshold': { type: 'boolean', description: 'LT-SNN: learn one threshold per layer' },
   'avg-threshold': { type: 'boolean', description: 'LT-SNN averaged-threshold variant (TET φ = mean threshold)' },
   act: { type: 'string', description: 'snn (spiking neurons) or ann (the same topology with ReLU, max pooling and biases; use -T 1)', default: 'snn' },
+  'act-levels': { type: 'string', description: 'k{k}B{B}: Scatter-and-Gather\'s quantized ANN, activations on steps of 1/2^k up to B, ternary hidden weights (then edgespike convert)' },
   encoder: { type: 'string', description: `input encoder (${ENCODERS.join(', ')})`, default: 'direct' },
   readout: { type: 'string', description: `readout (${READOUTS.join(', ')})`, default: RECIPE.readout },
   augment: { type: 'string', description: 'none, crop (random crop with padding 2) or crop-flip (padding 4 and horizontal flip; the CIFAR default)' },
@@ -71,6 +72,17 @@ function augmentFor(kind: 'none' | 'crop' | 'crop-flip', dataset: string): Augme
   if (isEventDataset(dataset)) throw new EdgespikeError(`--augment ${kind}: applies to image data sets, not to ${dataset}`);
   return kind === 'crop' ? { pad: 2 } : { pad: 4, flip: 0.5 };
 }
+
+/** "k1B2" → { k: 1, B: 2 } (k in 0 … 8, B in 1 … 64). */
+export function actLevels(s: string): { k: number; B: number } {
+  const m = /^k(\d+)B(\d+)$/.exec(s.trim());
+  const k = m ? Number(m[1]) : NaN, B = m ? Number(m[2]) : NaN;
+  if (!(k >= 0 && k <= 8 && B >= 1 && B <= 64)) throw new EdgespikeError(`--act-levels: expected k{k}B{B} with k in 0 … 8 and B in 1 … 64 (e.g. k0B1, k1B2), got "${s}"`);
+  return { k, B };
+}
+
+/** Scatter-and-Gather models train by this recipe unless flags say otherwise (the target: ≥ 99 % converted on MNIST). */
+export const SG_RECIPE = { epochs: 12, lr: 2e-3, batchSize: 64, T: 1, labelSmoothing: 0 } as const;
 
 /** Every flag of `train`, parsed and range-checked whatever the others say, before any work. */
 function parseArgs(a: Record<string, unknown>) {
@@ -94,7 +106,9 @@ function parseArgs(a: Record<string, unknown>) {
     ...(a['learn-threshold'] || a['avg-threshold'] ? { learnThreshold: true } : {}),
   });
   const out = String(a.out);
+  const levels = a['act-levels'] === undefined ? undefined : actLevels(String(a['act-levels']));
   return {
+    levels,
     T, epochs, loss, schedule, neuron, out,
     dataset: String(a.dataset),
     limit: optNum('limit', a.limit, { int: true, min: 1, max: 1e9 }), testLimit: optNum('test-limit', a['test-limit'], { int: true, min: 1, max: 1e9 }),
@@ -112,15 +126,29 @@ function parseArgs(a: Record<string, unknown>) {
 export const trainCommand = defineCommand({
   meta: { name: 'train', description: 'Train a spiking network with BPTT and surrogate gradients' },
   args,
-  async run({ args: a, rawArgs }) {
+  async run({ args: given0, rawArgs }) {
     checkFlags('train', rawArgs, args);
+    const a: Record<string, unknown> = { ...given0 };
+    // sg-* models and --act-levels take the Scatter-and-Gather recipe for flags not given
+    const sg = a['act-levels'] !== undefined || String(a.model).startsWith('sg-');
+    if (sg) {
+      const given = (f: string): boolean => rawArgs.some((r) => r === `--${f}` || r.startsWith(`--${f}=`) || (f === 'timesteps' && (r === '-T' || r.startsWith('-T='))));
+      if (!given('epochs')) a.epochs = String(SG_RECIPE.epochs);
+      if (!given('lr')) a.lr = String(SG_RECIPE.lr);
+      if (!given('batch-size')) a['batch-size'] = String(SG_RECIPE.batchSize);
+      if (!given('timesteps')) a.timesteps = String(SG_RECIPE.T);
+      if (!given('label-smoothing')) a['label-smoothing'] = String(SG_RECIPE.labelSmoothing);
+      if (!given('readout')) a.readout = 'mean';
+    }
     const o = parseArgs(a);
+    if (o.levels && a.act !== 'snn') throw new EdgespikeError('--act-levels: builds the quantized ANN itself; drop --act');
+    if (o.levels && o.T !== 1) throw new EdgespikeError(`--act-levels: a quantized ANN runs one step; give -T 1, not ${o.T}`);
     const qopts = quantizeOptionsOf(a);
     const model = resolveModel(String(a.model));
     for (const [flag, path] of [['--out', o.out], ['--log', o.log], ['--checkpoint', o.checkpoint]] as const) checkOutputFile(flag, path);
     if (new Set([o.out, o.log, o.checkpoint].map((p) => resolve(p))).size < 3) throw new EdgespikeError('train: --out, --log and --checkpoint must be three different files');
     const { T, epochs, dataset, out } = o;
-    const dOpts = { dataDir: a['data-dir'], T };
+    const dOpts = { dataDir: a['data-dir'] as string | undefined, T };
     const trainSet = await loadDataset(dataset, 'train', { ...dOpts, limit: o.limit });
     const testSet = await loadDataset(dataset, 'test', { ...dOpts, limit: o.testLimit });
     const spec = withClasses(model.spec, trainSet.numClasses), zooInput = model.input;
@@ -129,7 +157,7 @@ export const trainCommand = defineCommand({
       process.stderr.write(`note: ${a.model} was designed for input [${zooInput.join(', ')}]; building it for [${input.join(', ')}]\n`);
     }
     if (trainSet.temporal && o.encoder.kind !== 'direct') throw new EdgespikeError(`--encoder ${o.encoder.kind}: ${dataset} is already a spike sequence; use direct`);
-    const base = new SpikingNet(spec, { input, neuron: o.neuron, act: o.act, T, encoder: o.encoder, readout: o.readout, readoutBeta: 0.9, seed: o.seed });
+    const base = new SpikingNet(spec, { input, neuron: o.neuron, act: o.levels ? 'sg' : o.act, ...(o.levels ? { levels: o.levels } : {}), T, encoder: o.encoder, readout: o.readout, readoutBeta: 0.9, seed: o.seed });
     // quantized from the start: fake quantization while training, frozen into integer codes at the end
     const net = qopts ? quantizeNet(base, qopts) : base;
     const isCifar = dataset.startsWith('cifar');
@@ -138,7 +166,7 @@ export const trainCommand = defineCommand({
       epochs, batchSize: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, phiFromThreshold: !!a['avg-threshold'], clip: o.clip, seed: o.seed,
       augment: augmentFor(o.augment ?? (isCifar ? 'crop-flip' : 'none'), dataset),
       logPath: o.log, checkpointPath: o.checkpoint, resume: !!a.resume, progress: !a.json,
-      identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null, quantize: qopts },
+      identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null, quantize: qopts, levels: o.levels ?? null },
     });
     const last = history[history.length - 1]!;
     saveNet(out, qopts ? freezeQuant(net) : net, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length } });

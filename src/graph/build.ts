@@ -11,6 +11,7 @@
  */
 import type { LayerSpec, ModelSpec } from '../notation/spec.js';
 import type { NeuronParams } from '../neurons/neuron.js';
+import { EdgespikeError } from '../util/errors.js';
 import { checkGraph, tensorsOf, INPUT, type ConvAttrs, type GraphNode, type ModelGraph } from './graph.js';
 
 /** Options of graphFromSpec. */
@@ -19,8 +20,14 @@ export interface BuildOptions {
   readonly input: readonly number[];
   /** The neuron of every spiking node (each node gets its own copy). */
   readonly neuron: NeuronParams;
-  /** snn (default) or the ANN of the same topology. */
-  readonly act?: 'snn' | 'ann';
+  /**
+   * snn (default); ann: the same topology with ReLU, max pooling and biases; sg: Scatter-and-Gather's
+   * quantized ANN, ReLU and the activation quantizer of `levels` after every hidden layer, ternary (TWN)
+   * weights in every weighted layer but the first and the last, the spec's biases and pools as written.
+   */
+  readonly act?: 'snn' | 'ann' | 'sg';
+  /** sg: activation step 1/2^k and bound B. */
+  readonly levels?: { readonly k: number; readonly B: number };
   /** A spiking readout ('count', 'rate') adds a neuron after the readout layer. */
   readonly spikingReadout?: boolean;
 }
@@ -39,6 +46,7 @@ interface Ctx {
   readonly nodes: GraphNode[];
   readonly neuron: NeuronParams;
   readonly ann: boolean;
+  readonly sg?: { readonly k: number; readonly B: number };
   /** Legacy tensor-name prefix per node id, for nodes inside residual blocks (version-1 files). */
   readonly legacy: Map<string, string>;
 }
@@ -49,8 +57,10 @@ interface Ctx {
  *   // ['0.conv', '1.pool', '0.lif', '2.dense']
  */
 export function graphFromSpec(spec: ModelSpec, o: BuildOptions): BuiltGraph {
-  const ctx: Ctx = { nodes: [], neuron: o.neuron, ann: o.act === 'ann', legacy: new Map() };
+  if (o.act === 'sg' && !o.levels) throw new EdgespikeError('graphFromSpec: act sg needs levels {k, B}');
+  const ctx: Ctx = { nodes: [], neuron: o.neuron, ann: o.act === 'ann', ...(o.act === 'sg' ? { sg: o.levels } : {}), legacy: new Map() };
   let last = chain(spec.layers, INPUT, '', '', undefined, ctx);
+  if (ctx.sg) markTernary(ctx.nodes);
   if (o.spikingReadout) last = add(ctx, neuronNode('readout', [last], ctx));
   const graph: ModelGraph = { input: [...o.input], nodes: ctx.nodes, output: last };
   const info = checkGraph(graph);
@@ -82,6 +92,14 @@ function add(ctx: Ctx, node: GraphNode): string {
   return node.id;
 }
 
+/** Scatter-and-Gather: every weighted layer but the first and the last gets unscaled ternary weights. */
+function markTernary(nodes: GraphNode[]): void {
+  const w = nodes.map((n, i) => [n, i] as const).filter(([n]) => n.op === 'conv' || n.op === 'dense');
+  for (const [n, i] of w.slice(1, -1)) {
+    if (n.op === 'conv' || n.op === 'dense') nodes[i] = { ...n, attrs: { ...n.attrs, quant: { kind: 'twn', bits: 2 } } } as GraphNode;
+  }
+}
+
 function neuronNode(name: string, inputs: string[], ctx: Ctx): GraphNode {
   if (ctx.ann) return { id: `${name}.relu`, op: 'relu', attrs: {}, inputs };
   return { id: `${name}.lif`, op: 'neuron', attrs: { threshold: 'scalar' }, neuron: { ...ctx.neuron }, inputs };
@@ -99,6 +117,12 @@ function chain(layers: readonly LayerSpec[], from: string, prefix: string, path:
     const s = layers[i]!, name = `${prefix}${i}`;
     const layerPath = (j: number): { layer: string } => ({ layer: path ? `${path}.${j + 1}` : `${j + 1}` });
     tag = layerPath(i);
+    /** The activation after a hidden layer: a neuron, a ReLU, or ReLU and the activation quantizer (sg). */
+    const activate = (inputs: string[]): void => {
+      if (!ctx.sg) { push(neuronNode(name, inputs, ctx)); return; }
+      push({ id: `${name}.relu`, op: 'relu', attrs: {}, inputs });
+      push({ id: `${name}.q`, op: 'quant', attrs: { k: ctx.sg.k, B: ctx.sg.B }, inputs: [last] });
+    };
     switch (s.kind) {
       case 'conv': {
         const bias = s.bias || ctx.ann;
@@ -114,13 +138,13 @@ function chain(layers: readonly LayerSpec[], from: string, prefix: string, path:
         pools.forEach((p, j) => { tag = layerPath(first + 1 + j); push({ id: `${prefix}${first + 1 + j}.pool`, op: 'pool', attrs: { kind: 'max', k: p.k, stride: p.stride }, inputs: [last] }); });
         tag = layerPath(first);
         if (defer) push({ id: `${name}.bias`, op: 'bias', attrs: { of: `${name}.conv` }, inputs: [last] });
-        if (s.spike) push(neuronNode(name, [last], ctx));
+        if (s.spike) activate([last]);
         break;
       }
       case 'dense':
         push({ id: `${name}.dense`, op: 'dense', attrs: { out: s.out, bias: s.bias || ctx.ann }, inputs: [last] });
         if (s.bn) push({ id: `${name}.bn`, op: 'bn', attrs: { ...BN_DEFAULTS }, inputs: [last] });
-        if (s.spike) push(neuronNode(name, [last], ctx));
+        if (s.spike) activate([last]);
         break;
       case 'pool':
         push({ id: `${name}.pool`, op: 'pool', attrs: { kind: ctx.ann ? 'max' : s.op, k: s.k, stride: s.stride }, inputs: [last] });

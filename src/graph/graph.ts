@@ -74,7 +74,13 @@ export type GraphNode =
    * channels whose sigmoid stays at or below 0.5 are zeroed, per sample and step. Trained with a BCE loss
    * (× `lossWeight`) against the channels that carry `ratio` of each row's max-activation mass.
    */
-  | NodeOf<'gate', { readonly ratio: number; readonly lossWeight: number }>;
+  | NodeOf<'gate', { readonly ratio: number; readonly lossWeight: number }>
+  /**
+   * Scatter-and-Gather's multi-threshold neuron, one step and stateless: per channel c it counts the
+   * thresholds the input passes, Σ_i [x ≥ θ[c, i]] (or [x ≤ θ[c, i]] where direction[c] is −1), 0 … levels
+   * spikes; the next layer sums them (gather).
+   */
+  | NodeOf<'scatter', { readonly levels: number }>;
 
 type Empty = Readonly<Record<string, never>>;
 
@@ -99,7 +105,7 @@ export interface NodeOf<Op extends string, A> {
 export type NodeOp = GraphNode['op'];
 
 /** Every op, in the order the docs list them. */
-export const NODE_OPS: readonly NodeOp[] = ['conv', 'dense', 'bn', 'bias', 'pool', 'gap', 'flatten', 'dropout', 'neuron', 'relu', 'clamp', 'identity', 'quant', 'gate'];
+export const NODE_OPS: readonly NodeOp[] = ['conv', 'dense', 'bn', 'bias', 'pool', 'gap', 'flatten', 'dropout', 'neuron', 'relu', 'clamp', 'identity', 'quant', 'gate', 'scatter'];
 
 /** A whole model graph. */
 export interface ModelGraph {
@@ -195,6 +201,7 @@ export function nodeTensors(node: GraphNode, x: readonly number[], sides: readon
       return [w, ...(node.attrs.bias ? [t('bias', [node.attrs.out])] : []), ...quant(node.attrs.quant)];
     }
     case 'gate': return [t('weight', [channels(x), channels(sides[0] ?? [1])]), t('bias', [channels(x)])];
+    case 'scatter': return [t('thresholds', [channels(x), node.attrs.levels], 'buffer'), t('direction', [channels(x)], 'buffer')];
     case 'bn': {
       const c = channels(x);
       return [t('weight', [c]), t('bias', [c]), t('running_mean', [c], 'buffer'), t('running_var', [c], 'buffer')];
@@ -252,6 +259,9 @@ export function checkAttrs(node: GraphNode): void {
       if (!(typeof a.ratio === 'number' && a.ratio > 0 && a.ratio <= 1)) bad(`ratio must be in (0, 1], got ${JSON.stringify(a.ratio)}`);
       if (!(typeof a.lossWeight === 'number' && a.lossWeight >= 0 && Number.isFinite(a.lossWeight))) bad(`lossWeight must be a finite number ≥ 0, got ${JSON.stringify(a.lossWeight)}`);
       if (node.side?.length !== 1) bad('needs one side input (the gated conv\'s input)');
+      return;
+    case 'scatter':
+      if (!isPosInt(a.levels) || (a.levels as number) > 256) bad(`levels must be an integer in [1, 256], got ${JSON.stringify(a.levels)}`);
       return;
     case 'bn':
       if (!(typeof a.eps === 'number' && a.eps > 0 && Number.isFinite(a.eps))) bad(`eps must be a finite number > 0, got ${JSON.stringify(a.eps)}`);

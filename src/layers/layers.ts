@@ -28,6 +28,8 @@ export interface RunContext {
   readonly masks: Map<string, Tensor>;
   /** Losses nodes add to the training loss (a gate predictor's BCE), summed by the caller. */
   readonly aux: Tensor[];
+  /** Scatter-and-Gather's robustness study: each spike of scatter node `node` is dropped with probability `ratio`. */
+  readonly dropSpikes?: { readonly node: string; readonly ratio: number };
   /** Called by every gate with its mask [rows, C] (0/1) and whether its rows are static [N] or folded [T·N]. */
   readonly onGate?: (node: string, mask: Uint8Array, rows: number, channels: number, isStatic: boolean) => void;
 }
@@ -250,6 +252,35 @@ function bceWithLogits(z: Tensor, t: Tensor): Tensor {
   return op.mean(op.add(op.sub(op.relu(z), op.mul(z, t)), op.log(op.add(op.exp(op.neg(op.abs(z))), 1))));
 }
 
+/**
+ * Scatter-and-Gather's multi-threshold neuron: per channel, the number of thresholds the input passes
+ * (0 … levels spikes in one step). Not differentiable: it runs converted networks.
+ */
+export class Scatter extends Base {
+  declare readonly node: Extract<GraphNode, { op: 'scatter' }>;
+  forward(x: Tensor, ctx: RunContext): Tensor {
+    const L = this.node.attrs.levels, C = x.shape[1]!, plane = x.size / (x.shape[0]! * C);
+    const th = this.get('thresholds').data, dir = this.get('direction').data, X = x.data;
+    const out = new Float32Array(x.size);
+    const drop = ctx.dropSpikes?.node === this.name ? ctx.dropSpikes.ratio : 0;
+    for (let r = 0; r < x.shape[0]!; r++) {
+      for (let c = 0; c < C; c++) {
+        const t = th.subarray(c * L, (c + 1) * L), up = dir[c]! >= 0, o = (r * C + c) * plane;
+        for (let p = 0; p < plane; p++) {
+          const v = X[o + p]!;
+          let n = 0;
+          for (let i = 0; i < L; i++) if (up ? v >= t[i]! : v <= t[i]!) n++;
+          if (drop > 0) { let kept = 0; for (let i = 0; i < n; i++) if (ctx.rng.float() >= drop) kept++; n = kept; }
+          out[o + p] = n;
+        }
+      }
+    }
+    const y = new Tensor(out, x.shape);
+    y.binary = L === 1;
+    return y;
+  }
+}
+
 /** A layer of spiking neurons: all T steps by the fused kernel, or one step with carried state. */
 export class Spiking extends Base {
   declare readonly node: Extract<GraphNode, { op: 'neuron' }>;
@@ -295,5 +326,6 @@ export function makeLayer(node: GraphNode, t: NodeTensorMap): Layer {
     case 'identity': return new Identity(node, t);
     case 'quant': return new Quant(node, t);
     case 'gate': return new Gate(node, t);
+    case 'scatter': return new Scatter(node, t);
   }
 }

@@ -36,8 +36,13 @@ export interface NetConfig {
   readonly input: readonly number[];
   /** The neuron of every spiking node built from a spec (graph nodes carry their own). */
   readonly neuron?: NeuronParams;
-  /** Build a spec as an SNN (default) or as the ANN of the same topology (ReLU, max pooling, biases). */
-  readonly act?: 'snn' | 'ann';
+  /**
+   * Build a spec as an SNN (default), as the ANN of the same topology (ReLU, max pooling, biases), or as
+   * Scatter-and-Gather's quantized ANN (sg: ReLU and the activation quantizer of `levels`, ternary hidden weights).
+   */
+  readonly act?: 'snn' | 'ann' | 'sg';
+  /** sg: activation step 1/2^k and bound B. */
+  readonly levels?: { readonly k: number; readonly B: number };
   readonly T: number;
   readonly encoder: EncoderSpec;
   /** mean: average of the readout over T (SpikingJelly); leaky: average membrane of a leaky integrator (snnTorch Leaky without reset); last: final step. */
@@ -85,6 +90,8 @@ export interface RunOptions {
   readonly aux?: Tensor[];
   /** Called by every gate with its mask (for the FLOPs accounting). */
   readonly onGate?: RunContext['onGate'];
+  /** Drop each spike of one scatter node with a probability (Scatter-and-Gather's robustness study). */
+  readonly dropSpikes?: RunContext['dropSpikes'];
 }
 
 /** Options of run: where to start and stop. */
@@ -136,7 +143,7 @@ export class SpikingNet {
       this.legacyNames = new Map();
     } else {
       const built = graphFromSpec(source, {
-        input: config.input, neuron: config.neuron ?? NEURON_DEFAULTS, act: config.act,
+        input: config.input, neuron: config.neuron ?? NEURON_DEFAULTS, act: config.act, ...(config.levels ? { levels: config.levels } : {}),
         spikingReadout: config.readout === 'count' || config.readout === 'rate',
       });
       this.graph = built.graph;
@@ -324,7 +331,7 @@ export class SpikingNet {
   /** All T steps per node (feed-forward graphs). */
   private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate };
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
@@ -343,7 +350,7 @@ export class SpikingNet {
    */
   private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate };
+    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes };
     const state = new Map<string, Tensor>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();

@@ -18,6 +18,7 @@ import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/batch.js';
 import { argmaxRows } from '../ops/reduce.js';
 import { EdgespikeError } from '../util/errors.js';
+import { Rng } from '../data/rng.js';
 import { Conv, Dense, type Layer } from '../layers/layers.js';
 import type { SpikingNet } from '../layers/net.js';
 import { ancestors } from '../graph/graph.js';
@@ -275,4 +276,77 @@ export function latencyReport(net: SpikingNet, data: Dataset, runs = 100): { p50
   times.sort((a, b) => a - b);
   for (const k of Object.keys(per)) per[k]! /= runs;
   return { p50: times[Math.floor(runs * 0.5)]!, p95: times[Math.min(runs - 1, Math.floor(runs * 0.95))]!, perLayerMs: per };
+}
+
+/** Scatter-and-Gather's logs of a converted network: per test batch, as its figs/k{k}B{B}/ files hold them. */
+export interface ScatterReport {
+  readonly samples: number;
+  readonly accuracy: number;
+  /** Per batch: spikes of every scatter layer, the encoder's included (spike_num.txt). */
+  readonly spikesPerBatch: number[];
+  /** Per batch: SOPs of the hidden convs, Σ im2col(input counts)·C_out·2·levels (sop_num.txt). */
+  readonly sopsPerBatch: number[];
+  /** Per batch: correct predictions (accuracy.txt). */
+  readonly correctPerBatch: number[];
+  /** Means per image. */
+  readonly spikesPerImage: number;
+  readonly sopsPerImage: number;
+  /** Per scatter layer: mean spikes per image. */
+  readonly layerSpikes: Record<string, number>;
+  /** The predictions, for comparisons. */
+  readonly predictions: Int32Array;
+}
+
+/**
+ * Runs a converted (scatter) network on `data` in batches and logs what the seed logs. `dropRatio` drops
+ * each spike of the first scatter layer with that probability (seeded by `seed`).
+ */
+export function scatterReport(net: SpikingNet, data: Dataset, o: { limit?: number; batchSize?: number; dropRatio?: number; seed?: number } = {}): ScatterReport {
+  const n = Math.min(o.limit ?? data.length, data.length);
+  if (n < 1) throw new EdgespikeError('scatterReport: the data set is empty');
+  const scatters = net.graph.nodes.filter((x) => x.op === 'scatter');
+  if (scatters.length === 0) throw new EdgespikeError('scatterReport: the network has no scatter layer (convert a quantized ANN first)');
+  const convs = net.layers.filter((l): l is Conv => l instanceof Conv);
+  const hidden = new Set(convs.slice(1).map((l) => l.name));
+  const levelsOf = new Map(scatters.map((x) => [x.id, x.op === 'scatter' ? x.attrs.levels : 1]));
+  const bs = o.batchSize ?? 200;
+  net.checkMemory(Math.min(bs, n), { training: false });
+  const out: { spikes: number[]; sops: number[]; correct: number[] } = { spikes: [], sops: [], correct: [] };
+  const layerSpikes: Record<string, number> = {};
+  const predictions = new Int32Array(n);
+  const rng = new Rng(o.seed ?? 1);
+  noGrad(() => {
+    for (let b = 0; b < n; b += bs) {
+      const { x, y } = makeBatch(data, null, b, Math.min(n, b + bs));
+      let spikes = 0, sops = 0;
+      const pred = workspace(() => argmaxRows(net.forward(x, {
+        training: false, rng,
+        ...(o.dropRatio ? { dropSpikes: { node: scatters[0]!.id, ratio: o.dropRatio } } : {}),
+        onLayer: (l, xin, yout) => {
+          if (l.node.op === 'scatter') {
+            let s = 0;
+            for (let i = 0; i < yout.size; i++) s += yout.data[i]!;
+            spikes += s;
+            layerSpikes[l.name] = (layerSpikes[l.name] ?? 0) + s;
+          } else if (l instanceof Conv && hidden.has(l.name)) {
+            // every input spike reaches fan-out(position)·C_out synapses, on 2 sides of 2^k·B sub-neurons
+            const [, , h, w] = xin.shape as [number, number, number, number];
+            const f = convFanOut(l, h, w), levels = levelsOf.get(l.node.inputs[0]!) ?? 1;
+            let reach = 0;
+            for (let i = 0; i < xin.size; i++) if (xin.data[i] !== 0) reach += xin.data[i]! * f[i % (h * w)]!;
+            sops += reach * l.node.attrs.out * 2 * levels;
+          }
+        },
+      }).logits));
+      let correct = 0;
+      for (let i = 0; i < y.length; i++) { predictions[b + i] = pred[i]!; if (pred[i] === y[i]) correct++; }
+      out.spikes.push(spikes); out.sops.push(sops); out.correct.push(correct);
+    }
+  });
+  const sum = (a: number[]): number => a.reduce((s, v) => s + v, 0);
+  for (const k of Object.keys(layerSpikes)) layerSpikes[k]! /= n;
+  return {
+    samples: n, accuracy: sum(out.correct) / n, spikesPerBatch: out.spikes, sopsPerBatch: out.sops, correctPerBatch: out.correct,
+    spikesPerImage: sum(out.spikes) / n, sopsPerImage: sum(out.sops) / n, layerSpikes, predictions,
+  };
 }

@@ -4,6 +4,7 @@
  */
 import { Tensor, scalar } from '../tensor/tensor.js';
 import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
+import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError } from '../util/errors.js';
 import { broadcastIndex, broadcastShapes, sameShape, sumToShape } from './_broadcast.js';
 
@@ -112,7 +113,11 @@ export const sqrt = unary('sqrt', Math.sqrt, (_x, y) => 0.5 / y);
 /** |a|; the gradient at 0 is 0. */
 export const abs = unary('abs', Math.abs, (x) => (x > 0 ? 1 : x < 0 ? -1 : 0));
 /** max(a, 0); the gradient at 0 is 0. */
-export const relu = unary('relu', (x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0));
+export function relu(a: Tensor): Tensor {
+  const A = a.data, n = A.length, r = floatsFor(n);
+  for (let i = 0; i < n; i++) { const x = A[i]!; r[i] = x > 0 ? x : 0; }
+  return rangeGrad('relu', a, r, 0, Infinity, true);
+}
 /** Logistic sigmoid 1 / (1 + e⁻ᵃ). */
 export const sigmoid = unary('sigmoid', (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   (_x, y) => y * (1 - y));
@@ -122,7 +127,24 @@ export const tanh = unary('tanh', Math.tanh, (_x, y) => 1 - y * y);
 /** Clamps a to [lo, hi] (either bound may be omitted); the gradient passes inside the range only. */
 export function clamp(a: Tensor, lo = -Infinity, hi = Infinity): Tensor {
   if (lo > hi) throw new EdgespikeError(`clamp: lower bound ${lo} is above upper bound ${hi}`);
-  return unary('clamp', (x) => (x < lo ? lo : x > hi ? hi : x), (x) => (x >= lo && x <= hi ? 1 : 0))(a);
+  const A = a.data, n = A.length, r = floatsFor(n);
+  for (let i = 0; i < n; i++) { const x = A[i]!; r[i] = x < lo ? lo : x > hi ? hi : x; }
+  return rangeGrad('clamp', a, r, lo, hi, false);
+}
+
+/**
+ * Records the backward of an elementwise op whose gradient is 1 inside [lo, hi] and 0 outside (`openLo`:
+ * x > lo instead of x ≥ lo). relu, clamp and the activation quantizer run on every activation of a layer,
+ * so each has its own forward loop rather than a function called per element.
+ */
+function rangeGrad(name: string, a: Tensor, r: Float32Array, lo: number, hi: number, openLo: boolean): Tensor {
+  const A = a.data, n = A.length;
+  return record(new Tensor(r, a.shape), name, [a], (g) => {
+    const ga = floatsFor(n);
+    if (openLo) { for (let i = 0; i < n; i++) { const x = A[i]!; ga[i] = x > lo && x <= hi ? g[i]! : 0; } }
+    else for (let i = 0; i < n; i++) { const x = A[i]!; ga[i] = x >= lo && x <= hi ? g[i]! : 0; }
+    accumulateOwned(a, ga);
+  });
 }
 
 /**
@@ -133,7 +155,9 @@ export function quantizeActivation(a: Tensor, k: number, B: number): Tensor {
   if (!(Number.isInteger(k) && k >= 0 && k <= 16) || !(B > 0 && Number.isFinite(B))) {
     throw new EdgespikeError(`quantizeActivation: expected an integer k in [0, 16] and a finite B > 0, got k ${k}, B ${B}`);
   }
-  const f = Math.fround, s = f(2 ** k), lo = -B, hi = B;
-  return unary('quantizeActivation', (x) => f(Math.round(f(f((x < lo ? lo : x > hi ? hi : x) * s) + f(1e-5))) / s),
-    (x) => (x >= lo && x <= hi ? 1 : 0))(a);
+  const f = Math.fround, s = f(2 ** k), inv = 1 / s, lo = -B, hi = B, eps = f(1e-5);
+  const A = a.data, n = A.length, r = floatsFor(n);
+  // y·s is exact (s a power of two); dividing the rounded integer by s is too
+  for (let i = 0; i < n; i++) { const x = A[i]!, c = x < lo ? lo : x > hi ? hi : x; r[i] = Math.round(f(f(c * s) + eps)) * inv; }
+  return rangeGrad('quantizeActivation', a, r, lo, hi, false);
 }

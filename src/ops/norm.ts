@@ -5,6 +5,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { accumulateOwned, record } from '../tensor/tape.js';
+import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 
 /** Running statistics a batch-norm layer owns (updated in place during training). */
@@ -56,7 +57,7 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
   } else {
     for (let ch = 0; ch < c; ch++) { mu[ch] = st.runningMean[ch]!; invStd[ch] = 1 / Math.sqrt(st.runningVar[ch]! + eps); }
   }
-  const xhat = new Float32Array(x.size), y = new Float32Array(x.size);
+  const xhat = floatsFor(x.size), y = floatsFor(x.size);
   for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) {
     const o = (b * c + ch) * inner, mc = mu[ch]!, is = invStd[ch]!;
     const gm = gamma ? gamma.data[ch]! : 1, bt = beta ? beta.data[ch]! : 0;
@@ -73,7 +74,7 @@ export function batchNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
     if (gamma?.requiresGrad) accumulateOwned(gamma, Float32Array.from(sgx));
     if (beta?.requiresGrad) accumulateOwned(beta, Float32Array.from(sg));
     if (!x.requiresGrad) return;
-    const gx = new Float32Array(x.size);
+    const gx = floatsFor(x.size);
     for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) {
       const o = (b * c + ch) * inner, gm = gamma ? gamma.data[ch]! : 1, is = invStd[ch]!;
       if (opts.training) {

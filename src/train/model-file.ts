@@ -112,7 +112,9 @@ function checkConfig(c: Record<string, unknown>): void {
   const enc = c.encoder as { kind?: unknown } | null;
   if (!enc || typeof enc !== 'object' || !ENCODERS.includes(enc.kind as never)) bad(`encoder.kind must be one of ${ENCODERS.join(', ')}, got ${JSON.stringify(enc?.kind ?? enc)}`);
   if (!Number.isSafeInteger(c.seed)) bad(`seed must be an integer, got ${JSON.stringify(c.seed)}`);
-  if (c.act !== undefined && c.act !== 'snn' && c.act !== 'ann') bad(`act must be "snn" or "ann", got ${JSON.stringify(c.act)}`);
+  if (c.act !== undefined && c.act !== 'snn' && c.act !== 'ann' && c.act !== 'sg') bad(`act must be "snn", "ann" or "sg", got ${JSON.stringify(c.act)}`);
+  const lv = c.levels as { k?: unknown; B?: unknown } | undefined;
+  if (lv !== undefined && !(lv && Number.isInteger(lv.k) && (lv.k as number) >= 0 && (lv.k as number) <= 8 && Number.isInteger(lv.B) && (lv.B as number) >= 1 && (lv.B as number) <= 64)) bad(`levels must be {k: 0 … 8, B: 1 … 64}, got ${JSON.stringify(lv)}`);
 }
 
 /** Every neuron node's parameters completed with the defaults and checked. */
@@ -177,7 +179,7 @@ function netFromFile(file: TaggedFile, path: string): { net: SpikingNet; meta: M
 /** True when `spec` built with `cfg` gives exactly `graph`. */
 function specGraph(spec: ModelSpec, cfg: NetConfig, graph: ModelGraph): boolean {
   try {
-    const built = graphFromSpec(spec, { input: cfg.input, neuron: cfg.neuron ?? neuronParams(), act: cfg.act, spikingReadout: cfg.readout === 'count' || cfg.readout === 'rate' });
+    const built = graphFromSpec(spec, { input: cfg.input, neuron: cfg.neuron ?? neuronParams(), act: cfg.act, ...(cfg.levels ? { levels: cfg.levels } : {}), spikingReadout: cfg.readout === 'count' || cfg.readout === 'rate' });
     return sameGraph(built.graph, graph);
   } catch {
     return false;
