@@ -5,12 +5,14 @@
 import { runEngineBench } from './engine.js';
 import { runTrainBench } from './train.js';
 import { benchEvents } from './events.js';
+import { runSgBench } from './sg.js';
 
 /** The benchmarks by name. */
 const BENCHES: Record<string, () => Promise<void>> = {
   engine: runEngineBench,
   train: runTrainBench,
   events: benchEvents,
+  sg: runSgBench,
 };
 
 const name = process.argv[2] ?? '';
