@@ -33,3 +33,8 @@ export { Monitor } from './metrics/monitor.js';
 export type { Dataset } from './data/dataset.js';
 export { limit } from './data/dataset.js';
 export { Rng } from './data/rng.js';
+export { netFromBytes, netToBytes, type LoadedNet, type ModelMeta } from './train/net-codec.js';
+export { parseModel, serializeTagged, quantizeTensor, STORE_DTYPES, type StoreDtype, type FloatTensor } from './io/model-codec.js';
+export { parseSafetensors, serializeSafetensors } from './io/safetensors-codec.js';
+export { quantizeNet, freezeQuant, type QuantizeOptions } from './layers/quantize.js';
+export { convertScatterGather } from './layers/convert.js';

@@ -6,7 +6,7 @@
 export * from './browser.js';
 export { train, evaluate, type TrainConfig, type EpochRecord } from './train/trainer.js';
 export { saveNet, loadNet, type SaveOptions, type ModelMeta } from './train/model-file.js';
-export { quantizeTensor, parseModel, STORE_DTYPES, type StoreDtype, type FloatTensor } from './io/model-file.js';
+
 export { mnist } from './data/mnist.js';
 export { fashionMnist } from './data/fashion.js';
 export { cifar10, cifar100 } from './data/cifar.js';
