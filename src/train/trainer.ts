@@ -44,6 +44,10 @@ export interface TrainConfig {
   readonly progress?: boolean;
   /** Stop after this many epochs of this call (the run continues on resume); for tests of resume. */
   readonly stopAfter?: number;
+  /** The weight of every neuron layer's firing rate in the loss (a spike-count regularizer). */
+  readonly spikeCost?: number;
+  /** T per epoch (the last one for the epochs after); the network's own T when absent. */
+  readonly timesteps?: readonly number[];
   /**
    * What makes this run this run (model, data, seed, settings): stored in every checkpoint, and a resume
    * from a checkpoint of another run is refused.
@@ -165,8 +169,11 @@ export function train(net: SpikingNet, trainSet: Dataset, testSet: Dataset | nul
   return st.history;
 }
 
-function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, cfg: TrainConfig, opt: Optimizer, st: RunState): EpochRecord {
+function runEpoch(base: SpikingNet, trainSet: Dataset, testSet: Dataset | null, cfg: TrainConfig, opt: Optimizer, st: RunState): EpochRecord {
   const { rng } = st;
+  // a T schedule runs this epoch at its own T, on the same tensors
+  const T = cfg.timesteps?.[Math.min(st.epoch, cfg.timesteps.length - 1)];
+  const net = T !== undefined && T !== base.config.T ? base.withConfig({ T }) : base;
   opt.lr = scheduledLr(cfg.schedule, cfg.optim.lr, st.epoch);
   const order = rng.permutation(trainSet.length);
   const bs = cfg.batchSize, n = trainSet.length;
@@ -180,7 +187,7 @@ function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, c
     const { x, y } = makeBatch(trainSet, order, b, Math.min(n, b + bs), cfg.augment ? { opts: cfg.augment, rng } : undefined);
     // One workspace per step: activations and their gradients reuse the same memory every step.
     const { lossValue, pred } = workspace(() => {
-      const out = net.forward(x, { training: true, rng });
+      const out = net.forward(x, { training: true, rng, ...(cfg.spikeCost ? { spikeCost: cfg.spikeCost } : {}) });
       const loss = lossOf(out, y, cfg.loss, cfg.phiFromThreshold ? phi : undefined);
       const lossValue = loss.item();
       if (!Number.isFinite(lossValue)) throw new EdgespikeError(`train: loss became ${lossValue} at epoch ${st.epoch + 1}, batch ${b / bs + 1} (try a lower learning rate)`);
