@@ -24,7 +24,7 @@ const ZOO_CONVENTION: Partial<Record<string, ArchConventionName>> = {
 
 const args = {
   file: { type: 'positional', description: 'model file (.es); omit it and give --model for the architecture alone', required: false },
-  arch: { type: 'string', alias: 'model', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
+  model: { type: 'string', alias: 'arch', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
   input: { type: 'string', description: 'input shape CxHxW (default: the zoo model\'s)' },
   'weight-bits': { type: 'string', description: 'bits per weight', default: '32' },
   'membrane-bits': { type: 'string', description: 'bits per membrane potential (1.58 = ternary, stored in 2 bits)', default: '32' },
@@ -113,7 +113,7 @@ export const profileCommand = defineCommand({
     let graph: ModelGraph | null = null, spec: ModelSpec | null = null, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
     let bits: ReturnType<typeof storedBits> | null = null, fileBytes = 0;
     if (a.file) {
-      if (a.arch) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
+      if (a.model) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
       const { net, meta } = loadNet(String(a.file));
       graph = net.graph; input = [...net.config.input]; T = net.config.T;
       bits = storedBits(net);
@@ -126,8 +126,8 @@ export const profileCommand = defineCommand({
       latency = { latency_ms_p50_batch1: lat.p50, latency_ms_p95_batch1: lat.p95, per_layer_ms: lat.perLayerMs };
       }
     } else {
-      if (!a.arch) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
-      const name = String(a.arch);
+      if (!a.model) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
+      const name = String(a.model);
       const m = resolveModel(name);
       spec = m.spec;
       if (m.input) { input = [...m.input]; conv = ZOO_CONVENTION[name] ?? 'all'; }

@@ -44,6 +44,8 @@ export interface TrainConfig {
   readonly progress?: boolean;
   /** Stop after this many epochs of this call (the run continues on resume); for tests of resume. */
   readonly stopAfter?: number;
+  /** Called after every epoch with its record (the command line prints it at once). */
+  readonly onEpoch?: (rec: EpochRecord) => void;
   /** The weight of every neuron layer's firing rate in the loss (a spike-count regularizer). */
   readonly spikeCost?: number;
   /** T per epoch (the last one for the epochs after); the network's own T when absent. */
@@ -72,8 +74,10 @@ export interface EvalResult { readonly accuracy: number; readonly samples: numbe
 /** Accuracy of the net on a data set (no gradients, batches of `batchSize`). */
 export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResult {
   net.checkMemory(Math.min(batchSize, Math.max(1, d.length)), { training: false, temporal: d.temporal, fix: 'lower --batch-size or --timesteps' });
-  const t0 = performance.now();
   let correct = 0;
+  // samples/s is the steady rate: one untimed batch first (a fresh process compiles and sizes its memory)
+  if (d.length > batchSize) noGrad(() => { const { x } = makeBatch(d, null, 0, batchSize); workspace(() => net.forward(x, { training: false })); });
+  const t0 = performance.now();
   noGrad(() => {
     for (let b = 0; b < d.length; b += batchSize) {
       const { x, y } = makeBatch(d, null, b, Math.min(d.length, b + batchSize));
@@ -165,6 +169,7 @@ export function train(net: SpikingNet, trainSet: Dataset, testSet: Dataset | nul
     ran++;
     checkpoint(net, opt, cfg, st);
     if (cfg.logPath) appendLine(cfg.logPath, JSON.stringify(rec));
+    cfg.onEpoch?.(rec);
   }
   return st.history;
 }
