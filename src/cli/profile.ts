@@ -165,7 +165,14 @@ export const profileCommand = defineCommand({
         `MACs ${run.macs.toExponential(3)}, ACs ${run.acs.toExponential(3)}, SOPs (EC-SNN) ${run.sops_ec_snn.toExponential(3)}, ` +
         `FLOPs reduction ${run.flops_reduction.toFixed(2)}×, energy ${run.energy_uj.toFixed(3)} µJ (${energy.name}; ANN ${run.ann_energy_uj.toFixed(3)} µJ)\n`);
       if (run.gated_flops_reduction !== undefined) process.stdout.write(`gated layers: FLOPs reduction ${run.gated_flops_reduction.toFixed(2)}× (dense / sparse, gate cost included)\n`);
-      for (const [k, v] of Object.entries(run.firing_rates)) process.stdout.write(`  ${k.padEnd(12)} firing rate per step ${v.map((x) => x.toFixed(3)).join(' ')}\n`);
+      // firing rates are kept per neuron node; they are printed under the arch table's layer names
+      const layerOf = new Map(graph!.nodes.map((n) => [n.id, n.layer ?? n.id]));
+      const tokenOf = new Map(rep.layers.map((r) => [r.path, r.label]));
+      process.stdout.write('firing rate per step, by layer (neuron node):\n');
+      for (const [k, v] of Object.entries(run.firing_rates)) {
+        const layer = layerOf.get(k) ?? k;
+        process.stdout.write(`  layer ${`${layer} ${tokenOf.get(layer) ?? ''}`.trimEnd().padEnd(12)} (${k})  ${v.map((x) => x.toFixed(3)).join(' ')}\n`);
+      }
     }
     if (latency) process.stdout.write(`batch-1 latency p50 ${latency.latency_ms_p50_batch1.toFixed(2)} ms, p95 ${latency.latency_ms_p95_batch1.toFixed(2)} ms\n`);
   },
