@@ -18,7 +18,7 @@ import { quantizeCommand } from './quantize.js';
 import { convertCommand } from './convert.js';
 import { splitCommand } from './split.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand };
+export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
@@ -52,7 +52,7 @@ export async function runCli(argv: string[]): Promise<number> {
   if (rest.includes('--help') || rest.includes('-h')) {
     // `edgespike data frames --help` shows the action's own flags, not its parent's
     const sub = subs && Object.hasOwn(subs, rest[0] ?? '') ? subs[rest[0]!] : undefined;
-    if (sub) await showUsage(sub as never, cmd as never); else await showUsage(cmd as never, main as never);
+    if (sub) await showUsage(sub as never, { ...cmd, meta: { ...(cmd.meta as object), name: `edgespike ${name}`, version: '0.1.0' } } as never); else await showUsage(cmd as never, main as never);
     return 0;
   }
   try {

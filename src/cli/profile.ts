@@ -24,7 +24,7 @@ const ZOO_CONVENTION: Partial<Record<string, ArchConventionName>> = {
 
 const args = {
   file: { type: 'positional', description: 'model file (.es); omit it and give --model for the architecture alone', required: false },
-  model: { type: 'string', alias: 'arch', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
+  model: { type: 'string', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
   input: { type: 'string', description: 'input shape CxHxW (default: the zoo model\'s)' },
   'weight-bits': { type: 'string', description: 'bits per weight', default: '32' },
   'membrane-bits': { type: 'string', description: 'bits per membrane potential (1.58 = ternary, stored in 2 bits)', default: '32' },
