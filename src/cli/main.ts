@@ -16,8 +16,12 @@ import { reportCommand } from './report.js';
 import { dataCommand } from './data.js';
 import { quantizeCommand } from './quantize.js';
 import { convertCommand } from './convert.js';
+import { deviceCommand } from './device.js';
+import { fuseCommand } from './fuse.js';
+import { inferCommand } from './infer.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, report: reportCommand, data: dataCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, report: reportCommand, data: dataCommand,
+  device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
