@@ -14,3 +14,7 @@ export { staticDataset } from './data/registry.js';
 export * as events from './data/events/index.js';
 export * as audio from './data/audio/index.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export { SplitClient, readSample, type Answer, type ClientOptions } from './split/client.js';
+export { serveSplit, type ServeOptions, type ServedSplit } from './split/serve.js';
+export { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from './split/coordinator.js';
+export { startDevice, type DeviceOptions, type RunningDevice } from './split/device.js';

@@ -10,7 +10,6 @@ import type { EpochRecord } from '../train/trainer.js';
 import { runReport, latencyReport } from '../metrics/run.js';
 import { Monitor } from '../metrics/monitor.js';
 import { graphArchReport, megabytes } from '../metrics/arch.js';
-import { renderReport } from '../report/report.js';
 import { checkFlags, num } from './_args.js';
 import { checkOutputFile } from '../util/fsx.js';
 import { loadDataset } from './_data.js';
@@ -54,6 +53,8 @@ export async function writeRunReport(dir: string, out: string, o: { dataset?: st
     const a = graphArchReport(net.graph, { weightBits: bits, membraneBits: Math.ceil(bits) });
     return { bits, weightsMb: a.total.weightMb, membraneMb: megabytes(a.total.neurons, Math.ceil(bits)) };
   });
+  // vega and vega-lite load here, not when the command line starts (they take longer to load than the rest of it)
+  const { renderReport } = await import('../report/report.js');
   const html = await renderReport({
     title: `edgespike run: ${models[0]}`, spec: meta.specText ?? '(built in code)', history, run, records: mon.records, memory,
     latency: { p50: lat.p50, p95: lat.p95 },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { subCommands } from '../../src/cli/main.js';
+import { commandActions, subCommands } from '../../src/cli/main.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'bin', 'edgespike.js');
@@ -44,7 +44,8 @@ test('every flag in the README\'s command lines (and their comments) is one the 
     const name = words[1]!;
     assert.ok(Object.hasOwn(commands, name), `README: "${line}" names no command`);
     let cmd = commands[name]!, label = name;
-    if (cmd.subCommands) {
+    const action = (commandActions[name] as Record<string, Cmd> | undefined)?.[words[2]!];
+    if (action) { cmd = action; label += ` ${words[2]}`; } else if (cmd.subCommands) {
       assert.ok(Object.hasOwn(cmd.subCommands, words[2]!), `README: "${line}" names no action of ${name}`);
       cmd = cmd.subCommands[words[2]!]!; label += ` ${words[2]}`;
     }
@@ -61,6 +62,7 @@ test('each command\'s and action\'s --help lists exactly its own flags', () => {
   for (const [name, cmd] of Object.entries(commands)) {
     if (cmd.subCommands) for (const [sub, c] of Object.entries(cmd.subCommands)) all.push([[name, sub], c]);
     else all.push([[name], cmd]);
+    for (const [sub, c] of Object.entries(commandActions[name] ?? {})) all.push([[name, sub], c as Cmd]);
   }
   const everyFlag = new Set(all.flatMap(([, c]) => [...flagsOf(c)].filter((f) => f.startsWith('--') && !f.startsWith('--no-'))));
   for (const [argv, cmd] of all) {
