@@ -21,9 +21,10 @@ import { deviceCommand } from './device.js';
 import { fuseCommand } from './fuse.js';
 import { inferCommand } from './infer.js';
 import { splitServeCommand } from './split-serve.js';
+import { pretrainedCommand } from './pretrained.js';
 
 export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand,
-  device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
+  device: deviceCommand, fuse: fuseCommand, infer: inferCommand, pretrained: pretrainedCommand };
 
 /** Actions of a command that also runs without one (`edgespike split m.es …` and `edgespike split serve DIR`). */
 export const commandActions: Record<string, Record<string, unknown>> = { split: { serve: splitServeCommand } };
