@@ -6,6 +6,9 @@
 export * from './browser.js';
 export { train, evaluate, type TrainConfig, type EpochRecord } from './train/trainer.js';
 export { saveNet, loadNet, type SaveOptions, type ModelMeta } from './train/model-file.js';
+export { predictImage, LOW_CONFIDENCE, type Prediction } from './train/predict.js';
+export { pretrainedModels, pretrainedFile, type PretrainedModel } from './models/pretrained.js';
+export { readImage, toModelInput, type Image } from './data/image.js';
 
 export { mnist } from './data/mnist.js';
 export { fashionMnist } from './data/fashion.js';

@@ -2,6 +2,7 @@
 import { defineCommand } from 'citty';
 import { startDevice } from '../split/device.js';
 import { checkFlags } from './_args.js';
+import { requirePackages } from '../util/optional.js';
 import { brokerFromFlags, connectionArgs, exitSoon, prefixFromFlags, stopSignal } from './_broker.js';
 
 const args = {
@@ -16,6 +17,7 @@ export const deviceCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('device', rawArgs, args);
+    requirePackages('device', 'mqtt');
     const broker = brokerFromFlags(String(a.broker), a);
     const prefix = prefixFromFlags(a);
     const device = await startDevice(String(a.split), String(a.name), { broker, ...(prefix ? { prefix } : {}) });

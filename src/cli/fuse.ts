@@ -4,6 +4,7 @@ import { EdgespikeError } from '../util/errors.js';
 import { startCoordinator, FUSE_TIMEOUT_MS } from '../split/coordinator.js';
 import { MQTT_PORT } from '../split/broker.js';
 import { checkFlags, num } from './_args.js';
+import { requirePackages } from '../util/optional.js';
 import { brokerFromFlags, connectionArgs, exitSoon, noConnectionFlags, prefixFromFlags, stopSignal } from './_broker.js';
 
 const args = {
@@ -27,6 +28,7 @@ export const fuseCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('fuse', rawArgs, args);
+    requirePackages('fuse', 'mqtt', 'aedes');
     const timeout = num('timeout', a.timeout, { int: true, min: 1, max: 3_600_000 });
     const port = embeddedPort(String(a.broker));
     if (port !== undefined) noConnectionFlags(a, 'an embedded broker takes no credentials or TLS files');

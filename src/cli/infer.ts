@@ -5,6 +5,7 @@ import { readSplit } from '../split/manifest.js';
 import { SplitClient, readSample } from '../split/client.js';
 import { checkBrokerUrl } from '../split/link.js';
 import { checkFlags, num, printJson } from './_args.js';
+import { requirePackages } from '../util/optional.js';
 import { brokerFromFlags, connectionArgs, prefixFromFlags } from './_broker.js';
 
 const args = {
@@ -21,6 +22,7 @@ export const inferCommand = defineCommand({
   async run({ args: a, rawArgs }) {
     // any number of input files
     checkFlags('infer', rawArgs, { ...args, ...Object.fromEntries(rawArgs.map((_, i) => [`file${i}`, { type: 'positional' as const }])) });
+    requirePackages('infer', 'mqtt');
     const files = (a._ as string[]).map(String);
     if (files.length === 0) throw new EdgespikeError('infer: give at least one input file (PNG or .npy)');
     const timeout = num('timeout', a.timeout, { int: true, min: 1, max: 3_600_000 });

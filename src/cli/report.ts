@@ -15,6 +15,7 @@ import { checkOutputFile } from '../util/fsx.js';
 import { loadDataset } from './_data.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/tape.js';
+import { importOptional, requirePackages } from '../util/optional.js';
 
 const args = {
   dir: { type: 'positional', description: 'run directory (holds the .es model and its .log.jsonl)', required: true },
@@ -54,7 +55,7 @@ export async function writeRunReport(dir: string, out: string, o: { dataset?: st
     return { bits, weightsMb: a.total.weightMb, membraneMb: megabytes(a.total.neurons, Math.ceil(bits)) };
   });
   // vega and vega-lite load here, not when the command line starts (they take longer to load than the rest of it)
-  const { renderReport } = await import('../report/report.js');
+  const { renderReport } = await importOptional('vega', 'report', () => importOptional('vega-lite', 'report', () => import('../report/report.js')));
   const html = await renderReport({
     title: `edgespike run: ${models[0]}`, spec: meta.specText ?? '(built in code)', history, run, records: mon.records, memory,
     latency: { p50: lat.p50, p95: lat.p95 },
@@ -68,6 +69,7 @@ export const reportCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('report', rawArgs, args);
+    requirePackages('report', 'vega', 'vega-lite');
     const limit = num('limit', a.limit, { int: true, min: 1, max: 1e9 });
     checkOutputFile('--output', String(a.output));
     const path = await writeRunReport(String(a.dir), String(a.output), { dataset: a.dataset, dataDir: a['data-dir'], limit });

@@ -9,6 +9,7 @@ import { MQTT_PORT } from '../split/broker.js';
 import { FUSE_TIMEOUT_MS } from '../split/coordinator.js';
 import { serveSplit } from '../split/serve.js';
 import { checkFlags, num } from './_args.js';
+import { requirePackages } from '../util/optional.js';
 import { exitSoon, prefixFromFlags } from './_broker.js';
 
 const args = {
@@ -23,6 +24,7 @@ export const splitServeCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('split serve', rawArgs, args);
+    requirePackages('split serve', 'mqtt', 'aedes');
     const port = num('port', a.port, { int: true, min: 0, max: 65535 });
     const timeout = num('timeout', a.timeout, { int: true, min: 1, max: 3_600_000 });
     const prefix = prefixFromFlags(a);

@@ -4,6 +4,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { EdgespikeError } from '../util/errors.js';
+import { importOptional } from '../util/optional.js';
 
 /** A running embedded broker. */
 export interface EmbeddedBroker {
@@ -22,7 +23,7 @@ export const MQTT_PORT = 1883;
 /** Starts an aedes broker on host:port (port 0: any free port). */
 export async function startBroker(port = MQTT_PORT, host = '127.0.0.1'): Promise<EmbeddedBroker> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EdgespikeError(`broker: port must be an integer 0 … 65535, got ${port}`);
-  const { Aedes } = await import('aedes');
+  const { Aedes } = await importOptional('aedes', 'broker', () => import('aedes'));
   const aedes = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server = createServer((s) => {

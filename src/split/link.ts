@@ -7,6 +7,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { EdgespikeError } from '../util/errors.js';
 import { readInput } from '../util/fsx.js';
+import { importOptional } from '../util/optional.js';
 
 /** Where and how to reach a broker. */
 export interface BrokerOptions {
@@ -98,7 +99,7 @@ export interface Link {
 
 /** Opens a link to a broker; it keeps reconnecting every RECONNECT_S until end() is called. */
 export async function openLink(b: BrokerOptions, o: LinkOptions): Promise<Link> {
-  const mqtt = await import('mqtt');
+  const mqtt = await importOptional('mqtt', 'broker link', () => import('mqtt'));
   const opts: IClientOptions = {
     clientId: o.clientId, clean: true, protocolVersion: 4, keepalive: o.keepalive ?? 10, resubscribe: false,
     reconnectPeriod: RECONNECT_S * 1000, connectTimeout: 10_000,
