@@ -13,6 +13,7 @@ import type { LoadedNet } from './net-codec.js';
 /** Below this top probability an answer is a low-confidence guess. */
 export const LOW_CONFIDENCE = 0.5;
 
+/** What predictImage returns: the answer, its probability, and every class's. */
 export interface Prediction {
   readonly class: number;
   readonly name: string;
