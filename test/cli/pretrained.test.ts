@@ -1,6 +1,6 @@
 /**
  * The pretrained models: the index matches the files, each model's accuracy is what the index says
- * (float ones on the whole test split, ternary ones on its first 2,000 images), a name works where a model
+ * (float ones on the whole test split, ternary ones on its first 1,000 images), a name works where a model
  * file goes, a file of that name wins, and a damaged file is refused in one line.
  */
 import { test, after } from 'node:test';
@@ -45,8 +45,8 @@ test('each pretrained model scores the accuracy its index entry states', { timeo
       assert.equal(r.samples, m.test_samples);
       assert.ok(Math.abs(r.accuracy - m.test_accuracy) <= 2 / m.test_samples, `${m.name}: ${r.accuracy} vs ${m.test_accuracy}`);
     } else {
-      const r = evaluate(net, limit(test, 2000));
-      assert.ok(r.accuracy >= m.test_accuracy - 0.015, `${m.name}: ${r.accuracy} on the first 2,000 vs ${m.test_accuracy} on all`);
+      const r = evaluate(net, limit(test, 1000));
+      assert.ok(r.accuracy >= m.test_accuracy - 0.02, `${m.name}: ${r.accuracy} on the first 1,000 vs ${m.test_accuracy} on all`);
     }
   }
 });
