@@ -59,6 +59,10 @@ test('a pretrained name works where a model file goes; a file of that name wins;
   assert.equal(byName.status, 0, byName.stderr);
   assert.equal(JSON.parse(byName.stdout).class, d.label(0));
 
+  for (const argv of [['info', 'lenet-mnist-ternary'], ['eval', 'lenet-fashion', '--limit', '50'], ['profile', 'lenet-mnist', '--limit', '20'], ['profile', 'lenet-mnist-ternary', '--arch-only']]) {
+    const r = cli(argv);
+    assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}`);
+  }
   const got = cli(['pretrained', 'get', 'lenet-fashion', '--out', 'f.es']);
   assert.equal(got.status, 0, got.stderr);
   assert.deepEqual(readFileSync(join(tmp, 'f.es')), readFileSync(join(PRETRAINED_DIR, 'lenet-fashion.es')));
