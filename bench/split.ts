@@ -122,7 +122,10 @@ export async function runSplitBench(): Promise<void> {
           const devFile = join(out, `devices-${P}-${budget}.json`);
           writeFileSync(devFile, JSON.stringify(devices));
           process.stderr.write(`splitting ${ds} for ${P} devices (${budget}: ${memory} bytes each) …\n`);
-          await cli(['split', model, '--devices', devFile, '--out', dir, '--limit', trainLimit, '--retrain-epochs', epochs, '--fusion-epochs', epochs, '--json']);
+          // tight budgets also let a conv keep as few as 8 filters (the roomy splits keep 16)
+          const code = await runCli(['split', model, '--devices', devFile, '--out', dir, '--limit', trainLimit, '--retrain-epochs', epochs, '--fusion-epochs', epochs,
+            ...(budget === 'tight' ? ['--min-filters', '8'] : []), '--json']);
+          if (code !== 0) { process.stdout.write(JSON.stringify({ dataset: ds, devices: P, budget, memory_bytes: memory, error: `split exit code ${code}` }) + '\n'); continue; }
         }
         const r = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as SplitReport;
         const live = await serveAndKill(dir, test, serveN);
