@@ -21,8 +21,10 @@ import { deviceCommand } from './device.js';
 import { fuseCommand } from './fuse.js';
 import { inferCommand } from './infer.js';
 import { splitServeCommand } from './split-serve.js';
+import { serveCommand } from './serve.js';
 
 export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand,
+  serve: serveCommand,
   device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
 
 /** Actions of a command that also runs without one (`edgespike split m.es …` and `edgespike split serve DIR`). */
