@@ -25,6 +25,8 @@ interface State {
   input: ModelInput | undefined;
   inputKind: 'drawing' | 'image' | 'events' | 'none';
   inputName: string;
+  /** The dropped image or event file, kept to make the input again for another model. */
+  inputFile: { readonly bytes: Uint8Array; readonly image?: Image } | undefined;
   last: Inference | undefined;
   median: { median: number; min: number } | undefined;
   digits: Digits | undefined;
@@ -35,7 +37,7 @@ interface State {
 }
 
 const S: State = {
-  slots: {}, active: 'float', quantMadeHere: false, input: undefined, inputKind: 'none', inputName: '', last: undefined, median: undefined,
+  slots: {}, active: 'float', quantMadeHere: false, input: undefined, inputKind: 'none', inputName: '', inputFile: undefined, last: undefined, median: undefined,
   digits: undefined, trainer: undefined, losses: [], heldOut: undefined, busy: false,
 };
 
@@ -83,7 +85,7 @@ function setupDrawing(): void {
   };
   const stroke = (to: [number, number]): void => {
     g.strokeStyle = lightInk() ? '#fff' : '#000';
-    g.lineWidth = 20;
+    g.lineWidth = 26;
     g.lineCap = 'round';
     g.lineJoin = 'round';
     g.beginPath();
@@ -158,14 +160,14 @@ async function openFile(file: File): Promise<void> {
       S.losses = [];
       S.heldOut = undefined;
       $('model-note').textContent = `${file.name} loaded (${m.quantized ? 'quantized' : 'float'})`;
-      if (S.inputKind === 'drawing') S.input = imageInput(canvasImage(draw()), model());
-      else if (S.inputKind !== 'none') S.input = undefined;
-      if (S.input) run(true); else render();
+      rerun();
       return;
     }
-    S.input = kind === 'events' ? eventInput(bytes, file.name, model()) : imageInput(await fileImage(file, bytes), model());
+    const image = kind === 'image' ? await fileImage(file, bytes) : undefined;
+    S.input = image ? imageInput(image, model()) : eventInput(bytes, file.name, model());
     S.inputKind = kind;
     S.inputName = file.name;
+    S.inputFile = { bytes, ...(image ? { image } : {}) };
     clearCanvas();
     run(true);
   } catch (e) { showError(e); render(); }
@@ -399,9 +401,13 @@ function setupModelControls(): void {
   $('train').addEventListener('click', () => void trainSteps(Math.max(1, Math.min(5000, Math.floor(Number($<HTMLInputElement>('steps').value) || 1)))));
 }
 
-/** The input again for the (possibly new) active model, then a run. */
+/** The input made again for the (possibly new) active model, then a run. */
 function rerun(): void {
-  if (S.inputKind === 'drawing') S.input = imageInput(canvasImage(draw()), model());
+  try {
+    if (S.inputKind === 'drawing') S.input = imageInput(canvasImage(draw()), model());
+    else if (S.inputKind === 'image' && S.inputFile?.image) S.input = imageInput(S.inputFile.image, model());
+    else if (S.inputKind === 'events' && S.inputFile) S.input = eventInput(S.inputFile.bytes, S.inputName, model());
+  } catch (e) { S.input = undefined; S.last = undefined; showError(e); render(); return; }
   run(true);
 }
 
@@ -437,7 +443,7 @@ function snapshot(): unknown {
     inputShape: S.input?.shape ?? null, inverted: S.input?.inverted ?? null, events: S.input?.events ?? null,
     top: S.last?.top ?? null, probs: S.last?.probs ?? null, ms: S.last?.ms ?? null, median: S.median ?? null,
     layers: S.last?.layers.map((l) => ({ name: l.name, neurons: l.neurons, rate: l.rate, rates: l.rates, spikes: l.raster.reduce((a, b) => a + b, 0) })) ?? null,
-    steps: S.trainer?.steps ?? 0, loss: S.losses.at(-1) ?? null, heldOut: S.heldOut ?? null, busy: S.busy,
+    steps: S.trainer?.steps ?? 0, losses: S.losses, heldOut: S.heldOut ?? null, busy: S.busy,
     error: $('error').textContent, backend: backendInfo(), crossOriginIsolated: globalThis.crossOriginIsolated === true,
   };
 }
