@@ -158,16 +158,30 @@ export function serveSite(site: Site, o: { port?: number; host?: string } = {}):
   });
 }
 
+/** True when folder `abs` is a site an earlier --build wrote (its page, app.json and the app's module). */
+function isSite(abs: string): boolean {
+  return ['index.html', 'app.json', join('dist', 'demo', 'app', 'app.js')].every((f) => existsSync(join(abs, f)));
+}
+
 /**
- * Writes a site to folder `dir` (which must not exist, or be empty) for any static web server: into a
- * temporary folder beside it, renamed to `dir` when complete. Returns the number of files.
+ * Checks, before any work, that `dir` can take a site: it does not exist, or is an empty folder, or a site an
+ * earlier --build wrote (which is replaced); any other folder or file is refused.
+ */
+export function checkSiteDir(dir: string): void {
+  checkOutputDir('--build', dir);
+  const abs = resolve(dir);
+  if (!existsSync(abs)) return;
+  if (!statSync(abs).isDirectory()) throw new EdgespikeError(`--build ${dir}: is a file, expected a new or empty folder`);
+  if (readdirSync(abs).length > 0 && !isSite(abs)) throw new EdgespikeError(`--build ${dir}: the folder is not empty (and not a site --build wrote)`);
+}
+
+/**
+ * Writes a site to folder `dir` for any static web server: into a temporary folder beside it, renamed to
+ * `dir` when complete (an earlier site there is replaced only then). Returns the number of files.
  */
 export function writeSite(site: Site, dir: string): number {
+  checkSiteDir(dir);
   const abs = resolve(dir);
-  if (existsSync(abs)) {
-    if (!statSync(abs).isDirectory()) throw new EdgespikeError(`--build ${dir}: is a file, expected a new or empty folder`);
-    if (readdirSync(abs).length > 0) throw new EdgespikeError(`--build ${dir}: the folder is not empty`);
-  }
   makeDirs(dirname(abs));
   const tmp = mkdtempSync(join(dirname(abs), `.${basename(abs)}.tmp-`));
   try {
@@ -176,8 +190,12 @@ export function writeSite(site: Site, dir: string): number {
       makeDirs(dirname(out));
       writeFileSync(out, body());
     }
-    if (existsSync(abs)) rmSync(abs, { recursive: true });
-    renameSync(tmp, abs);
+    if (existsSync(abs)) {
+      const old = `${tmp}-old`;
+      renameSync(abs, old);
+      renameSync(tmp, abs);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, abs);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e instanceof EdgespikeError ? e : fsError(abs, 'write the site', e);
@@ -196,7 +214,7 @@ const args = {
   model: { type: 'positional', description: 'model file (.es) to open in the page (default: a new lenet to train in the page)', required: false },
   port: { type: 'string', description: 'port on the host (0: any free port)', default: '8080' },
   host: { type: 'string', description: 'address to listen on', default: '127.0.0.1' },
-  build: { type: 'string', description: 'write the app to this new folder for any static web server, instead of serving it' },
+  build: { type: 'string', description: 'write the app as static files to this folder (new, empty, or an earlier build, which is replaced) instead of serving it' },
 } as const;
 
 export const serveCommand = defineCommand({
@@ -208,12 +226,13 @@ export const serveCommand = defineCommand({
     const host = String(a.host).trim();
     if (!/^[A-Za-z0-9.:-]+$/.test(host)) throw new EdgespikeError(`--host: expected an address such as 127.0.0.1, got ${JSON.stringify(a.host)}`);
     const build = a.build === undefined ? undefined : String(a.build);
-    if (build !== undefined) checkOutputDir('--build', build);
+    if (build !== undefined) checkSiteDir(build);
     const model = a.model === undefined ? undefined : readModelFile(String(a.model));
     const site = await appSite(model);
     if (build !== undefined) {
       const n = writeSite(site, build);
-      process.stdout.write(`${build}: the app in ${n} files; serve the folder with any static web server (cross-origin isolation headers, COOP same-origin and COEP require-corp, let the kernels use Web Workers)\n`);
+      const mb = [...site.values()].reduce((sum, body) => sum + body().length, 0) / 2 ** 20;
+      process.stdout.write(`${build}: the app in ${n} files (${mb.toFixed(1)} MB); serve the folder with any static web server (with COOP same-origin and COEP require-corp headers the kernels use Web Workers)\n`);
       return;
     }
     const served = await serveSite(site, { port, host });

@@ -109,7 +109,7 @@ test('edgespike serve: bad flags and files are one line and exit 2; the command 
   for (const [args, want] of [
     [['--port', 'http'], /--port: expected an integer/], [['--port', '70000'], /--port: expected an integer ≤ 65535/],
     [['--bogus'], /unknown flag --bogus/], [[notModel], /notes\.es/], [[join(dir, 'missing.es')], /missing\.es/],
-    [['--build', full], /--build .*full: the folder is not empty/], [[modelPath, modelPath], /unexpected argument/], [['--host', 'a b'], /--host/],
+    [['--build', full], /--build .*full: the folder is not empty/], [['--build', join(dir, 'notes.es')], /notes\.es is not a directory/], [[modelPath, modelPath], /unexpected argument/], [['--host', 'a b'], /--host/],
   ] as const) {
     const r = cli(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -304,6 +304,10 @@ test('--build DIR: static files that work from another static server; the page t
   for (const f of ['index.html', 'style.css', 'app.json', 'assets/digits.bin', 'build/edgespike.wasm', 'dist/demo/app/app.js', 'dist/src/browser.js']) assert.ok(existsSync(join(out, f)), f);
   assert.ok(!existsSync(join(out, 'model.es')));
   assert.ok(!existsSync(join(out, 'dist/src/cli')), 'the build holds the CLI');
+  // a second build replaces the first (and leaves no temporary folder)
+  writeFileSync(join(out, 'dist/demo/app/stale.js'), '');
+  assert.equal(cli('--build', out).status, 0);
+  assert.ok(!existsSync(join(out, 'dist/demo/app/stale.js')));
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.site.tmp')), []);
   const other = await serveStatic(out);
   const page = await Page.open(other.url + 'index.html', { userDataDir: join(dir, 'chrome2') });
