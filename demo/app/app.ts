@@ -126,6 +126,22 @@ function runDrawing(final: boolean): void {
 
 // ---------------------------------------------------------------- files
 
+/** Shows a dropped image (or an event file's frame) in the drawing area, scaled to fit, pixels kept sharp. */
+function showInCanvas(img: Image): void {
+  const c = draw(), g = c.getContext('2d', { willReadFrequently: true })!, plane = img.h * img.w;
+  const src = new OffscreenCanvas(img.w, img.h), sg = src.getContext('2d')!, px = sg.createImageData(img.w, img.h);
+  for (let p = 0; p < plane; p++) {
+    const rgb = img.c >= 3 ? [0, 1, 2].map((k) => img.data[k * plane + p]!) : [img.data[p]!, img.data[p]!, img.data[p]!];
+    px.data.set([...rgb.map((v) => Math.round(255 * Math.min(1, Math.max(0, v)))), 255], 4 * p);
+  }
+  sg.putImageData(px, 0, 0);
+  const k = Math.min(c.width / img.w, c.height / img.h), w = img.w * k, h = img.h * k;
+  g.fillStyle = '#000';
+  g.fillRect(0, 0, c.width, c.height);
+  g.imageSmoothingEnabled = k < 1;
+  g.drawImage(src, (c.width - w) / 2, (c.height - h) / 2, w, h);
+}
+
 /** Decodes an image file with the browser (PGM by our decoder) into RGBA planes. */
 async function fileImage(file: File, bytes: Uint8Array): Promise<Image> {
   if (bytes[0] === 0x50 && bytes[1] === 0x35) return decodePgm(bytes, file.name);
@@ -168,7 +184,7 @@ async function openFile(file: File): Promise<void> {
     S.inputKind = kind;
     S.inputName = file.name;
     S.inputFile = { bytes, ...(image ? { image } : {}) };
-    clearCanvas();
+    showInCanvas(image ?? { data: S.input.preview, c: 1, h: S.input.shape.at(-2)!, w: S.input.shape.at(-1)! });
     run(true);
   } catch (e) { showError(e); render(); }
 }

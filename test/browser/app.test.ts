@@ -241,8 +241,28 @@ test('the page in Chromium: draw, an event file, screenshots, quantized copy and
     assert.equal(differing(seven, sevenAgain), 0, 'the same drawing gave other spike panels');
     assert.ok(litCells(seven) > 500, `${litCells(seven)} lit pixels in the spike panels`);
 
+    // the drawing as a PNG file through the file input: decoded by the browser, the same answer as predict's
+    await page.setFiles('#file', [join(dir, 'drawn.png')]);
+    await page.waitFor(`edgespikeApp.snapshot().inputKind === 'image'`, 10_000);
+    const png = await page.evaluate<Snap>('edgespikeApp.snapshot()');
+    assert.equal(png.error, '');
+    assert.equal(png.top, node.class);
+    assert.ok(maxAbs(png.probs!, node.probabilities) <= 1e-5, `PNG probabilities differ from predict's by ${maxAbs(png.probs!, node.probabilities)}`);
+
+    // light ink on a dark background: not inverted, and still predict's answer
+    const ink = await page.box('#light-ink');
+    await page.click(ink.x + ink.width / 2, ink.y + ink.height / 2);
+    assert.equal(await page.evaluate(`document.getElementById('light-ink').checked`), true);
+    const light = await drawDigit(page, SEVEN);
+    const lightNode = predictPixels(await canvasPixels(page), join(dir, 'drawn-light.png'));
+    assert.equal(light.inverted, false);
+    assert.equal(lightNode.inverted, false);
+    assert.equal(light.top, lightNode.class);
+    assert.ok(maxAbs(light.probs!, lightNode.probabilities) <= 1e-5);
+    assert.equal(light.top, 7);
+
     // an N-MNIST-style event file (saccades over a held-out digit) through the file input
-    const k = digits.train + 3, digit = digits.pixels.subarray(k * 784, (k + 1) * 784);
+    const k = digits.train + 1, digit = digits.pixels.subarray(k * 784, (k + 1) * 784);
     const bin = encodeAtis(emulateSaccades(digit, { seed: 1 })), binPath = join(dir, 'digit.bin');
     writeFileSync(binPath, bin);
     await page.setFiles('#file', [binPath]);
