@@ -28,6 +28,8 @@ export interface AppModel {
   readonly normalize: unknown;
   /** True when some layer's weights are quantized (stored as integer codes). */
   readonly quantized: boolean;
+  /** For a copy made by quantizedCopy: the notation of the float model it was made from. */
+  readonly basedOn?: string;
 }
 
 /** What the page shows about a model. */
@@ -83,14 +85,15 @@ export function modelToBytes(m: AppModel): Uint8Array {
 export function quantizedCopy(m: AppModel, bits: 8 | 4): AppModel {
   if (m.quantized) throw new EdgespikeError(`quantize: ${m.name} is already quantized`);
   const q = freezeQuant(quantizeNet(m.net, { weights: { kind: 'sawb', bits }, membraneBits: 32, keepEnds: true }));
-  return { ...m, name: `${m.name} · ${bits}-bit`, net: q, quantized: true };
+  return { ...m, name: `${m.name} · ${bits}-bit`, net: q, quantized: true, basedOn: modelInfo(m).spec };
 }
 
 /** The spec, parameter count, T, input shape and quantization of a model, as the page shows them. */
 export function modelInfo(m: AppModel): ModelInfo {
   const net = m.net, nodes = net.graph.nodes;
-  let spec = `${nodes.length} nodes`;
-  if (net.spec) { try { spec = formatSpec(net.spec); } catch { /* a spec notation cannot print: show the node count */ } }
+  // the notation when the graph still is its spec's; else the float model's, or the chain of node kinds
+  let spec = m.basedOn ? `${m.basedOn}, quantized` : nodes.map((n) => n.op).join('-');
+  if (net.spec) { try { spec = formatSpec(net.spec); } catch { /* a spec the notation cannot print: keep the chain */ } }
   const params = net.parameters().reduce((s, p) => s + p.size, 0);
   const weighted = nodes.filter((n) => n.op === 'conv' || n.op === 'dense');
   const quant = weighted.filter((n) => (n.op === 'conv' || n.op === 'dense') && n.attrs.quant !== undefined);

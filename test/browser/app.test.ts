@@ -279,6 +279,14 @@ test('the page in Chromium: draw, an event file, screenshots, quantized copy and
     assert.ok(differing(seven, events) > 0.02);
     if (shots) writeFileSync(join(shots, 'app-event-file.png'), await page.screenshot());
 
+    // a broken event file: one line naming it and the byte, the page keeps working
+    const bad = join(dir, 'broken.bin');
+    writeFileSync(bad, bin.subarray(0, 12));
+    await page.setFiles('#file', [bad]);
+    await page.waitFor(`edgespikeApp.snapshot().error !== ''`, 10_000);
+    assert.match((await page.evaluate<Snap>('edgespikeApp.snapshot()')).error, /"broken\.bin": byte 10: truncated event/);
+    assert.equal(await page.evaluate('document.body.dataset.state'), 'ready');
+
     // an 8-bit copy: the switch appears, the answer is Node's quantized model's; back to float
     const q8 = await page.box('#quantize8');
     await page.click(q8.x + 5, q8.y + 5);
