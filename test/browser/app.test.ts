@@ -22,10 +22,14 @@ import { PNG } from 'pngjs';
 import { appSite, serveSite, pageModules, type AppServer, type Site } from '../../src/cli/serve.js';
 import { serveStatic } from '../../demo/browser/serve.js';
 import {
-  freshLenet, modelFromBytes, modelToBytes, quantizedCopy, eventInput, infer, decodeDigits, LiveTrainer, type Digits,
+  freshLenet, modelFromBytes, modelToBytes, modelInfo, quantizedCopy, eventInput, infer, decodeDigits, LiveTrainer, type Digits,
 } from '../../demo/app/core.js';
 import { emulateSaccades } from '../../src/data/events/emulator.js';
 import { encodeAtis } from '../../src/data/events/atis.js';
+import { encodeAedat2 } from '../../src/data/events/aedat2.js';
+import { encodeAedat3 } from '../../src/data/events/aedat3.js';
+import { encodeNpyEvents } from '../../src/data/events/npy.js';
+import { SpikingNet, neuronParams, parseSpec, quantizeNet, freezeQuant, netToBytes, EdgespikeError } from '../../src/browser.js';
 import { writePng } from '../../src/data/image.js';
 import { CHROMIUM, Page, type Rect } from './chromium.js';
 
@@ -96,6 +100,36 @@ test('the site: isolation headers and content types on every file, only the page
   assert.equal(digits.train, 1000);
   assert.equal(digits.test, 200);
   assert.deepEqual([...digits.labels.subarray(0, 5)], [5, 0, 4, 1, 9]);
+});
+
+test('the app\'s inputs in Node: event files of each format, T frames for a model of an event data set, quantized membranes', () => {
+  const k = digits.train + 2, ev = emulateSaccades(digits.pixels.subarray(k * 784, (k + 1) * 784), { seed: 3 });
+  const lenet = freshLenet();
+  const files: [Uint8Array, string][] = [[encodeAtis(ev), 'a.bin'], [encodeAedat2({ ...ev, sensor: [128, 128, 2] }), 'a.aedat'], [encodeAedat3(ev), 'b.aedat'], [encodeNpyEvents(ev), 'a.npy']];
+  for (const [bytes, name] of files) {
+    const x = eventInput(bytes, name, lenet);
+    assert.equal(x.events, ev.length, name);
+    assert.deepEqual(x.shape, [1, 28, 28]);
+    assert.ok(Math.max(...x.data) <= 1 && Math.max(...x.data) > 0.5 && Math.min(...x.data) >= 0, name);
+  }
+  // a model trained on N-MNIST takes T frames of counts split by event number: every event counted once
+  const nm = new SpikingNet(parseSpec('8C3-P2-10'), { input: [2, 34, 34], neuron: neuronParams('lif'), T: 5, encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.9, seed: 0 });
+  const nmModel = modelFromBytes(netToBytes(nm, { dataset: 'nmnist' }), 'nm.es');
+  const frames = eventInput(files[0]![0], 'a.bin', nmModel);
+  assert.deepEqual(frames.shape, [5, 2, 34, 34]);
+  assert.equal(frames.data.reduce((a, b) => a + b, 0), ev.length);
+  assert.equal(infer(nmModel, frames).layers[0]!.raster.length, 5 * 8 * 16 * 16);
+  // a model that takes no image
+  const flat = new SpikingNet(parseSpec('32-10'), { input: [700], neuron: neuronParams('lif'), T: 2, encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.9, seed: 0 });
+  assert.throws(() => eventInput(files[0]![0], 'a.bin', modelFromBytes(netToBytes(flat, {}), 'shd.es')), (e: Error) => e instanceof EdgespikeError && /shd\.es takes input \[700\]/.test(e.message));
+  // quantized weights and membranes and gates, as `edgespike quantize` writes them
+  const q = freezeQuant(quantizeNet(lenet.net, { weights: { kind: 'sawb', bits: 4 }, membraneBits: 4, gate: true }));
+  const qm = modelFromBytes(netToBytes(q, { dataset: 'mnist' }), 'q.es');
+  assert.equal(qm.quantized, true);
+  assert.match(modelInfo(qm).weights, /^4-bit sawb in 2 of 4 weighted layers$/);
+  assert.match(modelInfo(qm).membrane, /^16 levels in 3 of 3 spiking layers$/);
+  assert.equal(infer(qm, eventInput(files[0]![0], 'a.bin', qm)).probs.length, 10);
+  assert.equal(modelInfo(quantizedCopy(lenet, 8)).spec, `${modelInfo(lenet).spec}, quantized`);
 });
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, 'serve', ...args], { encoding: 'utf8', timeout: 60_000 });
