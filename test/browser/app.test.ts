@@ -390,4 +390,18 @@ test('--build DIR: static files that work from another static server; the page t
     await page.close();
     await other.close();
   }
+  // a server without the isolation headers: the page still runs, on one thread
+  const plain = await serveStatic(out, { isolated: false });
+  const page2 = await Page.open(plain.url + 'index.html', { userDataDir: join(dir, 'chrome3') });
+  try {
+    await page2.waitFor(`['ready', 'error'].includes(document.body.dataset.state)`, 30_000);
+    const s = await drawDigit(page2, SEVEN);
+    assert.equal(s.error, '');
+    assert.equal(s.crossOriginIsolated, false);
+    assert.equal(s.backend.threads, 1);
+    assert.equal(s.probs!.length, 10);
+  } finally {
+    await page2.close();
+    await plain.close();
+  }
 });
