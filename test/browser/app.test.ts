@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { appSite, serveSite, pageModules, type AppServer, type Site } from '../../src/cli/serve.js';
+import { runCommand } from 'citty';
+import { appSite, serveSite, writeSite, pageModules, serveCommand, type AppServer, type Site } from '../../src/cli/serve.js';
 import { serveStatic } from '../../demo/browser/serve.js';
 import {
   freshLenet, modelFromBytes, modelToBytes, modelInfo, quantizedCopy, eventInput, infer, decodeDigits, LiveTrainer, type Digits,
@@ -134,17 +135,22 @@ test('the app\'s inputs in Node: event files of each format, T frames for a mode
 
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, 'serve', ...args], { encoding: 'utf8', timeout: 60_000 });
 
-test('edgespike serve: bad flags and files are one line and exit 2; the command serves until SIGTERM', async () => {
+test('edgespike serve: bad flags and files are one line and exit 2; the command serves until SIGTERM', { timeout: 180_000 }, async () => {
   const notModel = join(dir, 'notes.es');
   writeFileSync(notModel, 'not a model\n');
   const full = join(dir, 'full');
   mkdirSync(full);
   writeFileSync(join(full, 'x'), 'x');
+  // each refused before anything starts, with a message naming the flag or file (in this process: quick)
   for (const [args, want] of [
-    [['--port', 'http'], /--port: expected an integer/], [['--port', '70000'], /--port: expected an integer ≤ 65535/],
-    [['--bogus'], /unknown flag --bogus/], [[notModel], /notes\.es/], [[join(dir, 'missing.es')], /missing\.es/],
-    [['--build', full], /--build .*full: the folder is not empty/], [['--build', join(dir, 'notes.es')], /notes\.es is not a directory/], [[modelPath, modelPath], /unexpected argument/], [['--host', 'a b'], /--host/],
+    [['--port', '70000'], /--port: expected an integer ≤ 65535/], [['--bogus'], /unknown flag --bogus/], [[join(dir, 'missing.es')], /missing\.es/],
+    [['--build', full], /--build .*full: the folder is not empty/], [['--build', join(dir, 'notes.es')], /notes\.es is not a directory/],
+    [[modelPath, modelPath], /unexpected argument/], [['--host', 'a b'], /--host/],
   ] as const) {
+    await assert.rejects(runCommand(serveCommand, { rawArgs: [...args] }), (e: Error) => e instanceof EdgespikeError && want.test(e.message), args.join(' '));
+  }
+  // and as the command line shows them: one line, exit code 2, no stack
+  for (const [args, want] of [[['--port', 'http'], /--port: expected an integer/], [[notModel], /notes\.es/]] as const) {
     const r = cli(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, want, args.join(' '));
@@ -238,7 +244,7 @@ function litCells(png: Buffer): number {
 
 const maxAbs = (a: readonly number[], b: readonly number[]): number => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
 
-test('the page in Chromium: draw, an event file, screenshots, quantized copy and switch, a dropped model, training', { skip: noChromium }, async () => {
+test('the page in Chromium: draw, an event file, screenshots, quantized copy and switch, a dropped model, training', { skip: noChromium, timeout: 300_000 }, async () => {
   const page = await Page.open(server.url, { userDataDir: join(dir, 'chrome'), width: 1280, height: 1400 });
   try {
     await page.waitFor(`['ready', 'error'].includes(document.body.dataset.state)`, 30_000);
@@ -358,7 +364,7 @@ test('the page in Chromium: draw, an event file, screenshots, quantized copy and
   }
 });
 
-test('--build DIR: static files that work from another static server; the page trains a new lenet as Node does', { skip: noChromium }, async () => {
+test('--build DIR: static files that work from another static server; the page trains a new lenet as Node does', { skip: noChromium, timeout: 300_000 }, async () => {
   const out = join(dir, 'site');
   const r = cli('--build', out);
   assert.equal(r.status, 0, r.stderr);
@@ -368,7 +374,7 @@ test('--build DIR: static files that work from another static server; the page t
   assert.ok(!existsSync(join(out, 'dist/src/cli')), 'the build holds the CLI');
   // a second build replaces the first (and leaves no temporary folder)
   writeFileSync(join(out, 'dist/demo/app/stale.js'), '');
-  assert.equal(cli('--build', out).status, 0);
+  writeSite(await appSite(undefined), out);
   assert.ok(!existsSync(join(out, 'dist/demo/app/stale.js')));
   assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.site.tmp')), []);
   const other = await serveStatic(out);
