@@ -22,9 +22,11 @@ import { fuseCommand } from './fuse.js';
 import { inferCommand } from './infer.js';
 import { splitServeCommand } from './split-serve.js';
 import { pretrainedCommand } from './pretrained.js';
+import { serveCommand } from './serve.js';
 
 export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand,
-  device: deviceCommand, fuse: fuseCommand, infer: inferCommand, pretrained: pretrainedCommand };
+  serve: serveCommand, pretrained: pretrainedCommand,
+  device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
 
 /** Actions of a command that also runs without one (`edgespike split m.es …` and `edgespike split serve DIR`). */
 export const commandActions: Record<string, Record<string, unknown>> = { split: { serve: splitServeCommand } };
