@@ -163,7 +163,9 @@ function readDataset(r: Reader, path: string): H5Value {
     try {
       r.mod.get_dataset_data(r.file.file_id, path, null, null, null, BigInt(ptr));
       // HDF5 converts to the machine's (little-endian) order in memory, whatever the file stores
-      decode(new DataView(r.mod.HEAPU8.slice(ptr, ptr + bytes).buffer), dtype, data);
+      const fast = view(r.mod.HEAPU8.buffer as ArrayBuffer, ptr, n, dtype);
+      if (fast) data.set(fast);
+      else decode(new DataView(r.mod.HEAPU8.slice(ptr, ptr + bytes).buffer), dtype, data);
     } catch (e) {
       return fail(`cannot be read (${h5Message(e)})`);
     } finally {
@@ -171,6 +173,14 @@ function readDataset(r: Reader, path: string): H5Value {
     }
   }
   return { dtype, shape: [...shape], data };
+}
+
+/** A typed view of `n` elements at `ptr` for the widths JavaScript has (aligned), else null (float16, 64-bit integers). */
+function view(buf: ArrayBuffer, ptr: number, n: number, dtype: NirDtype): ArrayLike<number> | null {
+  const make = { f32: Float32Array, f64: Float64Array, i8: Int8Array, i16: Int16Array, i32: Int32Array, u8: Uint8Array, u16: Uint16Array, u32: Uint32Array } as const;
+  const C = make[dtype as keyof typeof make];
+  if (!C || ptr % C.BYTES_PER_ELEMENT !== 0) return null;
+  return new C(buf, ptr, n);
 }
 
 /** Little-endian elements of `dtype` into doubles. */
@@ -232,10 +242,10 @@ function writeValue(g: H5Group | H5File, name: string, v: H5Value, compress: boo
 /** The typed array h5wasm writes for a NIR array (float16 is written as float32). */
 function typed(v: NirArray): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array {
   switch (v.dtype) {
-    case 'f64': return Float64Array.from(v.data);
-    case 'f16': case 'f32': return Float32Array.from(v.data);
-    case 'i8': case 'i16': case 'i32': return Int32Array.from(v.data);
-    case 'u8': return Uint8Array.from(v.data);
+    case 'f64': return new Float64Array(v.data);
+    case 'f16': case 'f32': return new Float32Array(v.data);
+    case 'i8': case 'i16': case 'i32': return new Int32Array(v.data);
+    case 'u8': return new Uint8Array(v.data);
     default: return BigInt64Array.from(v.data, (x) => BigInt(Math.trunc(x)));
   }
 }

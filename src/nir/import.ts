@@ -8,15 +8,21 @@
  * Nodes map to our ops where those compute the same thing (Affine/Linear → dense, Conv2d → conv, AvgPool2d →
  * pool, Flatten → flatten), else to the NIR ops (graph/nir-ops.ts). A neuron whose parameters are uniform
  * and whose update our fused neuron computes bit for bit becomes a `neuron` node (neurons/nir.ts).
+ *
+ * A file we wrote carries our graph in its metadata: when the standard fields are still exactly what we
+ * would write for that graph, the model is restored bit for bit; otherwise (another tool edited the file)
+ * the standard fields are imported and a warning says why.
  */
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { checkAttrs, checkGraph, INPUT, nodeOutputShape, nodeTensors, type GraphNode, type ModelGraph } from '../graph/graph.js';
 import { NIR_NEURON_PARAMS, spikes, type NirNeuronModel } from '../graph/nir-ops.js';
 import { SpikingNet, type NetConfig } from '../layers/net.js';
 import { matchNeuron, nirCoefficients } from '../neurons/nir.js';
+import { neuronParams, type NeuronParams } from '../neurons/neuron.js';
 import { intList, NEURON_TYPES } from './read.js';
-import { PRESET_DT, presetNeuron, type ImportPreset } from './presets.js';
-import { isArray, isGraph, type NirArray, type NirFile, type NirGraph, type NirLeaf } from './types.js';
+import { PRESET_DT, presetNeuron, type ExportPreset, type ImportPreset } from './presets.js';
+import { META_FORMAT, netToNir } from './write.js';
+import { isArray, isGraph, type NirArray, type NirField, type NirFile, type NirGraph, type NirLeaf } from './types.js';
 
 /** Options of nirToNet. */
 export interface ImportOptions {
@@ -30,11 +36,17 @@ export interface ImportOptions {
   readonly T?: number;
   /** Map neurons our fused kernels compute bit for bit to `neuron` nodes (default true). */
   readonly fuse?: boolean;
+  /** Restore our own models from their metadata (default true). */
+  readonly metadata?: boolean;
 }
 
 /** An imported network. */
 export interface Imported {
   readonly net: SpikingNet;
+  /** True when restored from our metadata (bit for bit). */
+  readonly restored: boolean;
+  /** The model-file metadata our export kept (dataset, class names), when restored. */
+  readonly extra: Record<string, unknown>;
   readonly warnings: string[];
   /** The discretisation the neurons run with. */
   readonly semantics: { readonly preset: ImportPreset; readonly dt: number; readonly method: 'euler' | 'exp' };
@@ -46,11 +58,92 @@ export function nirToNet(file: NirFile, o: ImportOptions = {}): Imported {
   if (!(dt > 0 && Number.isFinite(dt))) throw new EdgespikeError(`NIR import: dt must be a finite number > 0, got ${dt}`);
   if (o.T !== undefined && !(Number.isSafeInteger(o.T) && o.T >= 1)) throw new EdgespikeError(`NIR import: T must be a positive integer, got ${o.T}`);
   const warnings: string[] = [];
+  if (o.metadata !== false && file.graph.metadata.edgespike_format !== undefined) {
+    const r = restore(file, o.T, warnings);
+    if (r) return { ...r, restored: true, warnings, semantics: { preset, dt, method } };
+  }
   const built = buildGraph(file.graph, { preset, dt, method, fuse: o.fuse ?? true }, warnings);
   const config: NetConfig = {
     input: built.graph.input, T: o.T ?? 10, encoder: { kind: 'direct' }, readout: built.spikingOutput ? 'count' : 'mean', readoutBeta: 0.9, seed: 0,
   };
-  return { net: new SpikingNet(built.graph, config, built.values), warnings, semantics: { preset, dt, method } };
+  return { net: new SpikingNet(built.graph, config, built.values), restored: false, extra: {}, warnings, semantics: { preset, dt, method } };
+}
+
+// ---------------------------------------------------------------- restoring our own models
+
+/** The model our metadata describes, if the standard fields are still exactly what we would write for it. */
+function restore(file: NirFile, T: number | undefined, warnings: string[]): { net: SpikingNet; extra: Record<string, unknown> } | null {
+  const m = file.graph.metadata;
+  const give = (why: string): null => { warnings.push(`the file's edgespike metadata ${why}; imported from the standard NIR fields`); return null; };
+  if (m.edgespike_format !== META_FORMAT) return give(`has format ${JSON.stringify(typeof m.edgespike_format === 'string' ? m.edgespike_format : '?')}, not "${META_FORMAT}"`);
+  let model: { graph: ModelGraph; config: Omit<NetConfig, 'input'>; spec?: unknown; [k: string]: unknown };
+  let exp: { preset: ExportPreset; dt: number };
+  let index: ({ name: string; shape: number[]; node: string; field: string } | { name: string; shape: number[]; offset: number })[];
+  try {
+    model = JSON.parse(text(m.edgespike_model));
+    exp = JSON.parse(text(m.edgespike_export));
+    index = JSON.parse(text(m.edgespike_tensors));
+    if (!model?.graph || !model.config || !Array.isArray(index)) throw new Error('incomplete');
+  } catch {
+    return give('cannot be parsed');
+  }
+  const data = m.edgespike_tensor_data;
+  const values: Record<string, Float32Array> = {};
+  for (const t of index) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    let src: ArrayLike<number> | undefined;
+    if ('offset' in t) src = isArray(data) && t.offset + n <= data.data.length ? data.data.subarray(t.offset, t.offset + n) : undefined;
+    else {
+      const node = file.graph.nodes[t.node];
+      const f = node && !isGraph(node) ? node.fields[t.field] : undefined;
+      src = isArray(f) && f.data.length === n ? f.data : undefined;
+    }
+    if (!src) return give(`lists tensor "${t.name}", which the file does not hold`);
+    values[t.name] = new Float32Array(src);
+  }
+  let net: SpikingNet;
+  try {
+    const { spec: _spec, graph, config, ...extra } = model;
+    void _spec;
+    const checked = { ...graph, nodes: graph.nodes.map((n) => (n.op === 'neuron' ? { ...n, neuron: neuronParams('default', n.neuron as Partial<NeuronParams>) } : n)) };
+    checkGraph(checked);
+    net = new SpikingNet(checked, { ...(config as NetConfig), input: checked.input, ...(T ? { T } : {}) }, values);
+    const again = netToNir(net, { preset: exp.preset, dt: exp.dt }).file.graph;
+    const diff = standardDifference(again, file.graph);
+    if (diff) return give(`no longer matches the standard fields (${diff})`);
+    return { net, extra };
+  } catch (e) {
+    if (e instanceof EdgespikeError) return give(`describes a model that cannot be built (${e.message})`);
+    throw e;
+  }
+}
+
+function text(v: unknown): string {
+  if (typeof v !== 'string') throw new Error('not a string');
+  return v;
+}
+
+/** Where two graphs' standard fields differ (nodes, types, field values, edges), or null. Metadata is ignored. */
+function standardDifference(want: NirGraph, got: NirGraph): string | null {
+  const gotNodes = Object.keys(got.nodes), wantNodes = Object.keys(want.nodes);
+  if (gotNodes.length !== wantNodes.length) return `${gotNodes.length} nodes, expected ${wantNodes.length}`;
+  for (const [name, w] of Object.entries(want.nodes)) {
+    const g = got.nodes[name];
+    if (!g || g.type !== w.type || isGraph(g) || isGraph(w)) return `node "${name}"`;
+    for (const [k, v] of Object.entries(w.fields)) {
+      if (!sameField(v, g.fields[k])) return `node "${name}", field "${k}"`;
+    }
+  }
+  const key = (e: readonly [string, string]): string => `${e[0]}\u0000${e[1]}`;
+  const edges = new Set(got.edges.map(key));
+  if (edges.size !== want.edges.length || !want.edges.every((e) => edges.has(key(e)))) return 'edges';
+  return null;
+}
+
+function sameField(a: NirField, b: NirField | undefined): boolean {
+  if (b === undefined) return false;
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return fmtShape(a.shape) === fmtShape(b.shape) && a.data.every((v, i) => Object.is(v, b.data[i]) || (v === 0 && b.data[i] === 0));
 }
 
 // ---------------------------------------------------------------- flattening and ordering
@@ -184,7 +277,7 @@ const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 function mapNode(flat: Flat, x: number[], base: { inputs: string[]; recurrent?: string[] }, o: MapOptions, warnings: string[]): Mapped {
   const id = flat.id, n = flat.leaf;
   const one = (node: GraphNode, values: Record<string, ArrayLike<number>> = {}, spiking = false): Mapped => ({
-    nodes: [node], spiking, values: Object.fromEntries(Object.entries(values).map(([k, v]) => [`${node.id}.${k}`, Float32Array.from(v)])),
+    nodes: [node], spiking, values: Object.fromEntries(Object.entries(values).map(([k, v]) => [`${node.id}.${k}`, new Float32Array(v)])),
   });
   if (!n) return one({ id, op: 'identity', attrs: {}, ...base });
   const at = `NIR import: node "${flat.path}" (${n.type})`;
@@ -239,7 +332,7 @@ function perNeuron(a: NirArray, x: number[], name: string, at: string, warn: (wh
   if (a.data.length === 1) return new Float32Array(m).fill(a.data[0]!);
   if (a.data.length !== m) throw new EdgespikeError(`${at}: "${name}" has shape ${fmtShape(a.shape)}, its input ${fmtShape(x)}: the shapes cannot chain`);
   if (fmtShape(a.shape) !== fmtShape(x)) warn(`"${name}" has shape ${fmtShape(a.shape)}, its input ${fmtShape(x)}; read in the input's order`);
-  return Float32Array.from(a.data);
+  return new Float32Array(a.data);
 }
 
 function mapConv(n: NirLeaf, flat: Flat, x: number[], base: { inputs: string[]; recurrent?: string[] }, at: string, warn: (why: string) => void): Mapped {
@@ -276,7 +369,7 @@ function mapConv(n: NirLeaf, flat: Flat, x: number[], base: { inputs: string[]; 
     else { const v = intList(n.fields, 'padding', dims, 0, at)[d]!; pads.push([v, v]); }
   }
   const useBias = bias.some((b) => b !== 0);
-  const values = { weight: Float32Array.from(w.data), ...(useBias ? { bias: Float32Array.from(bias) } : {}) };
+  const values = { weight: new Float32Array(w.data), ...(useBias ? { bias: new Float32Array(bias) } : {}) };
   const plain = dims === 2 && dilation.every((d) => d === 1) && pads.every(([a, b]) => a === b);
   const conv: GraphNode = plain
     ? { id: flat.id, op: 'conv', attrs: { out, kernel: [k[0]!, k[1]!], stride: [stride[0]!, stride[1]!], pad: [pads[0]![0], pads[1]![0]], groups, bias: useBias }, ...inputs }

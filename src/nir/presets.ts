@@ -56,7 +56,7 @@ const SUPPORTS: Readonly<Record<Exclude<ImportPreset, 'nir'>, readonly NirNeuron
 export function presetNeuron(preset: ImportPreset, model: NirNeuronModel, params: Readonly<Record<string, Float32Array>>,
   o: { dt: number; method: 'euler' | 'exp' }, warn: (why: string) => void): RunNeuron {
   const p: Record<string, Float32Array> = {};
-  for (const [k, v] of Object.entries(params)) p[k] = Float32Array.from(v);
+  for (const [k, v] of Object.entries(params)) p[k] = new Float32Array(v);
   const standard: RunNeuron = { model, params: p, dt: o.dt, method: o.method, fire: '>' };
   if (preset === 'nir') return standard;
   if (o.method !== 'euler') throw new EdgespikeError(`--method exp: the ${preset} preset runs the library's Euler step; use --preset nir for exp`);
@@ -110,7 +110,7 @@ export function exportNeuron(p: NeuronParams, decay: number | undefined, vth: Fl
   if (p.fire === '>=') lost.push('fires on v ≥ θ (NIR fires on v > θ)');
   if (p.membrane) lost.push('a quantized membrane');
   const full = (v: number): Float64Array => new Float64Array(m).fill(v);
-  let vr = p.vReset, leak: number, th = Float64Array.from(vth);
+  let vr = p.vReset, leak: number, th = new Float64Array(vth);
   if (a === 1 && c === 0) {
     // no leak: an IF; Norse integrates v += x, so its gain moves into θ and v_reset
     let r = b / dt;

@@ -53,17 +53,21 @@ export const isArray = (v: unknown): v is NirArray => typeof v === 'object' && v
 
 /** Numbers as a NIR array of float32 (the default for weights and parameters). */
 export function f32(data: ArrayLike<number>, shape: readonly number[] = [data.length]): NirArray {
-  return { dtype: 'f32', shape: [...shape], data: Float64Array.from(data, (v) => Math.fround(v)) };
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.fround(data[i]!);
+  return { dtype: 'f32', shape: [...shape], data: out };
 }
 
 /** Numbers as a NIR array of float64. */
 export function f64(data: ArrayLike<number>, shape: readonly number[] = [data.length]): NirArray {
-  return { dtype: 'f64', shape: [...shape], data: Float64Array.from(data) };
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < out.length; i++) out[i] = data[i]!;
+  return { dtype: 'f64', shape: [...shape], data: out };
 }
 
 /** Integers as a NIR array of int64 (shapes, strides, paddings, dims); a number alone is a scalar. */
 export function i64(data: ArrayLike<number> | number): NirArray {
   return typeof data === 'number'
     ? { dtype: 'i64', shape: [], data: Float64Array.of(data) }
-    : { dtype: 'i64', shape: [data.length], data: Float64Array.from(data) };
+    : { dtype: 'i64', shape: [data.length], data: new Float64Array(data) };
 }
