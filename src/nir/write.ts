@@ -12,6 +12,8 @@ import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { ancestors, INPUT, tensorsOf, type GraphNode } from '../graph/graph.js';
 import type { SpikingNet } from '../layers/net.js';
 import type { ModelMeta } from '../train/net-codec.js';
+import { Tensor } from '../tensor/tensor.js';
+import { fakeQuantWeights } from '../quant/weights.js';
 import { exportNeuron, type ExportPreset } from './presets.js';
 import { writeH5Tree, type H5Tree } from './h5.js';
 import { f32, f64, i64, isArray, isGraph, type NirArray, type NirField, type NirFile, type NirGraph, type NirLeaf, type NirMeta, type NirNode } from './types.js';
@@ -172,7 +174,10 @@ function emitNode(n: GraphNode, x: readonly number[], y: readonly number[], c: E
   const same = (name: string, field: string, id = n.id, t = field): void => { e.sources.set(`${id}.${t}`, { node: name, field }); };
   switch (n.op) {
     case 'conv': case 'dense': {
-      const W = get('weight'), out = n.attrs.out;
+      const out = n.attrs.out, quant = n.attrs.quant;
+      // a layer training quantized computes with its fake-quantized weight: that is the weight NIR gets
+      const latent = quant && !quant.frozen;
+      const W = latent ? fakeQuantWeights(new Tensor(get('weight'), [get('weight').length]), quant, false, c.tensor(n.id, 'alpha')?.[0] ?? 1).wq.data : get('weight');
       const bias = n.attrs.bias ? get('bias') : null;
       const bn = c.plan.bn.get(n.id), moved = c.plan.bias.get(n.id) ?? [];
       const { w, b } = fold(W, bias, out, bn ? bnTensors(c, bn.id, (bn.attrs as { eps: number }).eps) : null, moved.map((m) => c.tensor(m.id, 'bias')!));
@@ -186,14 +191,16 @@ function emitNode(n: GraphNode, x: readonly number[], y: readonly number[], c: E
           ...(a.groups === 1 ? { input_shape: i64(x.slice(1)) } : {}),
         };
         const name = put('Conv2d', fields, from);
-        if (!bn) { same(name, 'weight'); if (bias && !moved.length) same(name, 'bias'); }
+        if (!bn && !latent) same(name, 'weight');
+        if (!bn && bias && !moved.length) same(name, 'bias');
         return { first: name, out: name };
       }
       let first: string | undefined;
       if (x.length > 1) first = put('Flatten', { start_dim: i64(0), end_dim: i64(-1), input_type: i64(x) }, [n.id], { edgespike_role: 'flatten before a dense layer' });
       const name = b ? put('Affine', { weight: f32(w, [out, size(x)]), bias: f32(b) }, from) : put('Linear', { weight: f32(w, [out, size(x)]) }, from);
       if (first) e.edges.push([first, name]);
-      if (!bn) { same(name, 'weight'); if (bias) same(name, 'bias'); }
+      if (!bn && !latent) same(name, 'weight');
+      if (!bn && bias) same(name, 'bias');
       return { first: first ?? name, out: name };
     }
     case 'bn': {

@@ -14,6 +14,7 @@ import { netToNir, writeNir } from '../../src/nir/write.js';
 import { readNir } from '../../src/nir/read.js';
 import { nirToNet, type ImportOptions } from '../../src/nir/import.js';
 import { runSequence } from '../../src/nir/run.js';
+import { quantizeNet } from '../../src/layers/quantize.js';
 import { f4, i8, tempDir, writeRaw } from './_h5.js';
 import type { NirArray, NirFile, NirLeaf } from '../../src/nir/types.js';
 
@@ -125,6 +126,22 @@ describe('the standard fields alone', () => {
     const lif = th.net.graph.nodes.find((n) => n.op === 'nir-neuron' || n.op === 'neuron')!;
     assert.equal(lif.op, 'nir-neuron', 'a per-neuron threshold runs as the NIR neuron');
     assert.equal(th.net.tensorValues()[`${lif.id}.v_threshold`]![0], 0.25);
+  });
+
+  test('a layer training quantized (SAWB 4-bit) is written with the weights it computes with', async () => {
+    const net = quantizeNet(new SpikingNet(parseSpec('6C3-AP2-F-12-5', { bias: true }), cfg([1, 8, 8], 'im-snn', 4)), { weights: { kind: 'sawb', bits: 4 }, keepEnds: false });
+    assert.ok(net.graph.nodes.some((n) => (n.op === 'conv' || n.op === 'dense') && n.attrs.quant && !n.attrs.quant.frozen));
+    const ex = netToNir(net);
+    const conv = Object.values(ex.file.graph.nodes).find((n) => n.type === 'Conv2d') as NirLeaf;
+    const levels = new Set(Array.from((conv.fields.weight as NirArray).data));
+    assert.ok(levels.size <= 16, `${levels.size} distinct 4-bit weights`);
+    const back = await roundTrip(ex.file, { metadata: false, T: 4 });
+    const x = data(2, [1, 8, 8], 5, 3);
+    assert.deepEqual(outputs(back.net, x), outputs(net, x));
+    // our own reader restores the latent weights (training can go on)
+    const restored = await roundTrip(ex.file);
+    assert.equal(restored.restored, true);
+    assert.deepEqual(restored.net.tensorValues(), net.tensorValues());
   });
 
   test('gzip-chunked and contiguous files read the same', async () => {
