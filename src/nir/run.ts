@@ -1,11 +1,21 @@
 /**
  * Running an imported NIR graph on one input sequence: X [T, …input] is fed step by step (each step's
  * value held for that step), and the output node's value at every step is returned, with spike counts
- * and spike steps per output neuron when the output spikes.
+ * and spike steps per output neuron when the output node spikes (a neuron or a threshold).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import type { SpikingNet } from '../layers/net.js';
+import { spikes } from '../graph/nir-ops.js';
+
+/** True when the graph's output is a spiking node's (identity nodes passed through). */
+export function outputSpikes(net: SpikingNet): boolean {
+  const byId = new Map(net.graph.nodes.map((n) => [n.id, n]));
+  let n = byId.get(net.graph.output);
+  while (n && n.op === 'identity' && n.inputs.length === 1 && !n.recurrent?.length) n = byId.get(n.inputs[0]!);
+  if (!n) return false;
+  return n.op === 'neuron' || n.op === 'threshold' || (n.op === 'nir-neuron' && spikes(n.attrs.model));
+}
 
 /** The output of one run. */
 export interface NirRun {
@@ -13,7 +23,7 @@ export interface NirRun {
   readonly outputShape: readonly number[];
   /** The output at each step, [T, …outputShape] flattened. */
   readonly steps: Float32Array;
-  /** Whether every output value is 0 or 1 at every step (a spiking output). */
+  /** Whether the output node spikes (a neuron or threshold, through identity nodes). */
   readonly spiking: boolean;
   /** Spikes per output neuron (the sum over steps), when spiking. */
   readonly counts?: number[];
@@ -37,7 +47,7 @@ export function runSequence(net: SpikingNet, x: Float32Array, shape: readonly nu
   const steps = new Float32Array(T * m);
   if (run.form === 'time') steps.set(run.x.data);
   else for (let t = 0; t < T; t++) steps.set(run.x.data, t * m);
-  const spiking = steps.every((v) => v === 0 || v === 1);
+  const spiking = outputSpikes(net);
   if (!spiking) return { T, outputShape: outShape, steps, spiking };
   const counts = new Array<number>(m).fill(0), spikeSteps: number[][] = Array.from({ length: m }, () => []);
   for (let t = 0; t < T; t++) {

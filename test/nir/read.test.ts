@@ -265,8 +265,12 @@ describe('every neuron node against its update written out (dt 1e-4)', () => {
   });
 
   test('LI: the membrane itself is the output', async () => {
-    const { steps } = await trajectory({ type: 'LI', tau: f4(lifP.tau), r: f4(lifP.r), v_leak: f4(lifP.v_leak) }, x);
+    const { steps, net } = await trajectory({ type: 'LI', tau: f4(lifP.tau), r: f4(lifP.r), v_leak: f4(lifP.v_leak) }, x);
     check(steps, [0, 1].map((i) => byHand(x, i, eulerLeak(lifP.tau[i]!, lifP.r[i]!, lifP.v_leak[i]!))));
+    // a membrane output has no spike counts, even at steps where it happens to be 0 or 1
+    const zeros = runSequence(net, new Float32Array(8), [4, 2]);
+    assert.equal(zeros.spiking, false);
+    assert.equal(zeros.counts, undefined);
   });
 
   test('IF: v += dt·r·x; I: the same without a threshold', async () => {
