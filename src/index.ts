@@ -21,3 +21,8 @@ export { SplitClient, readSample, type Answer, type ClientOptions } from './spli
 export { serveSplit, type ServeOptions, type ServedSplit } from './split/serve.js';
 export { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from './split/coordinator.js';
 export { startDevice, type DeviceOptions, type RunningDevice } from './split/device.js';
+export { readNir, type ReadResult } from './nir/read.js';
+export { writeNir, netToNir, type ExportOptions, type Exported } from './nir/write.js';
+export { nirToNet, type ImportOptions, type Imported } from './nir/import.js';
+export { runSequence, type NirRun } from './nir/run.js';
+export type { NirFile } from './nir/types.js';

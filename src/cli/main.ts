@@ -23,9 +23,10 @@ import { inferCommand } from './infer.js';
 import { splitServeCommand } from './split-serve.js';
 import { pretrainedCommand } from './pretrained.js';
 import { serveCommand } from './serve.js';
+import { nirCommand } from './nir.js';
 
 export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand,
-  serve: serveCommand, pretrained: pretrainedCommand,
+  serve: serveCommand, pretrained: pretrainedCommand, nir: nirCommand,
   device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
 
 /** Actions of a command that also runs without one (`edgespike split m.es …` and `edgespike split serve DIR`). */

@@ -11,6 +11,7 @@
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import type { NeuronParams } from '../neurons/neuron.js';
 import { checkWeightQuant, type WeightQuant } from '../quant/weights.js';
+import { checkNirAttrs, nirOutputShape, nirTensors, NIR_OPS, type NirOp, type NirOpAttrs } from './nir-ops.js';
 
 /** The id that names the model input in `inputs`. */
 export const INPUT = 'input';
@@ -80,7 +81,9 @@ export type GraphNode =
    * thresholds the input passes, Σ_i [x ≥ θ[c, i]] (or [x ≤ θ[c, i]] where direction[c] is −1), 0 … levels
    * spikes; the next layer sums them (gather).
    */
-  | NodeOf<'scatter', { readonly levels: number }>;
+  | NodeOf<'scatter', { readonly levels: number }>
+  /** The ops that run NIR's nodes (graph/nir-ops.ts): continuous-time neurons, scale, threshold, delay, reshape, conv and pooling variants. */
+  | { [K in NirOp]: NodeOf<K, NirOpAttrs[K]> }[NirOp];
 
 type Empty = Readonly<Record<string, never>>;
 
@@ -105,7 +108,7 @@ export interface NodeOf<Op extends string, A> {
 export type NodeOp = GraphNode['op'];
 
 /** Every op, in the order the docs list them. */
-export const NODE_OPS: readonly NodeOp[] = ['conv', 'dense', 'bn', 'bias', 'pool', 'gap', 'flatten', 'dropout', 'neuron', 'relu', 'clamp', 'identity', 'quant', 'gate', 'scatter'];
+export const NODE_OPS: readonly NodeOp[] = ['conv', 'dense', 'bn', 'bias', 'pool', 'gap', 'flatten', 'dropout', 'neuron', 'relu', 'clamp', 'identity', 'quant', 'gate', 'scatter', ...NIR_OPS];
 
 /** A whole model graph. */
 export interface ModelGraph {
@@ -172,6 +175,7 @@ export function nodeOutputShape(node: GraphNode, x: readonly number[]): number[]
     case 'bn': case 'bias':
       if (x.length < 1) fail('needs a channel axis');
       return x.slice();
+    case 'nir-conv': case 'nir-pool': case 'reshape': return nirOutputShape(node, x);
     default: return x.slice();
   }
 }
@@ -214,6 +218,8 @@ export function nodeTensors(node: GraphNode, x: readonly number[], sides: readon
       if (p.learnThreshold || perChannel) out.push(t('vth', [perChannel ? channels(x) : 1], p.learnThreshold ? 'param' : 'buffer'));
       return out;
     }
+    case 'nir-neuron': case 'nir-conv': case 'scale': case 'threshold': case 'delay':
+      return nirTensors(node, x).map(([name, shape, learned]) => t(name, shape, learned ? 'param' : 'buffer'));
     default: return [];
   }
 }
@@ -292,6 +298,8 @@ export function checkAttrs(node: GraphNode): void {
       return;
     case 'gap': case 'flatten': case 'relu': case 'identity':
       return;
+    case 'nir-neuron': case 'nir-conv': case 'nir-pool': case 'scale': case 'threshold': case 'delay': case 'reshape':
+      return checkNirAttrs(node);
     default:
       return bad(`has an unknown op (expected one of ${NODE_OPS.join(', ')})`);
   }

@@ -12,6 +12,7 @@ import { fakeQuantWeights } from '../quant/weights.js';
 import type { NeuronParams } from '../neurons/neuron.js';
 import { neuronRun } from '../neurons/run.js';
 import { neuronStep } from '../neurons/step.js';
+import { makeNirLayer } from './nir-nodes.js';
 
 /** What a forward pass knows besides its input. */
 export interface RunContext {
@@ -47,6 +48,18 @@ export interface Layer {
   params(): [string, Tensor][];
   /** Stored state (running statistics, fixed per-channel constants), local names. */
   buffers(): [string, Float32Array][];
+  /**
+   * One step on [N, …] from the state it returned the step before (null at step 0), for graphs that run
+   * one step at a time; layers without it keep no state between steps (neurons: Spiking.step).
+   */
+  runStep?(x: Tensor, state: unknown, ctx: RunContext): StepResult;
+}
+
+/** A step of a stateful layer: its output, its next state and, for spiking ones, the membrane before reset. */
+export interface StepResult {
+  readonly y: Tensor;
+  readonly state: unknown;
+  readonly h?: Float32Array;
 }
 
 /** The tensors a node's runtime is built with, by local name, and which of them are learned. */
@@ -330,5 +343,7 @@ export function makeLayer(node: GraphNode, t: NodeTensorMap): Layer {
     case 'quant': return new Quant(node, t);
     case 'gate': return new Gate(node, t);
     case 'scatter': return new Scatter(node, t);
+    case 'nir-neuron': case 'nir-conv': case 'nir-pool': case 'scale': case 'threshold': case 'delay': case 'reshape':
+      return makeNirLayer(node, t);
   }
 }

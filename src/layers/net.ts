@@ -341,7 +341,7 @@ export class SpikingNet {
   private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
     const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
-    const state = new Map<string, Tensor>();
+    const state = new Map<string, unknown>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();
     let prev = new Map<string, Val>();
@@ -356,12 +356,22 @@ export class SpikingNet {
         const a = sumInputs(inputs, 1);
         let y: Tensor, isStatic: boolean;
         if (l instanceof Spiking) {
-          const r = l.step(a.t, state.get(l.name) ?? null);
+          const r = l.step(a.t, (state.get(l.name) as Tensor | undefined) ?? null);
           state.set(l.name, r.v);
           y = r.s; isStatic = false;
           if (opts.monitor) {
             const rec = record.get(l.name) ?? { s: [], h: [] };
             rec.s.push(r.s); rec.h.push(r.h.data);
+            record.set(l.name, rec);
+          }
+        } else if (l.runStep) {
+          // any other layer with state between steps (NIR neurons, delays) carries it the same way
+          const r = l.runStep(a.t, state.get(l.name) ?? null, ctx);
+          state.set(l.name, r.state);
+          y = r.y; isStatic = false;
+          if (opts.monitor && r.h) {
+            const rec = record.get(l.name) ?? { s: [], h: [] };
+            rec.s.push(r.y); rec.h.push(r.h);
             record.set(l.name, rec);
           }
         } else {

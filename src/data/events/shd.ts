@@ -7,24 +7,11 @@ import { EdgespikeError } from '../../util/errors.js';
 import { encodeHdf5, type H5Scalar } from './_hdf5-writer.js';
 import { allocEvents, type Events, type SensorSize } from './events.js';
 import { half } from './_npy-header.js';
-import { importOptional } from '../../util/optional.js';
+import { loadH5, type H5Lib, type H5Mod } from '../../io/h5wasm.js';
 
-type H5Lib = typeof import('h5wasm/node').default;
-type H5Mod = Awaited<H5Lib['ready']>;
 interface RowType { type: number; size: number; signed: boolean; littleEndian: boolean }
 
 const LABEL = 'HDF5';
-let lib: Promise<{ h5: H5Lib; mod: H5Mod }> | null = null;
-
-/** Loads h5wasm once (the Node build, whose file system is the host's). */
-async function loadH5(): Promise<{ h5: H5Lib; mod: H5Mod }> {
-  lib ??= importOptional('h5wasm', 'HDF5', () => import('h5wasm/node')).then(async (m) => {
-    const mod = await m.default.ready;
-    mod.activate_throwing_error_handler();
-    return { h5: m.default, mod };
-  });
-  return lib;
-}
 
 /** An open SHD/SSC file: labels and per-sample events, read on demand. */
 export interface ShdFile {
