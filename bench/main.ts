@@ -6,6 +6,7 @@ import { runEngineBench } from './engine.js';
 import { runTrainBench } from './train.js';
 import { benchEvents } from './events.js';
 import { runSgBench } from './sg.js';
+import { runQuantKernelsBench } from './quant.js';
 
 /** The benchmarks by name. */
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   train: runTrainBench,
   events: benchEvents,
   sg: runSgBench,
+  'quant-kernels': runQuantKernelsBench,
 };
 
 const name = process.argv[2] ?? '';
