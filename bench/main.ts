@@ -6,7 +6,7 @@ import { runEngineBench } from './engine.js';
 import { runTrainBench } from './train.js';
 import { benchEvents } from './events.js';
 import { runSgBench } from './sg.js';
-import { runQuantKernelsBench } from './quant.js';
+import { runQuantBench, runQuantKernelsBench } from './quant.js';
 
 /** The benchmarks by name. */
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   events: benchEvents,
   sg: runSgBench,
   'quant-kernels': runQuantKernelsBench,
+  quant: runQuantBench,
 };
 
 const name = process.argv[2] ?? '';

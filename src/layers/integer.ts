@@ -18,6 +18,7 @@ import type { NeuronParams } from '../neurons/neuron.js';
 import { needsGrad } from '../tensor/tape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { floatsFor } from '../tensor/storage.js';
+import { parameterGeneration } from '../tensor/generation.js';
 
 /** A frozen layer's codes as the integer kernels take them. */
 export interface LayerCodes {
@@ -38,20 +39,20 @@ export interface IntegerRun {
 /** Largest code magnitude each bit width promises the kernels (src/kernels/quant.ts, QuantBits). */
 const MAX_CODE: Record<QuantBits, number> = { 2: 1, 4: 8, 8: 128 };
 
-/** Codes per weight array, with the weights and scale they were derived from (checked again on every use). */
-const cache = new WeakMap<Float32Array, { codes: LayerCodes | null; scale: number; bits: number }>();
+/** Codes per weight array, with the scale, bits and parameter generation they were derived at. */
+const cache = new WeakMap<Float32Array, { codes: LayerCodes | null; scale: number; bits: number; generation: number }>();
 
 /**
  * The codes of a frozen layer's weights, or null when the layer cannot run on integers: not frozen, or weights
- * that are not exactly fround(wscale·q) for int8 codes q within the range of its bits. Cached per weight array;
- * the cached codes are checked against the weights before use, so edited weights are seen (an O(weights) pass,
- * small beside the layer's work).
+ * that are not exactly fround(wscale·q) for int8 codes q within the range of its bits. Cached per weight array
+ * until the parameters change (an optimizer step, or parametersChanged() after an edit in place): the check
+ * is a pass over the weights, which at batch 1 would cost more than the layer's sums.
  */
 export function layerCodes(node: GraphNode, weight: Float32Array, wscale: Float32Array | undefined, cout: number): LayerCodes | null {
   if ((node.op !== 'conv' && node.op !== 'dense') || !node.attrs.quant?.frozen || !wscale) return null;
-  const s = wscale[0]!, bits = node.attrs.quant.bits as QuantBits;
+  const s = wscale[0]!, bits = node.attrs.quant.bits as QuantBits, generation = parameterGeneration();
   const hit = cache.get(weight);
-  if (hit && hit.scale === s && hit.bits === bits && (hit.codes === null ? false : matches(weight, hit.codes.q, s))) return hit.codes;
+  if (hit && hit.scale === s && hit.bits === bits && hit.generation === generation && (hit.codes === null || hit.codes.scale.length === cout)) return hit.codes;
   let codes: LayerCodes | null = null;
   if (Number.isFinite(s) && s !== 0 && MAX_CODE[bits] !== undefined) {
     const q = new Int8Array(weight.length), max = MAX_CODE[bits];
@@ -63,7 +64,7 @@ export function layerCodes(node: GraphNode, weight: Float32Array, wscale: Float3
     }
     if (ok && matches(weight, q, s)) codes = { q, scale: new Float32Array(cout).fill(s), bits };
   }
-  cache.set(weight, { codes, scale: s, bits });
+  cache.set(weight, { codes, scale: s, bits, generation });
   return codes;
 }
 

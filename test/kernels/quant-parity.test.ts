@@ -17,6 +17,9 @@ import { WASM_BODIES, wasmBackendSync } from '../../src/backends/wasm/index.js';
 import { wasmQuantKernels } from '../../src/backends/wasm/quant.js';
 import { convGeom, convSizes, rng } from './geom.js';
 import { CONVS, label } from './shapes.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { neuronParams } from '../../src/neurons/neuron.js';
+import { membraneGrid, qlifRun, zeroLevel } from '../../src/neurons/qlif.js';
 
 const BITS: QuantBits[] = [2, 4, 8];
 const maxCode = (bits: QuantBits): number => (bits === 2 ? 1 : bits === 4 ? 8 : 128);
@@ -133,11 +136,29 @@ const GRIDS = [
   { tau: 0.9, thresh: 1, lb: -2, interval: 1, levels: 4 },
   { tau: 0.75, thresh: 1, lb: -3.5, interval: 0.25, levels: 16 },
   { tau: 0.95, thresh: 1, lb: -30.75, interval: 0.25, levels: 128 },
+  // an interval that is not a power of two (the SIMD body divides instead of multiplying by its reciprocal)
+  { tau: 0.8, thresh: 0.7, lb: -1.4, interval: 0.3, levels: 8 },
 ];
 const QLIFS: [number, number, boolean][] = [[1, 1, false], [4, 7, false], [10, 37, true], [6, 130, false], [3, 1000, true]];
 
+test('qlifForward (reference body) equals the QLIF neuron of src/neurons/qlif.ts: spikes and final levels', () => {
+  for (const [bits, vth] of [[1.58, 1], [4, 0.75], [7, 1.5], [2, 1.5]] as const) {
+    const mq = membraneGrid(bits, vth), p = neuronParams('lif', { vth, beta: 0.85, fire: '>', reset: 'hard', vReset: 0, membrane: mq });
+    for (const stat of [false, true]) {
+      const T = 6, m = 50, x = qlifInput(stat ? m : T * m, 31, { thresh: vth, lb: mq.lb, interval: mq.interval });
+      const run = qlifRun(new Tensor(x, stat ? [m] : [T, m]), p as typeof p & { membrane: typeof mq }, { T, staticInput: stat });
+      const level = new Int8Array(m).fill(zeroLevel(mq)), s = nanFilled(T * m);
+      const count = refQuantKernels.qlifForward(x, level, s, T, m, stat, { tau: 0.85, thresh: vth, lb: mq.lb, interval: mq.interval, levels: mq.levels });
+      sameBits(s, run.spikes.data, `${bits} bits, θ ${vth}${stat ? ', static' : ''}: spikes`);
+      assert.deepEqual(level, run.level, `${bits} bits, θ ${vth}: levels`);
+      assert.equal(count, s.reduce((a, v) => a + v, 0));
+      assert.ok(count > 0 && count < T * m, `${bits} bits: ${count} spikes (the comparison must see both)`);
+    }
+  }
+});
+
 /** Inputs that reach ties and both clamps: multiples of interval/2 mixed with random values over the grid's range. */
-function qlifInput(n: number, seed: number, p: (typeof GRIDS)[number]): Float32Array {
+function qlifInput(n: number, seed: number, p: { thresh: number; lb: number; interval: number }): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? Math.round(r() * 8) * p.interval / 2 : r() * 2 * (p.thresh - p.lb) / 2));
 }

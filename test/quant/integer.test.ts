@@ -23,6 +23,8 @@ import { forceQuantKernels, quantKernels, setBackend } from '../../src/backends/
 import type { QuantKernels } from '../../src/kernels/quant.js';
 import type { WeightQuant } from '../../src/quant/weights.js';
 import { argmaxRows } from '../../src/ops/reduce.js';
+import { parametersChanged } from '../../src/tensor/generation.js';
+import { Optimizer } from '../../src/train/optim.js';
 
 const cfg: NetConfig = { input: [1, 28, 28], neuron: neuronParams('lif'), T: 4, encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.9, seed: 5 };
 /** Images with strokes bright enough that the random LeNet fires in every layer. */
@@ -118,9 +120,18 @@ test('training, gradients and monitors keep the float path; a layer whose weight
   assert.deepEqual(grad.calls, { spikeLinearQ: 0, spikeConv2dQ: 0, qlifForward: 0 });
   const mon = counted(() => noGrad(() => net.forward(x, { training: false, monitor: () => {} })));
   assert.deepEqual(mon.calls, { spikeLinearQ: 2, spikeConv2dQ: 1, qlifForward: 0 });
-  // a weight nudged off the grid: that layer (4.dense) takes the float path, the others stay on integers
-  const w = net.tensorValues()['4.dense.weight']!;
-  w[0] = w[0]! + 1e-3;
+  // a weight nudged off the grid (and the edit announced): that layer (4.dense) takes the float path, the others
+  // stay on integers; an optimizer step is announced by the optimizer itself
+  const w = net.tensorValues()['4.dense.weight']!, w0 = w[0]!;
+  w[0] = w0 + 1e-3;
+  parametersChanged();
   const off = counted(() => infer(net, x, true));
   assert.deepEqual(off.calls, { spikeLinearQ: 1, spikeConv2dQ: 1, qlifForward: 3 });
+  w[0] = w0;
+  parametersChanged();
+  assert.deepEqual(counted(() => infer(net, x, true)).calls, { spikeLinearQ: 2, spikeConv2dQ: 1, qlifForward: 3 });
+  const dense = net.namedParameters().find(([n]) => n === '4.dense.weight')![1];
+  dense.grad = new Float32Array(dense.size).fill(1e-3);
+  new Optimizer([dense], { kind: 'sgd', lr: 1 }).step();
+  assert.deepEqual(counted(() => infer(net, x, true)).calls, { spikeLinearQ: 1, spikeConv2dQ: 1, qlifForward: 3 });
 });

@@ -71,13 +71,15 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
       let count = 0;
       scoped(() => {
         const px = arena.put(x, staticInput ? m : T * m), pl = arena.put(level, m), ps = arena.out(s, T * m);
-        const blocks = Math.ceil(m / 4), parts = m < 8 ? 1 : threadsFor(WORK_PER_UPDATE * T * m, blocks), cnt = arena.alloc(4 * parts);
-        arena.i32(cnt, parts).fill(0);
+        const blocks = Math.ceil(m / 4), parts = m < 8 ? 1 : threadsFor(WORK_PER_UPDATE * T * m, blocks), cnt = arena.alloc(32 * parts);
+        // per part 32 bytes: its spike count at 0, a vector counter at 16 (assembly/qlif.ts)
+        arena.i32(cnt, 8 * parts).fill(0);
         const args = (q: number, b0: number, b1: number): number[] => [px, pl, ps, T, m, staticInput ? 1 : 0, p.tau, p.thresh, p.lb,
-          p.interval, p.levels, 4 * b0, Math.min(m, 4 * b1), cnt + 4 * q];
+          p.interval, p.levels, 4 * b0, Math.min(m, 4 * b1), cnt + 32 * q];
         if (parts === 1) exp.qlifForward(...(args(0, 0, blocks) as Parameters<QuantExports['qlifForward']>));
         else threads!.pool.run('qlifForward', parts, 0, blocks, args);
-        for (const c of arena.i32(cnt, parts)) count += c;
+        const counts = arena.i32(cnt, 8 * parts);
+        for (let q = 0; q < parts; q++) count += counts[8 * q]!;
         arena.copyOut(level, pl, m);
         arena.copyOut(s, ps, T * m);
       });
