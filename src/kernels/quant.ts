@@ -40,8 +40,9 @@ export interface QuantKernels {
    *
    * The sum Σ q over the active inputs is an exact integer (it must fit int32: k·max|q| < 2³¹); fround of it is
    * float32's round-to-nearest-even conversion (exact while |sum| ≤ 2²⁴), then one float32 multiply by the
-   * scale. Per call the SIMD body re-lays q with each input's codes contiguous (i8 lanes for bits 2, i16 lanes
-   * for 4 and 8) and caches nothing across calls.
+   * scale. The SIMD body re-lays q with each input's codes contiguous (i8 lanes for bits 2, i16 lanes for 4
+   * and 8) and keeps that copy for later calls with the same q and scale arrays (by identity, as a frozen
+   * layer passes them): q and scale must not be changed in place once passed — new codes come in new arrays.
    */
   spikeLinearQ(s: Float32Array, q: Int8Array, scale: Float32Array, y: Float32Array, m: number, n: number, k: number,
     bits: QuantBits): void;
@@ -51,7 +52,7 @@ export interface QuantKernels {
    * and groups as g says): y[b, co, oy, ox] = fround(scale[co] · fround(Σ q[co, cl, ky, kx])) over the window
    * taps whose input s[b, c0 + cl, oy·strideH − padH + ky, ox·strideW − padW + kx] lies inside the image and
    * is active (not 0), c0 the first input channel of co's group. y [n, cout, oh, ow] is overwritten. Sums are
-   * exact integers as in spikeLinearQ.
+   * exact integers, and q and scale kept unchanged once passed, as in spikeLinearQ.
    *
    * gate (optional, [n·cout]): the pair (item b, channel co) is computed when gate[b·cout + co] ≠ 0; a
    * gated-off pair's output plane is written 0 and its work is skipped (no sums are taken for it, so a gated-off

@@ -222,6 +222,24 @@ for (const body of WASM_BODIES) {
           sameBits(got, c.want, c.what);
         }
       });
+      test('re-laid codes are kept per q array: the same arrays again, then new codes in new arrays and another batch', () => {
+        setup();
+        const g = convGeom({ n: 3, cin: 6, h: 12, w: 12, cout: 16, kh: 5, kw: 5 }), z = convSizes(g), sc = scales(g.cout, 3);
+        const s = spikes(z.x, 1, 0.2), q1 = codes(z.w, 4, 2), q2 = codes(z.w, 4, 5);
+        for (const [q, b, what] of [[q1, 3, 'first'], [q1, 3, 'again'], [q2, 3, 'new codes'], [q2, 1, 'one item']] as const) {
+          const gb = { ...g, n: b }, want = nanFilled(gb.n * g.cout * g.oh * g.ow), got = nanFilled(want.length);
+          refQuantKernels.spikeConv2dQ(s, q, sc, want, gb, 4);
+          wasm.spikeConv2dQ(s, q, sc, got, gb, 4);
+          sameBits(got, want, `conv, ${what}`);
+        }
+        const [m, n, k] = [5, 40, 70], sl = spikes(m * k, 7, 0.3), s2 = scales(n, 8), l1 = codes(n * k, 2, 9), l2 = codes(n * k, 2, 10);
+        for (const [q, sc2, what] of [[l1, s2, 'first'], [l1, s2, 'again'], [l2, s2, 'new codes'], [l2, scales(n, 11), 'new scales']] as const) {
+          const want = nanFilled(m * n), got = nanFilled(m * n);
+          refQuantKernels.spikeLinearQ(sl, q, sc2, want, m, n, k, 2);
+          wasm.spikeLinearQ(sl, q, sc2, got, m, n, k, 2);
+          sameBits(got, want, `linear, ${what}`);
+        }
+      });
       test('qlifForward: spikes, levels and the spike count', () => {
         setup();
         for (const [i, [T, m, stat]] of QLIFS.entries()) {

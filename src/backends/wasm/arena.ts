@@ -102,6 +102,11 @@ export class Arena {
     return new Uint8Array(this.buffer(), off, length);
   }
 
+  /** A fresh Uint8Array view of `length` bytes at byte offset `off`. */
+  u8(off: number, length: number): Uint8Array {
+    return new Uint8Array(this.buffer(), off, length);
+  }
+
   /** A fresh Int32Array view of `length` ints at byte offset `off`. */
   i32(off: number, length: number): Int32Array {
     return new Int32Array(this.buffer(), off, length);

@@ -1,7 +1,7 @@
 /**
  * The wasm body of the quantized kernels (assembly/quant.ts, quant-conv.ts, quant-windows.ts, qlif.ts): inputs
- * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid once per
- * call, rows, items or neurons split over the threads when the work is large, outputs copied back unless
+ * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid on the
+ * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), rows, items or neurons split over the threads when the work is large, outputs copied back unless
  * written in place.
  */
 import type { ConvGeom } from '../../kernels/contract.js';
@@ -30,9 +30,29 @@ export interface QuantThreads { readonly pool: ThreadPool; readonly settings: Th
 /** Work per neuron and step of qlifForward, in the units of ThreadSettings.minParallelWork (about its float operations). */
 const WORK_PER_UPDATE = 20;
 
+/** Re-laid codes by the q array they came from: per layout key, the scale array they were made with and the bytes. */
+type PackCache = WeakMap<Int8Array, Map<string, { scale: Float32Array; bytes: Uint8Array }>>;
+
 /** Binds the quantized kernels to a module's exports and arena; with `threads`, large calls split over the pool. */
 export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: QuantThreads): QuantKernels {
   const exp = exports as unknown as QuantExports & WasmExports;
+  const packs: PackCache = new WeakMap();
+  /**
+   * The re-laid codes of (q, scale) for layout `key` (bytes long) at a new arena offset: copied from the cache
+   * when this q and scale were re-laid for the key before, else made by `pack` (given the arena offsets of q and
+   * scale, and where to write) and kept. Inference calls a layer's kernel with the same arrays every time, and
+   * re-laying the codes then costs more than the sums at batch 1.
+   */
+  const packed = (q: Int8Array, scale: Float32Array, key: string, bytes: number, pack: (pq: number, psc: number, dst: number) => void): number => {
+    const at = arena.alloc(bytes);
+    let byKey = packs.get(q);
+    const hit = byKey?.get(key);
+    if (hit && hit.scale === scale) { arena.u8(at, bytes).set(hit.bytes); return at; }
+    pack(arena.put(q), arena.put(scale), at);
+    if (!byKey) { byKey = new Map(); packs.set(q, byKey); }
+    byKey.set(key, { scale, bytes: arena.u8(at, bytes).slice() });
+    return at;
+  };
   const scoped = (fn: () => void): void => { const mark = arena.mark(); try { fn(); } finally { arena.release(mark); } };
   /** Threads for `work` units over `items` pieces (1 below minParallelWork or without a pool). */
   const threadsFor = (work: number, items: number): number => {
@@ -52,18 +72,21 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
   };
   return {
     spikeLinearQ: (s, q, scale, y, m, n, k, bits) => scoped(() => {
-      const ps = arena.put(s, m * k), pq = arena.put(q, n * k), psc = arena.put(scale, n), py = arena.out(y, m * n);
-      const packed = arena.alloc(exp.spikeLinearQPackedBytes(n, k, bits));
-      exp.spikeLinearQPack(pq, psc, packed, n, k, bits);
-      split('spikeLinearQ', m * n * k, m, exp.spikeLinearQScratchBytes(k), [ps, packed, py, m, n, k, bits]);
+      const ps = arena.put(s, m * k), py = arena.out(y, m * n);
+      const pk = packed(q.length === n * k ? q : q.subarray(0, n * k), scale.length === n ? scale : scale.subarray(0, n), `linear ${n} ${k} ${bits}`,
+        exp.spikeLinearQPackedBytes(n, k, bits), (pq, psc, dst) => exp.spikeLinearQPack(pq, psc, dst, n, k, bits));
+      split('spikeLinearQ', m * n * k, m, exp.spikeLinearQScratchBytes(k), [ps, pk, py, m, n, k, bits]);
       arena.copyOut(y, py, m * n);
     }),
     spikeConv2dQ: (s, q, scale, y, g, bits, gate) => scoped(() => {
       const plan = writePlan(exp, arena, 'planSpikeConvQ', g, [bits, gate ? 1 : 0]);
       const nx = g.n * g.cin * g.h * g.w, ny = g.n * g.cout * g.oh * g.ow, nw = g.cout * (g.cin / g.groups) * g.kh * g.kw;
-      const ps = arena.put(s, nx), pq = arena.put(q, nw), psc = arena.put(scale, g.cout), py = arena.out(y, ny);
-      const pg = gate ? arena.put(gate, g.n * g.cout) : 0, wr = arena.alloc(plan.weightBytes);
-      exp.spikeConvQPack(pq, psc, wr, plan.at);
+      const ps = arena.put(s, nx), py = arena.out(y, ny);
+      const pg = gate ? arena.put(gate, g.n * g.cout) : 0;
+      // the layout depends on the geometry but not on the batch (n) or the gate flag's scratch
+      const key = `conv ${g.cin} ${g.h} ${g.w} ${g.cout} ${g.kh} ${g.kw} ${g.strideH} ${g.strideW} ${g.padH} ${g.padW} ${g.groups} ${bits} ${plan.path}`;
+      const wr = packed(q.length === nw ? q : q.subarray(0, nw), scale.length === g.cout ? scale : scale.subarray(0, g.cout), key, plan.weightBytes,
+        (pq, psc, dst) => exp.spikeConvQPack(pq, psc, dst, plan.at));
       split('spikeConv2dQ', convAdds(g), g.n, plan.scratchBytes, [ps, wr, py, pg, plan.at]);
       arena.copyOut(y, py, ny);
     }),
