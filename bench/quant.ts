@@ -34,8 +34,8 @@ function turnTimesCpu(fs: readonly (() => void)[], reps: number): { wall: number
     for (let j = 0; j < fs.length; j++) {
       const i = r % 2 ? fs.length - 1 - j : j;
       fs[i]!();
-      // a full collection before each timed call, so that no call pays for another's garbage
-      collect();
+      // with --gc, a full collection before each timed call, so that no call pays for another's garbage
+      if (fullGc) collect();
       const c0 = process.cpuUsage(), t0 = performance.now();
       fs[i]!();
       const t1 = performance.now(), c = process.cpuUsage(c0);
@@ -49,6 +49,7 @@ function turnTimesCpu(fs: readonly (() => void)[], reps: number): { wall: number
 v8.setFlagsFromString('--expose-gc');
 /** A full garbage collection (V8's gc, exposed above). */
 const collect = runInNewContext('gc') as () => void;
+const fullGc = process.argv.includes('--gc');
 
 /** Median of the per-turn ratios a[r] / b[r]. */
 const ratio = (a: number[], b: number[]): number => round(median(a.map((x, r) => x / b[r]!)), 2);
