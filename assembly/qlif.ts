@@ -1,11 +1,12 @@
 // The quantized-membrane LIF neuron (qlifForward in src/kernels/quant.ts): four neurons per f32x4 lane group,
-// their levels in i32 lanes for all T steps, then the remaining neurons one lane at a time. Every float32
-// operation rounds as the reference body's Math.fround does, so spikes and levels match it bit for bit.
+// their levels held as small whole floats (exact) for all T steps and stored as int8 after the last, then the
+// remaining neurons one lane at a time. Every float32 operation rounds as the reference body's Math.fround
+// does, so spikes and levels match it bit for bit.
 import { f4 } from './geom';
 
-/** h = τ·v + x of four neurons, v = lb + level·interval from their levels lv (i32 lanes). */
+/** h = τ·v + x of four neurons, v = lb + level·interval from their levels lv (whole floats). */
 @inline function charge(lv: v128, x: v128, tau: v128, lb: v128, iv: v128): v128 {
-  return f32x4.add(f32x4.mul(tau, f32x4.add(lb, f32x4.mul(f32x4.convert_i32x4_s(lv), iv))), x);
+  return f32x4.add(f32x4.mul(tau, f32x4.add(lb, f32x4.mul(lv, iv))), x);
 }
 
 /**
@@ -15,21 +16,23 @@ import { f4 } from './geom';
  */
 @inline function quantize(h: v128, fire: v128, th: v128, lb: v128, iv: v128, rv: v128, top: v128, pow2: bool): v128 {
   const c = f32x4.min(f32x4.max(v128.andnot(h, fire), lb), th), d = f32x4.sub(c, lb);
-  // trunc_sat maps NaN to 0, as the reference body does
-  const u = i32x4.trunc_sat_f32x4_s(f32x4.floor(pow2 ? f32x4.mul(d, rv) : f32x4.div(d, iv)));
-  const k = i32x4.min_s(i32x4.max_s(u, i32x4.splat(0)), top);
-  const lo = f32x4.add(lb, f32x4.mul(f32x4.convert_i32x4_s(k), iv)), hi = f32x4.add(lo, iv);
-  return i32x4.sub(k, f32x4.lt(f32x4.abs(f32x4.sub(c, hi)), f32x4.abs(f32x4.sub(c, lo)))); // k + 1 where hi is nearer
+  const u = f32x4.floor(pow2 ? f32x4.mul(d, rv) : f32x4.div(d, iv));
+  // k = min(max(u, 0), top) with pmax/pmin (one instruction each): pmax(0, u) = 0 < u ? u : 0 maps NaN to 0, as
+  // the reference body does, and ±∞ go to the ends as they do there
+  const k = f32x4.pmin(f32x4.pmax(f32x4.splat(0), u), top);
+  const lo = f32x4.add(lb, f32x4.mul(k, iv)), hi = f32x4.add(lo, iv);
+  // k + 1 where hi is nearer
+  return f32x4.add(k, v128.and(f32x4.lt(f32x4.abs(f32x4.sub(c, hi)), f32x4.abs(f32x4.sub(c, lo))), f32x4.splat(1)));
 }
 
-/** The levels of four neurons from i8 at p, in i32 lanes. */
+/** The levels of four neurons from i8 at p, as whole floats. */
 @inline function loadLevels(p: usize): v128 {
-  return i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p)));
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p))));
 }
 
-/** Stores the i32 levels lv of four neurons as i8 at p. */
-@inline function storeLevels(p: usize, lv: v128): void {
-  const l16 = i16x8.narrow_i32x4_s(lv, lv);
+/** Stores the levels lv (whole floats, 0 … 127) of four neurons as i8 at p. */
+@inline function storeLevels(p: usize, fl: v128): void {
+  const lv = i32x4.trunc_sat_f32x4_s(fl), l16 = i16x8.narrow_i32x4_s(lv, lv);
   store<i32>(p, i32x4.extract_lane(i8x16.narrow_i16x8_s(l16, l16), 0));
 }
 
@@ -96,7 +99,7 @@ function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
  */
 export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, tau: f32, thresh: f32, lb: f32, interval: f32,
   levels: i32, i0: i32, i1: i32, cnt: usize): void {
-  const vt = f32x4.splat(tau), th = f32x4.splat(thresh), vlb = f32x4.splat(lb), iv = f32x4.splat(interval), top = i32x4.splat(levels - 2);
+  const vt = f32x4.splat(tau), th = f32x4.splat(thresh), vlb = f32x4.splat(lb), iv = f32x4.splat(interval), top = f32x4.splat(<f32>(levels - 2));
   const pow2 = powerOfTwo(interval), rv = f32x4.splat(pow2 ? 1 / interval : 0);
   // cnt points at this call's 32 bytes: the count goes to cnt, a vector counter lives at cnt + 16
   const counter = cnt + 16;
@@ -107,7 +110,7 @@ export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, st
   // the remaining neurons in lane 0 of a splat
   let tail = 0;
   for (; i < i1; i++) {
-    let lv = i32x4.splat(load<i8>(level + <usize>i));
+    let lv = f32x4.splat(<f32>load<i8>(level + <usize>i));
     for (let t = 0; t < T; t++) {
       const o = f4(t * m + i), h = charge(lv, f32x4.splat(load<f32>(x + (stat != 0 ? f4(i) : o))), vt, vlb, iv);
       const fire = f32x4.gt(f32x4.sub(h, th), f32x4.splat(0));
@@ -115,7 +118,7 @@ export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, st
       tail -= i32x4.extract_lane(fire, 0);
       lv = quantize(h, fire, th, vlb, iv, rv, top, false);
     }
-    store<i8>(level + <usize>i, <i8>i32x4.extract_lane(lv, 0));
+    store<i8>(level + <usize>i, <i8>i32x4.extract_lane(i32x4.trunc_sat_f32x4_s(lv), 0));
   }
   store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);
 }

@@ -245,6 +245,8 @@ for (const body of WASM_BODIES) {
         for (const [i, [T, m, stat]] of QLIFS.entries()) {
           for (const p of GRIDS) {
             const x = qlifInput(stat ? m : T * m, i + 21, p), l0 = startLevels(m, i + 22, p.levels);
+            // NaN and infinite inputs where there are enough neurons: no spike from NaN, level 0 after it, as the reference says
+            if (x.length > 40) { x[5] = NaN; x[17] = Infinity; x[29] = -Infinity; x[x.length - 1] = NaN; }
             const lw = Int8Array.from(l0), lg = Int8Array.from(l0), sw = nanFilled(T * m), sg = nanFilled(T * m);
             const cw = refQuantKernels.qlifForward(x, lw, sw, T, m, stat, p);
             const cg = wasm.qlifForward(x, lg, sg, T, m, stat, p);
