@@ -92,7 +92,8 @@ export function qlifParams(p: NeuronParams): QlifParams | null {
  */
 export function qlifIntegerRun(xs: Tensor, p: NeuronParams, kp: QlifParams, T: number, staticInput: boolean): Tensor {
   const m = staticInput ? xs.size : xs.size / T;
-  const level = new Int8Array(m).fill(zeroLevel(p.membrane!));
+  // the levels in workspace memory when one is lent (the wasm body then reads and writes them in place)
+  const room = floatsFor(Math.ceil(m / 4)), level = new Int8Array(room.buffer, room.byteOffset, m).fill(zeroLevel(p.membrane!));
   const s = floatsFor(T * m);
   const count = quantKernels().qlifForward(xs.data, level, s, T, m, staticInput, kp);
   const spikes = new Tensor(s, [T, m]);
