@@ -7,6 +7,7 @@ import { runTrainBench } from './train.js';
 import { benchEvents } from './events.js';
 import { runSgBench } from './sg.js';
 import { runQuantBench, runQuantKernelsBench } from './quant.js';
+import { runSplitBench } from './split.js';
 
 /** The benchmarks by name. */
 const BENCHES: Record<string, () => Promise<void>> = {
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sg: runSgBench,
   'quant-kernels': runQuantKernelsBench,
   quant: runQuantBench,
+  split: runSplitBench,
 };
 
 const name = process.argv[2] ?? '';

@@ -7,7 +7,7 @@
  * Options: --out DIR (where the models go; default a temporary folder), --datasets mnist,fashion-mnist,
  * --levels k0B1,k0B2,k1B2,k1B4, --epochs N (default: the recipe's).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli/main.js';
@@ -41,6 +41,7 @@ function predictions(net: SpikingNet, test: Dataset): Int32Array {
 /** Runs the table. */
 export async function runSgBench(): Promise<void> {
   const dir = process.argv.includes('--out') ? arg('out', '') : mkdtempSync(join(tmpdir(), 'edgespike-sg-'));
+  mkdirSync(dir, { recursive: true });
   const datasets = arg('datasets', 'mnist,fashion-mnist').split(','), levels = arg('levels', 'k0B1,k0B2,k1B2,k1B4').split(',');
   const epochs = process.argv.includes('--epochs') ? ['--epochs', arg('epochs', '6')] : [];
   const rows: Record<string, unknown>[] = [];

@@ -62,8 +62,10 @@ export const infoCommand = defineCommand({
     const { net, meta, stored, version } = loadNet(String(a.model));
     const params = net.parameters().reduce((s, t) => s + t.size, 0);
     const c = net.config;
-    const training = meta.training as { epochs?: { test_accuracy?: number }[] } | undefined;
-    const lastAcc = training?.epochs?.at(-1)?.test_accuracy;
+    const training = meta.training as { epochs?: { test_accuracy?: number }[]; quantization?: { accuracy?: number; float_accuracy?: number; finetune_epochs?: number } } | undefined;
+    // a quantized model's accuracy is the one measured after quantizing, not its float parent's
+    const quant = training?.quantization;
+    const lastAcc = quant?.accuracy ?? training?.epochs?.at(-1)?.test_accuracy;
     const dtypes: Record<string, number> = {};
     for (const t of Object.values(stored)) dtypes[t.dtype ?? 'F32'] = (dtypes[t.dtype ?? 'F32'] ?? 0) + 1;
     const info = {
@@ -79,7 +81,8 @@ export const infoCommand = defineCommand({
       ...(c.act === 'ann' ? [['act', 'ann (ReLU, max pooling, biases)']] : []),
       ['encoder', c.encoder.kind], ['readout', c.readout], ['dataset', String(info.dataset ?? '-')],
       ['stored as', Object.entries(dtypes).map(([d, n]) => `${n} × ${d}`).join(', ')], ['file format', `version ${version}`],
-      ['trained', `${info.epochs} epochs${lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%`}`],
+      ['trained', quant ? `${info.epochs} epochs float${quant.float_accuracy === undefined ? '' : ` (${(100 * quant.float_accuracy).toFixed(2)}%)`}, quantized with ${quant.finetune_epochs ?? 0} fine-tuning epochs${lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%`}`
+        : `${info.epochs} epochs${lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%`}`],
     ];
     for (const [k, v] of lines) process.stdout.write(`${k.padEnd(15)} ${v}\n`);
     process.stdout.write(`\n${formatGraph(net.graph)}\n`);

@@ -17,8 +17,19 @@ import { dataCommand } from './data.js';
 import { quantizeCommand } from './quantize.js';
 import { convertCommand } from './convert.js';
 import { splitCommand } from './split.js';
+import { deviceCommand } from './device.js';
+import { fuseCommand } from './fuse.js';
+import { inferCommand } from './infer.js';
+import { splitServeCommand } from './split-serve.js';
+import { pretrainedCommand } from './pretrained.js';
+import { serveCommand } from './serve.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand };
+export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand,
+  serve: serveCommand, pretrained: pretrainedCommand,
+  device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
+
+/** Actions of a command that also runs without one (`edgespike split m.es …` and `edgespike split serve DIR`). */
+export const commandActions: Record<string, Record<string, unknown>> = { split: { serve: splitServeCommand } };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
@@ -42,6 +53,15 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`edgespike: unknown command "${name}" (commands: ${Object.keys(subCommands).join(', ')})\n`);
     return 2;
   }
+  const action = commandActions[name!]?.[argv[1] ?? ''];
+  if (action !== undefined) {
+    const rest = argv.slice(2);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      await showUsage(action as never, { ...subCommands[name as keyof typeof subCommands], meta: { name: `edgespike ${name}`, version: '0.1.0' } } as never);
+      return 0;
+    }
+    return execute(`${name} ${argv[1]}`, action, rest);
+  }
   const cmd = subCommands[name as keyof typeof subCommands];
   const rest = argv.slice(1);
   const subs = (cmd as { subCommands?: Record<string, unknown> }).subCommands;
@@ -52,9 +72,14 @@ export async function runCli(argv: string[]): Promise<number> {
   if (rest.includes('--help') || rest.includes('-h')) {
     // `edgespike data frames --help` shows the action's own flags, not its parent's
     const sub = subs && Object.hasOwn(subs, rest[0] ?? '') ? subs[rest[0]!] : undefined;
-    if (sub) await showUsage(sub as never, cmd as never); else await showUsage(cmd as never, main as never);
+    if (sub) await showUsage(sub as never, { ...cmd, meta: { ...(cmd.meta as object), name: `edgespike ${name}`, version: '0.1.0' } } as never); else await showUsage(cmd as never, main as never);
     return 0;
   }
+  return execute(name!, cmd, rest);
+}
+
+/** Runs one command with the memory budget and thread count set; an error is one line and an exit code. */
+async function execute(name: string, cmd: unknown, rest: string[]): Promise<number> {
   try {
     setMemoryBudget(process.env.EDGESPIKE_MAX_MEMORY ? parseBytes(process.env.EDGESPIKE_MAX_MEMORY, 'EDGESPIKE_MAX_MEMORY') : defaultBudget());
     // Both cores (all of them) unless EDGESPIKE_THREADS says otherwise.

@@ -12,6 +12,7 @@ import type { ModelGraph } from '../graph/graph.js';
 import { archReport, graphArchReport, formatArchTable, megabytes, mbTrunc2, ARCH_CONVENTIONS, type ArchConventionName, type ArchReport } from '../metrics/arch.js';
 import { runReport, latencyReport, ENERGY_PRESETS, type EnergyModel, type RunReport } from '../metrics/run.js';
 import { loadNet } from '../train/model-file.js';
+import { modelPath } from '../models/pretrained.js';
 import type { SpikingNet } from '../layers/net.js';
 import { statSync } from 'node:fs';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
@@ -24,7 +25,7 @@ const ZOO_CONVENTION: Partial<Record<string, ArchConventionName>> = {
 
 const args = {
   file: { type: 'positional', description: 'model file (.es); omit it and give --model for the architecture alone', required: false },
-  model: { type: 'string', alias: 'arch', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
+  model: { type: 'string', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
   input: { type: 'string', description: 'input shape CxHxW (default: the zoo model\'s)' },
   'weight-bits': { type: 'string', description: 'bits per weight', default: '32' },
   'membrane-bits': { type: 'string', description: 'bits per membrane potential (1.58 = ternary, stored in 2 bits)', default: '32' },
@@ -117,7 +118,7 @@ export const profileCommand = defineCommand({
       const { net, meta } = loadNet(String(a.file));
       graph = net.graph; input = [...net.config.input]; T = net.config.T;
       bits = storedBits(net);
-      fileBytes = statSync(String(a.file)).size;
+      fileBytes = statSync(modelPath(String(a.file))).size;
       if (a['arch-only']) { T = Tflag ?? T; }
       else {
       const test = await loadDataset(String(a.dataset ?? meta.dataset ?? 'mnist'), 'test', { dataDir: a['data-dir'], T, limit: limitN });

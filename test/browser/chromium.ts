@@ -94,3 +94,92 @@ export async function pageValue(url: string, opts: { ready: string; value: strin
     await browser.close();
   }
 }
+
+/** A rectangle of the page in CSS pixels. */
+export interface Rect { readonly x: number; readonly y: number; readonly width: number; readonly height: number }
+
+/**
+ * One page of a headless Chromium, kept open for a sequence of steps: evaluate expressions, wait for a
+ * condition, move and press the mouse (Input.dispatchMouseEvent: the page sees real pointer events), give a
+ * file input its files (DOM.setFileInputFiles, as a user's choice would), and capture PNG screenshots.
+ */
+export class Page {
+  private constructor(private readonly browser: Browser, private readonly sessionId: string) {}
+
+  /** Opens `url` in a new headless Chromium with a viewport of width × height CSS pixels at scale 1. */
+  static async open(url: string, o: { userDataDir: string; width?: number; height?: number }): Promise<Page> {
+    const browser = new Browser(o.userDataDir);
+    try {
+      const { targetId } = await browser.send<{ targetId: string }>('Target.createTarget', { url: 'about:blank' });
+      const { sessionId } = await browser.send<{ sessionId: string }>('Target.attachToTarget', { targetId, flatten: true });
+      const page = new Page(browser, sessionId);
+      await page.send('Emulation.setDeviceMetricsOverride', { width: o.width ?? 1280, height: o.height ?? 1000, deviceScaleFactor: 1, mobile: false });
+      await page.send('Page.navigate', { url });
+      return page;
+    } catch (e) {
+      await browser.close();
+      throw e;
+    }
+  }
+
+  private send<T>(method: string, params: object = {}): Promise<T> {
+    return this.browser.send<T>(method, params, this.sessionId);
+  }
+
+  /** The value of an expression in the page (promises awaited); an exception in the page is an error here. */
+  async evaluate<T = unknown>(expression: string): Promise<T> {
+    const r = await this.send<{ result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } }>(
+      'Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
+    if (r.exceptionDetails) throw new Error(`page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    return r.result.value as T;
+  }
+
+  /** Waits until `expression` is true in the page (polled every 50 ms, at most timeoutMs). */
+  async waitFor(expression: string, timeoutMs: number): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(50)) {
+      if (await this.evaluate(expression).catch(() => false)) return;
+      if (Date.now() > deadline) throw new Error(`chromium: not true after ${timeoutMs} ms: ${expression}`);
+    }
+  }
+
+  /** The bounding box of the first element matching `selector`, in CSS pixels of the page. */
+  async box(selector: string): Promise<Rect> {
+    const r = await this.evaluate<Rect | null>(`(() => { const e = document.querySelector(${JSON.stringify(selector)}); if (!e) return null;
+      const b = e.getBoundingClientRect(); return { x: b.x + scrollX, y: b.y + scrollY, width: b.width, height: b.height }; })()`);
+    if (!r) throw new Error(`page: no element ${selector}`);
+    return r;
+  }
+
+  /** A mouse stroke through the points (page CSS pixels): press at the first, move through the rest, release at the last. */
+  async stroke(points: ReadonlyArray<readonly [number, number]>): Promise<void> {
+    const [x0, y0] = points[0]!;
+    await this.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: x0, y: y0 });
+    await this.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: x0, y: y0, button: 'left', buttons: 1, clickCount: 1 });
+    for (const [x, y] of points.slice(1)) await this.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x, y, button: 'left', buttons: 1 });
+    const [x1, y1] = points[points.length - 1]!;
+    await this.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: x1, y: y1, button: 'left', buttons: 0, clickCount: 1 });
+  }
+
+  /** A left click at (x, y). */
+  async click(x: number, y: number): Promise<void> {
+    await this.stroke([[x, y]]);
+  }
+
+  /** Gives the file input matching `selector` these files (absolute paths), which fires its change event. */
+  async setFiles(selector: string, files: readonly string[]): Promise<void> {
+    const r = await this.send<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: `document.querySelector(${JSON.stringify(selector)})` });
+    if (!r.result.objectId) throw new Error(`page: no element ${selector}`);
+    await this.send('DOM.setFileInputFiles', { files, objectId: r.result.objectId });
+  }
+
+  /** A PNG screenshot of the clip (page CSS pixels; default the viewport). */
+  async screenshot(clip?: Rect): Promise<Buffer> {
+    const r = await this.send<{ data: string }>('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, ...(clip ? { clip: { ...clip, scale: 1 } } : {}) });
+    return Buffer.from(r.data, 'base64');
+  }
+
+  /** Closes the browser. */
+  close(): Promise<void> {
+    return this.browser.close();
+  }
+}

@@ -59,11 +59,6 @@ export interface WasmModule {
   readonly body: WasmBody;
 }
 
-const WASM_URLS: Record<WasmBody, string> = {
-  simd128: '../../../../build/edgespike.wasm',
-  relaxed: '../../../../build/edgespike-relaxed.wasm',
-};
-
 /**
  * The smallest module that uses relaxed SIMD: one function returning f32x4.relaxed_madd of its three v128
  * parameters. It validates exactly where the runtime compiles relaxed SIMD.
@@ -133,7 +128,9 @@ export function instantiate(module: WebAssembly.Module, body: WasmBody = 'simd12
 
 /** The URL of a body's file relative to this compiled file (dist…/src/backends/wasm/loader.js). */
 export function wasmUrl(body: WasmBody = 'simd128'): URL {
-  return new URL(WASM_URLS[body], import.meta.url);
+  // written out as literal `new URL('…', import.meta.url)` expressions: bundlers (Vite, webpack 5) see them
+  // and copy the files as assets
+  return body === 'relaxed' ? new URL('../../../../build/edgespike-relaxed.wasm', import.meta.url) : new URL('../../../../build/edgespike.wasm', import.meta.url);
 }
 
 /** Throws unless this runtime can compile `body` (turning Node 20's relaxed SIMD flag on where needed). */

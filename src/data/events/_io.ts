@@ -1,15 +1,12 @@
 /**
- * Shared helpers of the event readers: one-line format errors naming the file and byte offset,
- * and chunked reads from a file descriptor so a large file is never held in memory whole.
+ * Shared helpers of the event readers: chunked reads from a file descriptor so a large file is never
+ * held in memory whole, and (from _bytes.ts) one-line format errors naming the file and byte offset.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { basename } from 'node:path';
 import { EdgespikeError } from '../../util/errors.js';
+import { formatError, scanHashHeader } from './_bytes.js';
 
-/** `<label> file "<name>": byte <offset>: <what>` as an EdgespikeError. */
-export function formatError(label: string, file: string, offset: number, what: string): EdgespikeError {
-  return new EdgespikeError(`${label} file "${basename(file)}": byte ${offset}: ${what}`);
-}
+export { formatError, scanHashHeader, latin1 } from './_bytes.js';
 
 /** Opens `path` for reading, turning a missing file into an EdgespikeError. */
 export function openForRead(label: string, path: string): { fd: number; size: number } {
@@ -66,30 +63,6 @@ export function withFile<T>(label: string, path: string, body: (fd: number, size
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * The '#' comment header of an AEDAT file: `end` is the offset of the first line that does not start
- * with '#' (lines end with '\n', usually "\r\n"). `open` is true when a '#' line runs to the end of
- * `head` without a line end; `complete` when a non-'#' byte was seen after the header.
- */
-export function scanHashHeader(head: Uint8Array): { end: number; text: string; complete: boolean; open: boolean } {
-  let pos = 0;
-  while (pos < head.length && head[pos] === 0x23) {
-    const nl = head.indexOf(0x0a, pos);
-    if (nl < 0) return { end: pos, text: latin1(head.subarray(0, pos)), complete: false, open: true };
-    pos = nl + 1;
-  }
-  return { end: pos, text: latin1(head.subarray(0, pos)), complete: pos < head.length, open: false };
-}
-
-/** Decodes bytes as Latin-1 (one char per byte). */
-export function latin1(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 8192)));
-  }
-  return s;
 }
 
 /** Reads the '#' header of an AEDAT file by growing reads (capped at `max` bytes). */

@@ -2,7 +2,7 @@
  * Parsing of the .npy header dict and scalar readers for its dtypes (b1, i1–i8, u1–u8, f2, f4, f8,
  * either byte order). The body size is checked against the file size before anything is allocated.
  */
-import { formatError, latin1 } from './_io.js';
+import { formatError, latin1 } from './_bytes.js';
 
 /** One field of a structured dtype. */
 export interface NpyField {

@@ -10,6 +10,7 @@ export * from './gesture-labels.js';
 export * from './npy.js';
 export * from './shd.js';
 export * from './inspect.js';
+export { decodeEvents } from './decode.js';
 export * from './rng.js';
 export * from './slice.js';
 export * from './frame.js';

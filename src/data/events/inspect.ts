@@ -3,18 +3,18 @@
  * its event count, sensor size, duration and event rate. Also a readEvents(path) that decodes any
  * single-stream format the same way.
  */
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { EdgespikeError } from '../../util/errors.js';
 import { readAedat2 } from './aedat2.js';
 import { readAedat3 } from './aedat3.js';
 import { readAtis } from './atis.js';
 import { guessSensor, type Events, type SensorSize } from './events.js';
-import { formatError, latin1, readAt, withFile } from './_io.js';
+import { readAt, withFile } from './_io.js';
+import { sniffFormat, type EventFormat } from './decode.js';
 import { readNpyEvents } from './npy.js';
 import { openShd } from './shd.js';
 
-/** Formats inspect() recognizes. */
-export type EventFormat = 'atis-bin' | 'aedat2' | 'aedat3' | 'npy' | 'hdf5-shd';
+export { sniffFormat, type EventFormat } from './decode.js';
 
 /** What inspect() reports. */
 export interface InspectReport {
@@ -31,20 +31,6 @@ export interface InspectReport {
   readonly durationUs: number;
   /** Events per second over durationUs (0 when the duration is 0). */
   readonly eventRate: number;
-}
-
-/** The format of a file from its first bytes and its name. */
-export function sniffFormat(head: Uint8Array, path: string): EventFormat {
-  const text = latin1(head.subarray(0, 16)), ext = extname(path).toLowerCase();
-  if (head[0] === 0x89 && text.slice(1, 4) === 'HDF') return 'hdf5-shd';
-  if (text.startsWith('\x93NUMPY')) return 'npy';
-  if (text.startsWith('#!AER-DAT2')) return 'aedat2';
-  if (text.startsWith('#!AER-DAT3')) return 'aedat3';
-  if (ext === '.bin') return 'atis-bin';
-  const want: Record<string, string> = { '.aedat': '"#!AER-DAT2.0" or "#!AER-DAT3.1"', '.npy': '"\\x93NUMPY"', '.h5': 'the HDF5 signature', '.hdf5': 'the HDF5 signature' };
-  const seen = JSON.stringify(text.replace(/[^\x20-\x7e]/g, '.').slice(0, 12));
-  throw formatError('event', path, 0, want[ext] ? `expected ${want[ext]} for a ${ext} file, found ${seen}`
-    : `unknown format (expected .bin, .aedat, .npy or .h5 content), found ${seen}`);
 }
 
 /** Decodes a single-stream event file of any known format (not SHD containers). */

@@ -7,6 +7,7 @@ import { EdgespikeError } from '../../util/errors.js';
 import { encodeHdf5, type H5Scalar } from './_hdf5-writer.js';
 import { allocEvents, type Events, type SensorSize } from './events.js';
 import { half } from './_npy-header.js';
+import { importOptional } from '../../util/optional.js';
 
 type H5Lib = typeof import('h5wasm/node').default;
 type H5Mod = Awaited<H5Lib['ready']>;
@@ -17,7 +18,7 @@ let lib: Promise<{ h5: H5Lib; mod: H5Mod }> | null = null;
 
 /** Loads h5wasm once (the Node build, whose file system is the host's). */
 async function loadH5(): Promise<{ h5: H5Lib; mod: H5Mod }> {
-  lib ??= import('h5wasm/node').then(async (m) => {
+  lib ??= importOptional('h5wasm', 'HDF5', () => import('h5wasm/node')).then(async (m) => {
     const mod = await m.default.ready;
     mod.activate_throwing_error_handler();
     return { h5: m.default, mod };
