@@ -96,9 +96,9 @@ export interface RunOptions {
   /** While training: add this weight × every neuron layer's firing rate to the loss (a spike-count regularizer). */
   readonly spikeCost?: number;
   /**
-   * Inference only: run frozen quantized layers fed by spikes on the integer kernels, skipping the channels
-   * their gates close, and quantized membranes as int8 levels (src/layers/integer.ts). Default true; false
-   * keeps every layer on the float path.
+   * Inference on integers (default true; false keeps every layer on the float path): frozen quantized layers fed
+   * by spikes run on the integer kernels, skipping the channels their gates close, and quantized membranes as
+   * int8 levels (src/layers/integer.ts).
    */
   readonly integer?: boolean;
 }
