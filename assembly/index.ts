@@ -14,6 +14,9 @@ export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackwar
 export { addInto, zero, transpose, countNonZero } from './geom';
 export { biasAdd, biasGrad } from './bias';
 export { neuronForward, neuronBackwardGroups } from './neuron';
+export { spikeLinearQ, spikeLinearQPack, spikeLinearQPackedBytes, spikeLinearQScratchBytes } from './quant';
+export { planSpikeConvQ, spikeConvQPack, spikeConv2dQ } from './quant-conv';
+export { qlifForward } from './qlif';
 
 /** First byte past the module's static data: the JS arena starts above it. */
 export function heapBase(): usize {

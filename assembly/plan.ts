@@ -202,3 +202,40 @@ export const SPIKE_WEIGHT_SCATTER: i32 = 43;
 @unmanaged export class SpikeWeightPlan extends Plan {
   chunk: i32; itemBytes: i32; lead: i32; maskBytes: i32; dyT: i32; list: i32; bits: i32;
 }
+
+// spikeConv2dQ paths (the quantized spike convolution: quant-conv.ts, quant-windows.ts)
+/** Channel lists per input position, each pixel summing the code rows its window's lists name (quant-conv.ts). */
+export const QUANT_LISTS: i32 = 51;
+/** Row-mask words over the windows of up to four neighbouring pixels, their set bits summed (quant-windows.ts). */
+export const QUANT_WINDOWS: i32 = 52;
+
+/**
+ * Every spikeConv2dQ plan. The caller writes bits (2, 4 or 8) and gated (1 when the call has a gate) before
+ * planning. Packed weights: per group `rows` rows of `width` lanes (output channels rounded up to 16; i8
+ * lanes for bits 2, else i16), groupBytes per group, then `width` scales per group at `scale`. Scratch holds
+ * the i32 carries at 0 (CARRY_BYTES), then the f32 sums ([pixels][width]), the item's open channels at open,
+ * when gated the open channels' weights and scales compacted right after them (the packed layout, quant-conv
+ * compactAt), and one plane's bits at planeBits.
+ */
+@unmanaged export class SpikeConvQPlan extends Plan {
+  bits: i32; gated: i32;
+  width: i32; rows: i32; groupBytes: i32; scale: i32;
+  open: i32; planeBits: i32;
+}
+
+/**
+ * QUANT_LISTS: scratch holds the channel masks at listMasks, position records and offset lists, a pixel's list,
+ * and (rowLists ≠ 0) the lists of each padded row's kw positions from every output column: records at rowLists,
+ * offsets at rowOffsets.
+ */
+@unmanaged export class QuantListsPlan extends SpikeConvQPlan {
+  listMasks: i32; positions: i32; listOffsets: i32; list: i32; rowLists: i32; rowOffsets: i32;
+}
+
+/**
+ * QUANT_WINDOWS: `pixels` neighbouring pixels share each word; scratch holds the row masks at masks, one output
+ * row's 16-bit kernel rows at rows16 and the tap words at words.
+ */
+@unmanaged export class QuantWindowsPlan extends SpikeConvQPlan {
+  masks: i32; rows16: i32; words: i32; pixels: i32;
+}

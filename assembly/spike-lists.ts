@@ -46,7 +46,7 @@ export function listPackWeights(w: usize, dst: usize, g: Conv): void {
 }
 
 /** Entries a pixel list's copy writes from each position list's start (three i32x4 stores), and so past its end. */
-const OVERCOPY: i32 = 12;
+export const OVERCOPY: i32 = 12;
 
 /**
  * Lays out listItem's scratch in p and returns its bytes: the row accumulator at 0, then the channel masks,
@@ -92,7 +92,7 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
 }
 
 /** Writes base + (index of the next set bit)·rowBytes for the lowest 8 set bits of m (past them: garbage); returns m without them. */
-@inline function put8(d: usize, m: u64, base: i32, rowBytes: i32): u64 {
+@inline export function put8(d: usize, m: u64, base: i32, rowBytes: i32): u64 {
   store<i32>(d, base + <i32>ctz(m) * rowBytes, 0); m &= m - 1;
   store<i32>(d, base + <i32>ctz(m) * rowBytes, 4); m &= m - 1;
   store<i32>(d, base + <i32>ctz(m) * rowBytes, 8); m &= m - 1;

@@ -6,6 +6,7 @@ import { runEngineBench } from './engine.js';
 import { runTrainBench } from './train.js';
 import { benchEvents } from './events.js';
 import { runSgBench } from './sg.js';
+import { runQuantBench, runQuantKernelsBench } from './quant.js';
 import { runSplitBench } from './split.js';
 
 /** The benchmarks by name. */
@@ -14,6 +15,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   train: runTrainBench,
   events: benchEvents,
   sg: runSgBench,
+  'quant-kernels': runQuantKernelsBench,
+  quant: runQuantBench,
   split: runSplitBench,
 };
 

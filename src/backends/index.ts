@@ -11,6 +11,8 @@ import { wasmBackendAsync, wasmBackendSync, type WasmBackend, type WasmBody } fr
 import { MAX_WORKERS } from './wasm/threads.js';
 import { _setLenderSource } from '../tensor/storage.js';
 
+export { quantKernels, forceQuantKernels } from './quant.js';
+
 /** Names of the kernel bodies. */
 export type BackendName = 'ref' | 'wasm';
 

@@ -9,10 +9,15 @@ import type { Rng } from '../data/rng.js';
 import { EdgespikeError } from '../util/errors.js';
 import type { GraphNode, WeightQuantAttr } from '../graph/graph.js';
 import { fakeQuantWeights } from '../quant/weights.js';
+import { needsGrad } from '../tensor/tape.js';
 import type { NeuronParams } from '../neurons/neuron.js';
 import { neuronRun } from '../neurons/run.js';
 import { neuronStep } from '../neurons/step.js';
 import { makeNirLayer } from './nir-nodes.js';
+import { kernels, quantKernels } from '../backends/index.js';
+import { convGeom } from '../ops/conv.js';
+import { floatsFor } from '../tensor/storage.js';
+import { integerInput, layerCodes, qlifIntegerRun, qlifParams, type IntegerRun } from './integer.js';
 
 /** What a forward pass knows besides its input. */
 export interface RunContext {
@@ -35,6 +40,8 @@ export interface RunContext {
   readonly dropSpikes?: { readonly node: string; readonly ratio: number };
   /** Called by every gate with its mask [rows, C] (0/1) and whether its rows are static [N] or folded [T·N]. */
   readonly onGate?: (node: string, mask: Uint8Array, rows: number, channels: number, isStatic: boolean) => void;
+  /** Inference of frozen quantized layers on the integer kernels (src/layers/integer.ts); absent: the float path. */
+  readonly integer?: IntegerRun;
 }
 
 /** A node's runtime: forward over the current activation form, plus its tensors by local name. */
@@ -109,6 +116,18 @@ export class Conv extends Base {
   get bias(): Tensor | null { return this.t.get('bias') ?? null; }
   forward(x: Tensor, ctx: RunContext): Tensor {
     const a = this.node.attrs;
+    const codes = integerInput(x, ctx.integer, this.weight, this.bias) ? layerCodes(this.node, this.weight.data, this.tensor('wscale')?.data, a.out) : null;
+    if (codes) {
+      // the integer kernel; a gate that closes this conv's channels decides first, so their sums are skipped
+      const g = convGeom(x.shape, this.weight.shape, { stride: a.stride, padding: a.pad, groups: a.groups }), plane = g.oh * g.ow;
+      const gate = ctx.integer!.gates.get(this.name);
+      const mask = gate?.mask(x);
+      if (gate && mask) ctx.integer!.masks.set(gate.gate, mask);
+      const y = floatsFor(g.n * g.cout * plane);
+      quantKernels().spikeConv2dQ(x.data, codes.q, codes.scale, y, g, codes.bits, mask);
+      if (this.bias) kernels().biasAdd(y, this.bias.data, y, g.n, g.cout, plane);
+      return new Tensor(y, [g.n, g.cout, g.oh, g.ow]);
+    }
     return op.conv2d(x, effectiveWeight(this, a.quant, ctx), this.bias, { stride: a.stride, padding: a.pad, groups: a.groups });
   }
 }
@@ -121,7 +140,15 @@ export class Dense extends Base {
   /** Inputs per sample. */
   get nIn(): number { return this.weight.shape[1]!; }
   forward(x: Tensor, ctx: RunContext): Tensor {
-    return op.linear(x.rank === 2 ? x : op.flatten(x, 1), effectiveWeight(this, this.node.attrs.quant, ctx), this.bias);
+    const xf = x.rank === 2 ? x : op.flatten(x, 1), nOut = this.node.attrs.out;
+    const codes = integerInput(xf, ctx.integer, this.weight, this.bias) ? layerCodes(this.node, this.weight.data, this.tensor('wscale')?.data, nOut) : null;
+    if (codes) {
+      const rows = xf.shape[0]!, y = floatsFor(rows * nOut);
+      quantKernels().spikeLinearQ(xf.data, codes.q, codes.scale, y, rows, nOut, this.nIn, codes.bits);
+      if (this.bias) kernels().biasAdd(y, this.bias.data, y, rows, nOut, 1);
+      return new Tensor(y, [rows, nOut]);
+    }
+    return op.linear(xf, effectiveWeight(this, this.node.attrs.quant, ctx), this.bias);
   }
 }
 
@@ -214,19 +241,33 @@ export class Gate extends Base {
     return op.linear(feat, this.get('weight'), this.get('bias'));
   }
 
+  /** The channels kept for each row of a side input [rows, C_side, …]: 1 where the predictor's logit is above 0. */
+  mask(side: Tensor): Uint8Array {
+    const L = this.logits(side).data, mask = new Uint8Array(L.length);
+    for (let i = 0; i < L.length; i++) mask[i] = L[i]! > 0 ? 1 : 0;
+    return mask;
+  }
+
   forward(x: Tensor, ctx: RunContext, side?: readonly { t: Tensor; static: boolean }[]): Tensor {
     const s = side?.[0];
     if (!s) throw new EdgespikeError(`graph: node "${this.name}" (gate) runs without its side input`);
     const C = x.shape[1]!;
-    // the predictor runs on the side input's rows; a static side serves every step
-    const z = this.logits(s.t);
-    const expand = s.static && !ctx.static;
-    const logits = expand ? expandTime(z, ctx.T) : z;
-    const rows = logits.shape[0]!;
-    const L = logits.data, mask = new Uint8Array(rows * C), m = new Float32Array(rows * C);
-    for (let i = 0; i < rows * C; i++) { mask[i] = L[i]! > 0 ? 1 : 0; m[i] = mask[i]!; }
+    // the mask the integer convolution before this gate already computed (on the same side input), or the
+    // predictor on the side input's rows; a static side serves every step
+    const early = ctx.integer?.masks.get(this.name);
+    ctx.integer?.masks.delete(this.name);
+    let logits: Tensor | undefined, mask: Uint8Array;
+    if (early && early.length === x.shape[0]! * C) mask = early;
+    else {
+      const z = this.logits(s.t);
+      logits = s.static && !ctx.static ? expandTime(z, ctx.T) : z;
+      const L = logits.data;
+      mask = new Uint8Array(L.length);
+      for (let i = 0; i < L.length; i++) mask[i] = L[i]! > 0 ? 1 : 0;
+    }
+    const rows = mask.length / C, m = Float32Array.from(mask);
     ctx.onGate?.(this.name, mask, rows, C, ctx.static);
-    if (ctx.training && this.node.attrs.lossWeight > 0) {
+    if (ctx.training && this.node.attrs.lossWeight > 0 && logits) {
       const target = massTarget(x, this.node.attrs.ratio);
       ctx.aux.push(op.mul(bceWithLogits(logits, target), this.node.attrs.lossWeight));
     }
@@ -305,6 +346,13 @@ export class Spiking extends Base {
   forward(x: Tensor, ctx: RunContext): Tensor {
     const perStep = ctx.static ? x.shape : [x.shape[0]! / ctx.T, ...x.shape.slice(1)];
     const xs = ctx.static ? x : op.reshape(x, [ctx.T, x.size / ctx.T]);
+    const kp = ctx.integer && !ctx.monitor && !ctx.spikeCost && !needsGrad(xs) ? qlifParams(this.p) : null;
+    if (kp) {
+      // the membrane as int8 levels between steps (the integer runtime)
+      const spikes = qlifIntegerRun(xs, this.p, kp, ctx.T, ctx.static);
+      ctx.static = false;
+      return op.reshape(spikes, [ctx.T * perStep[0]!, ...perStep.slice(1)]);
+    }
     const r = neuronRun(xs, this.p, this.lp(), { T: ctx.T, staticInput: ctx.static, keepMembrane: ctx.monitor !== undefined, channelInner: inner(perStep) });
     ctx.static = false;
     const out = op.reshape(r.spikes, [ctx.T * perStep[0]!, ...perStep.slice(1)]);

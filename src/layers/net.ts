@@ -17,7 +17,8 @@ import type { ModelSpec } from '../notation/spec.js';
 import { decayInit, NEURON_DEFAULTS, type NeuronParams } from '../neurons/neuron.js';
 import { graphFromSpec } from '../graph/build.js';
 import { ancestors, checkGraph, INPUT, isRecurrent, tensorsOf, type GraphInfo, type GraphNode, type ModelGraph, type NodeTensor } from '../graph/graph.js';
-import { expandTime, makeLayer, Spiking, type Layer, type RunContext } from './layers.js';
+import { expandTime, Gate, makeLayer, Spiking, type Layer, type RunContext } from './layers.js';
+import type { IntegerRun } from './integer.js';
 import { encode, type EncoderSpec } from './encode.js';
 
 /**
@@ -94,6 +95,12 @@ export interface RunOptions {
   readonly dropSpikes?: RunContext['dropSpikes'];
   /** While training: add this weight × every neuron layer's firing rate to the loss (a spike-count regularizer). */
   readonly spikeCost?: number;
+  /**
+   * Inference on integers (default true; false keeps every layer on the float path): frozen quantized layers fed
+   * by spikes run on the integer kernels, skipping the channels their gates close, and quantized membranes as
+   * int8 levels (src/layers/integer.ts).
+   */
+  readonly integer?: boolean;
 }
 
 /** Options of run: where to start and stop. */
@@ -321,7 +328,8 @@ export class SpikingNet {
   /** All T steps per node (feed-forward graphs). */
   private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
+    const integer: IntegerRun | undefined = opts.training || opts.integer === false ? undefined : { gates: this.gatedConvs(), masks: new Map() };
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, ...(integer ? { integer } : {}) };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
@@ -331,6 +339,30 @@ export class SpikingNet {
       vals.set(l.name, { t: y, static: ctx.static });
     }
     return vals.get(to)!;
+  }
+
+  private gated: IntegerRun['gates'] | undefined;
+
+  /**
+   * The convolutions whose output channels a gate closes, by conv id: the gate reads the conv's own input as its
+   * side input and the conv reaches it through channel-wise nodes only (bn, bias, pool, dropout), each read by
+   * nothing else, so a closed channel's sums are never used and the integer convolution may skip them.
+   */
+  private gatedConvs(): IntegerRun['gates'] {
+    if (this.gated) return this.gated;
+    const out = new Map<string, { gate: string; mask(side: Tensor): Uint8Array }>();
+    for (const l of this.layers) {
+      if (!(l instanceof Gate) || l.node.inputs.length !== 1) continue;
+      let at = this.info.byId.get(l.node.inputs[0]!);
+      while (at && ['bn', 'bias', 'pool', 'dropout'].includes(at.op) && at.inputs.length === 1 && (this.info.consumers.get(at.id)?.length ?? 0) === 1) {
+        at = this.info.byId.get(at.inputs[0]!);
+      }
+      if (!at || at.op !== 'conv' || at.inputs[0] !== l.node.side?.[0] || (this.info.consumers.get(at.id)?.length ?? 0) !== 1) continue;
+      const gate = l;
+      out.set(at.id, { gate: gate.name, mask: (side) => gate.mask(side) });
+    }
+    this.gated = out;
+    return out;
   }
 
   /**

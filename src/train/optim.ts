@@ -3,6 +3,7 @@
  * decay added to the gradient); AdamW (decoupled weight decay). Their state is plain float arrays
  * so checkpoints can store and restore it exactly.
  */
+import { parametersChanged } from '../tensor/generation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { EdgespikeError } from '../util/errors.js';
 
@@ -38,6 +39,7 @@ export class Optimizer {
   /** Applies one update from the current gradients (parameters without a gradient are skipped). */
   step(): void {
     this.step_++;
+    parametersChanged();
     const { kind } = this.cfg, wd = this.cfg.weightDecay ?? 0;
     this.params.forEach((p, i) => {
       if (!p.grad) return;

@@ -6,6 +6,9 @@
 const ALIGN = 64;
 const PAGE = 65536;
 
+/** The typed arrays kernels pass through the arena: floats, int32s (argmax, records) and bytes (int8 codes, gates). */
+export type ArenaArray = Float32Array | Int32Array | Int8Array | Uint8Array;
+
 /** Byte-offset allocator over a WebAssembly.Memory that grows on demand. */
 export class Arena {
   private top: number;
@@ -35,31 +38,29 @@ export class Arena {
   }
 
   /** The byte offset of a when it is a view of this memory, else −1. */
-  offsetOf(a: Float32Array | Int32Array): number {
+  offsetOf(a: ArenaArray): number {
     return this.buffers.has(a.buffer) ? a.byteOffset : -1;
   }
 
   /** The offset of `src` when it already lives in this memory, else room for it with `src` copied in. */
-  put(src: Float32Array | Int32Array, length = src.length): number {
+  put(src: ArenaArray, length = src.length): number {
     const here = this.offsetOf(src);
     if (here >= 0) return here;
-    const off = this.alloc(4 * length);
-    const view = src instanceof Float32Array ? this.f32(off, length) : this.i32(off, length);
-    view.set(src.length === length ? src : src.subarray(0, length));
+    const off = this.alloc(src.BYTES_PER_ELEMENT * length);
+    this.viewLike(src, off, length).set(src.length === length ? src : src.subarray(0, length));
     return off;
   }
 
   /** Where a kernel writes `length` values meant for dst: dst itself when it lives in this memory, else room for them. */
-  out(dst: Float32Array | Int32Array, length = dst.length): number {
+  out(dst: ArenaArray, length = dst.length): number {
     const here = this.offsetOf(dst);
-    return here >= 0 ? here : this.alloc(4 * length);
+    return here >= 0 ? here : this.alloc(dst.BYTES_PER_ELEMENT * length);
   }
 
   /** Copies `length` values at offset `off` into dst (nothing to do when dst is that memory). */
-  copyOut(dst: Float32Array | Int32Array, off: number, length = dst.length): void {
+  copyOut(dst: ArenaArray, off: number, length = dst.length): void {
     if (this.offsetOf(dst) === off) return;
-    if (dst instanceof Float32Array) dst.set(this.f32(off, length));
-    else dst.set(this.i32(off, length));
+    dst.set(this.viewLike(dst, off, length));
   }
 
   /** Allocates an i32 record holding `fields`. */
@@ -91,6 +92,19 @@ export class Arena {
   /** A fresh Float32Array view of `length` floats at byte offset `off`. */
   f32(off: number, length: number): Float32Array {
     return new Float32Array(this.buffer(), off, length);
+  }
+
+  /** A fresh view of `length` elements at byte offset `off`, of the same type as `like`. */
+  private viewLike(like: ArenaArray, off: number, length: number): { set(a: ArrayLike<number>): void } & ArrayLike<number> {
+    if (like instanceof Float32Array) return this.f32(off, length);
+    if (like instanceof Int32Array) return this.i32(off, length);
+    if (like instanceof Int8Array) return new Int8Array(this.buffer(), off, length);
+    return new Uint8Array(this.buffer(), off, length);
+  }
+
+  /** A fresh Uint8Array view of `length` bytes at byte offset `off`. */
+  u8(off: number, length: number): Uint8Array {
+    return new Uint8Array(this.buffer(), off, length);
   }
 
   /** A fresh Int32Array view of `length` ints at byte offset `off`. */

@@ -34,6 +34,7 @@ export interface WasmExports {
   spikeLinearRows(s: number, w: number, y: number, m: number, n: number, k: number, i0: number, i1: number, scratch: number): void;
   planSpikeConvForward(plan: number): void;
   planSpikeConvBackwardWeight(plan: number): void;
+  planSpikeConvQ(plan: number): void;
   spikeConvForwardPack(w: number, wr: number, plan: number): void;
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
   addInto(dst: number, src: number, n: number): void;

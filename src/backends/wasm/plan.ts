@@ -9,7 +9,7 @@ import type { WasmExports } from './loader.js';
 
 /** The planner exports, one per kernel that plans. */
 export type Planner = 'planConvForward' | 'planConvBackwardInput' | 'planConvBackwardWeight' | 'planSpikeConvForward'
-  | 'planSpikeConvBackwardWeight';
+  | 'planSpikeConvBackwardWeight' | 'planSpikeConvQ';
 
 /** i32 fields of the header after the 14 geometry fields (assembly/plan.ts, class Plan). */
 const FIELD = { path: 14, itemPaths: 15, weightBytes: 16, scratchBytes: 17 } as const;
@@ -21,6 +21,7 @@ export const PLAN_PATHS: Readonly<Record<number, string>> = {
   21: 'winograd', 22: 'implicit', 23: 'im2col',
   31: 'lists', 32: 'narrow masks', 33: 'masks', 34: 'scatter',
   41: 'lists', 42: 'masks', 43: 'scatter',
+  51: 'lists', 52: 'windows',
 };
 
 /** itemPaths bits: the per-item alternatives a plan allows. */
@@ -35,10 +36,16 @@ export interface Plan {
   readonly scratchBytes: number;
 }
 
-/** Writes g at the head of a new plan record in the arena, has `planner` fill it in, and returns its header. */
-export function writePlan(exp: WasmExports, arena: Arena, planner: Planner, g: ConvGeom): Plan {
-  const at = arena.alloc(exp.planBytes());
-  arena.i32(at, 14).set([g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.groups, g.oh, g.ow]);
+/**
+ * Writes g at the head of a new plan record in the arena (the rest zeroed), then `inputs` (the planner's other
+ * arguments, as the kernel's view reads them) right after the header, has `planner` fill it in, and returns
+ * its header.
+ */
+export function writePlan(exp: WasmExports, arena: Arena, planner: Planner, g: ConvGeom, inputs: readonly number[] = []): Plan {
+  const bytes = exp.planBytes(), at = arena.alloc(bytes), rec = arena.i32(at, bytes / 4);
+  rec.fill(0);
+  rec.set([g.n, g.cin, g.h, g.w, g.cout, g.kh, g.kw, g.strideH, g.strideW, g.padH, g.padW, g.groups, g.oh, g.ow]);
+  rec.set(inputs, FIELD.scratchBytes + 1);
   exp[planner](at);
   const f = arena.i32(at, FIELD.scratchBytes + 1);
   return { at, path: f[FIELD.path]!, itemPaths: f[FIELD.itemPaths]!, weightBytes: f[FIELD.weightBytes]!, scratchBytes: f[FIELD.scratchBytes]! };

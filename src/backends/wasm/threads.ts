@@ -25,6 +25,7 @@ export const PARALLEL_EXPORTS = [
   'gemmRowPanels', 'gemmColPanels', 'conv2dForward', 'conv2dBackwardInput', 'conv2dWeightGroups', 'spikeLinear',
   'spikeLinearBackwardWeight', 'spikeConv2dForward', 'spikeConvWeightGroups', 'maxPool2dForward',
   'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'neuronForward', 'neuronBackwardGroups',
+  'spikeLinearQ', 'spikeConv2dQ', 'qlifForward',
 ] as const;
 
 /** Name of an export that threads can split. */

@@ -1,0 +1,370 @@
+// The quantized spike convolution (spikeConv2dQ in src/kernels/quant.ts): active inputs add rows of integer
+// codes, 16 output channels per i8x16 add (ternary) or per two i16x8 adds (4- and 8-bit codes, widened when
+// packed). Each call plans its path once (planSpikeConvQ, plan.ts): channel lists (below), as the float spike
+// forward sums wide layers, or row-mask words shared by neighbouring pixels for small images
+// (quant-windows.ts). A gate switches (item, channel) pairs off: the item's open channels' codes are compacted
+// so that the sums run over open channels only, and the planes of closed ones are zero-filled.
+import { Conv, f4 } from './geom';
+import { align64, planAt, QUANT_LISTS, QUANT_WINDOWS, QuantListsPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
+import { planeBits, streamBits } from './spike-masks';
+import { OVERCOPY, put8 } from './spike-lists';
+import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, wideLanes } from './quant';
+import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
+
+/** Bytes per lane of a plan's codes: 1 (i8 lanes, ternary) or 2 (i16). */
+@inline function laneBytes(p: SpikeConvQPlan): i32 {
+  return wideLanes(p.bits) ? 2 : 1;
+}
+
+/**
+ * True when the channel lists sum a shape the windows could hold: 3-wide kernels over 32 channels or more in one
+ * group, where the windows' words hold few taps per kernel row and many rows (the float spike forward draws the
+ * same line between its lists and narrowed row masks).
+ */
+function listsPreferred(g: Conv): bool {
+  return g.groups == 1 && g.cin >= 32 && g.kw <= 3;
+}
+
+/** Padded input positions of one item. */
+@inline function positions(g: Conv): i32 {
+  return (g.h + 2 * g.pH) * (g.w + 2 * g.pW);
+}
+
+/** Largest area of row lists worth laying out (bytes); past it pixels list their kh·kw positions directly. */
+const MAX_ROW_LISTS: i32 = 2 << 20;
+
+/**
+ * True when pixels copy the lists of whole kernel rows (each padded row's kw positions from every output
+ * column, listed once per item): kw > 1 and each such row list serves more than one output row (kh > sH),
+ * so that a pixel copies kh lists instead of kh·kw.
+ */
+function rowListsApply(g: Conv): bool {
+  return g.kw > 1 && g.kh > g.sH && g.kw * (g.cin / g.groups) * (g.h + 2 * g.pH) * g.ow * 4 <= MAX_ROW_LISTS;
+}
+
+/** Lays out the lists path's scratch after `start` and returns its end (as the float lists, one group at a time). */
+function planListsQ(p: QuantListsPlan, start: i32): i32 {
+  const cinG = p.cin / p.groups, n = positions(p), hp = p.h + 2 * p.pH;
+  p.listMasks = start;
+  p.positions = align64(p.listMasks + n * ((cinG + 63) >> 6) * 8);
+  p.listOffsets = align64(p.positions + n * 8);
+  p.list = align64(p.listOffsets + (cinG * p.h * p.w + 2 * OVERCOPY) * 4);
+  const end = align64(p.list + (p.kh * p.kw * cinG + 2 * OVERCOPY) * 4);
+  if (!rowListsApply(p)) { p.rowLists = 0; p.rowOffsets = 0; return end; }
+  p.rowLists = end;
+  p.rowOffsets = align64(p.rowLists + hp * p.ow * 8);
+  return p.rowOffsets + (p.kw * cinG * hp * p.ow + 2 * OVERCOPY) * 4;
+}
+
+/** Byte offset in scratch of the compacted weights of gated items: right after the open channels. */
+@inline function compactAt(p: SpikeConvQPlan): i32 {
+  return align64(p.open + 4 * (p.cout + 2 * p.groups));
+}
+
+/**
+ * Plans spikeConv2dQ on the geometry, bits and gate flag at the head of `plan`: the windows path where
+ * windowsApply holds (unless listsPreferred), else channel lists, which take any geometry.
+ */
+export function planSpikeConvQ(plan: usize): void {
+  const p = planAt<SpikeConvQPlan>(plan), cinG = p.cin / p.groups, windows = windowsApply(p) && !listsPreferred(p);
+  p.path = windows ? QUANT_WINDOWS : QUANT_LISTS;
+  p.itemPaths = 0;
+  p.width = lanesOf(p.cout / p.groups);
+  p.rows = windows ? windowRows(p) : p.kh * p.kw * cinG;
+  p.groupBytes = align64(p.rows * p.width * laneBytes(p));
+  p.scale = p.groups * p.groupBytes;
+  p.weightBytes = p.scale + 4 * p.groups * p.width;
+  // scratch: carries, the f32 sums (the whole item for the windows, one output row for the lists), open channels
+  p.open = align64(CARRY_BYTES + (windows ? p.oh * p.ow : p.ow) * p.width * 4);
+  p.planeBits = align64(compactAt(p) + (p.gated != 0 ? p.weightBytes : 0));
+  const end = align64(p.planeBits + p.h * p.w / 8 + 64);
+  p.scratchBytes = windows ? planWindows(planAt<QuantWindowsPlan>(plan), end) : planListsQ(planAt<QuantListsPlan>(plan), end);
+}
+
+/** Packs q [cout, cinG, kh, kw] (i8) into the lists layout (row (ky·kw + kx)·cinG + cl, tap-major) at wr, zeroed by the caller. */
+function listsPack(q: usize, wr: usize, p: SpikeConvQPlan): void {
+  const cinG = p.cin / p.groups, coutG = p.cout / p.groups, cout = p.cout, kh = p.kh, kw = p.kw;
+  const lb = laneBytes(p), rowBytes = p.width * lb, groupBytes = p.groupBytes;
+  let src = q;
+  for (let co = 0; co < cout; co++) {
+    const base = wr + <usize>((co / coutG) * groupBytes + (co % coutG) * lb);
+    for (let ci = 0; ci < cinG; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++, src++) {
+          const at = base + <usize>(((ky * kw + kx) * cinG + ci) * rowBytes);
+          if (lb == 2) store<i16>(at, <i16>load<i8>(src));
+          else store<i8>(at, load<i8>(src));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs q [cout, cinG, kh, kw] (i8) and scale [cout] as the plan lays them out (the path's layout of codes, then
+ * each group's scales padded to width); pad lanes and unused rows are 0.
+ */
+export function spikeConvQPack(q: usize, scale: usize, wr: usize, plan: usize): void {
+  const p = planAt<SpikeConvQPlan>(plan), coutG = p.cout / p.groups, scales = wr + <usize>p.scale, width = p.width;
+  memory.fill(wr, 0, <usize>p.weightBytes);
+  if (p.path == QUANT_WINDOWS) windowsPack(q, wr, planAt<QuantWindowsPlan>(plan));
+  else listsPack(q, wr, p);
+  for (let co = 0; co < p.cout; co++) store<f32>(scales + f4((co / coutG) * width + co % coutG), load<f32>(scale + f4(co)));
+}
+
+// The open channels of an item, at scratch + plan.open: i32 counts [groups], lane widths [groups], then each
+// group's open channels (indices within the group) from i32 index 2·groups + grp·coutG.
+@inline function openCount(info: usize, grp: i32): i32 { return load<i32>(info + f4(grp)); }
+@inline function openWidth(p: Conv, info: usize, grp: i32): i32 { return load<i32>(info + f4(p.groups + grp)); }
+
+/**
+ * Records item b's open channels per group in info (every channel when there is no gate) and returns how many
+ * there are; a group's width is the plan's, or its open channels rounded up to 16 when some are closed.
+ */
+function openChannels(p: SpikeConvQPlan, gate: usize, b: i32, info: usize): i32 {
+  const coutG = p.cout / p.groups, gated = p.gated != 0;
+  let total = 0;
+  for (let grp = 0; grp < p.groups; grp++) {
+    let c = 0;
+    for (let cl = 0; cl < coutG; cl++) {
+      if (gated && load<u8>(gate + <usize>(b * p.cout + grp * coutG + cl)) == 0) continue;
+      store<i32>(info + f4(2 * p.groups + grp * coutG + c), cl);
+      c++;
+    }
+    store<i32>(info + f4(grp), c);
+    store<i32>(info + f4(p.groups + grp), c == coutG ? p.width : lanesOf(c));
+    total += c;
+  }
+  return total;
+}
+
+/** Byte offset within a group's codes of row r's lane for channel ch, rows `width` lanes wide: the lists or the windows layout. */
+@inline function laneAt(windows: bool, rows: i32, width: i32, r: i32, ch: i32, lb: i32): i32 {
+  return windows ? windowLane(rows, r, ch, lb) : (r * width + ch) * lb;
+}
+
+/** The packed codes and scales of the open channels only, group by group, in the packed layout at dst (narrower rows). */
+function compactWeights(p: SpikeConvQPlan, wr: usize, dst: usize, info: usize): void {
+  const lb = laneBytes(p), rows = p.rows, width = p.width, groupBytes = p.groupBytes, scales = <usize>p.scale, groups = p.groups;
+  const chans = info + f4(2 * groups), coutG = p.cout / groups, windows = p.path == QUANT_WINDOWS;
+  for (let grp = 0; grp < groups; grp++) {
+    const c = load<i32>(info + f4(grp)), wc = load<i32>(info + f4(groups + grp)), ch = chans + f4(grp * coutG);
+    if (c == 0) continue;
+    const src = wr + <usize>(grp * groupBytes), d = dst + <usize>(grp * groupBytes);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < wc; j++) {
+        const at = d + <usize>laneAt(windows, rows, wc, r, j, lb);
+        const from = j < c ? src + <usize>laneAt(windows, rows, width, r, load<i32>(ch + f4(j)), lb) : 0;
+        if (lb == 2) store<i16>(at, j < c ? load<i16>(from) : 0);
+        else store<i8>(at, j < c ? load<i8>(from) : 0);
+      }
+    }
+    const ss = wr + scales + f4(grp * width), ds = dst + scales + f4(grp * width);
+    for (let j = 0; j < c; j++) store<f32>(ds + f4(j), load<f32>(ss + f4(load<i32>(ch + f4(j)))));
+    memory.fill(ds + f4(c), 0, f4(wc - c));
+  }
+}
+
+/**
+ * Plane c (planeBytes apart from dst on) gets acc[i·width + c] for pixels i < pixels and channels c < channels:
+ * 4×4 blocks transposed in registers, pointers stepped rather than recomputed.
+ */
+function toPlanes(acc: usize, width: i32, dst: usize, planeBytes: usize, pixels: i32, channels: i32): void {
+  const rowBytes = <usize>width << 2, p4 = pixels & ~3, c4 = channels & ~3, step = rowBytes << 2;
+  for (let c = 0; c < c4; c += 4) {
+    let s = acc + f4(c), d = dst + planeBytes * <usize>c;
+    const d1 = planeBytes, d2 = planeBytes << 1, d3 = d1 + d2;
+    for (let i = 0; i < p4; i += 4, s += step, d += 16) {
+      const r0 = v128.load(s), r1 = v128.load(s + rowBytes), r2 = v128.load(s + (rowBytes << 1)), r3 = v128.load(s + rowBytes * 3);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(d + d1, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d + d2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d + d3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (let k = 0; k < 4; k++) {
+      for (let i = p4; i < pixels; i++) store<f32>(dst + planeBytes * <usize>(c + k) + f4(i), load<f32>(acc + f4(i * width + c + k)));
+    }
+  }
+  for (let c = c4; c < channels; c++) {
+    for (let i = 0; i < pixels; i++) store<f32>(dst + planeBytes * <usize>c + f4(i), load<f32>(acc + f4(i * width + c)));
+  }
+}
+
+/**
+ * Group grp's f32 sums acc [pixels][width] written to item yb's planes from pixel pix0 on: its channels in order,
+ * or (mapped) each open channel to its own plane.
+ */
+function emitGroup(acc: usize, width: i32, yb: usize, p: SpikeConvQPlan, grp: i32, pix0: i32, pixels: i32, info: usize, mapped: bool): void {
+  const ohw = p.oh * p.ow, coutG = p.cout / p.groups;
+  if (!mapped) {
+    toPlanes(acc, width, yb + f4(grp * coutG * ohw + pix0), f4(ohw), pixels, coutG);
+    return;
+  }
+  const chans = info + f4(2 * p.groups + grp * coutG);
+  for (let j = 0, c = openCount(info, grp); j < c; j++) {
+    const plane = yb + f4((grp * coutG + load<i32>(chans + f4(j))) * ohw + pix0);
+    for (let i = 0; i < pixels; i++) store<f32>(plane + f4(i), load<f32>(acc + f4(i * width + j)));
+  }
+}
+
+/** Zero-fills the planes of item b's closed channels. */
+function zeroClosed(p: SpikeConvQPlan, gate: usize, b: i32, yb: usize): void {
+  const ohw = p.oh * p.ow;
+  for (let co = 0; co < p.cout; co++) if (load<u8>(gate + <usize>(b * p.cout + co)) == 0) memory.fill(yb + f4(co * ohw), 0, f4(ohw));
+}
+
+/**
+ * Bit (cl & 63) of word cl >> 6 of cm[(iy + pH)·wp + ix + pW] is set when input channel cl of group grp is active
+ * at (iy, ix) in item b; padding positions stay 0.
+ */
+function groupMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize): void {
+  const cinG = g.cin / g.groups, h = g.h, w = g.w, pH = g.pH, pW = g.pW, wp = w + 2 * pW, hw = h * w, nwc = (cinG + 63) >> 6;
+  const planes = s + f4((b * g.cin + grp * cinG) * hw);
+  memory.fill(cm, 0, <usize>(positions(g) * nwc) << 3);
+  for (let cl = 0; cl < cinG; cl++) {
+    planeBits(planes + f4(cl * hw), hw, bits);
+    const bit: u64 = <u64>1 << <u64>(cl & 63), word = <usize>(cl >> 6) << 3;
+    for (let iy = 0; iy < h; iy++) {
+      const row = cm + (<usize>(((iy + pH) * wp + pW) * nwc) << 3) + word;
+      for (let x0 = 0; x0 < w; x0 += 56) {
+        let m = streamBits(bits, iy * w + x0, min(56, w - x0));
+        while (m != 0) {
+          const a = row + (<usize>((x0 + <i32>ctz(m)) * nwc) << 3);
+          m &= m - 1;
+          store<u64>(a, load<u64>(a) | bit);
+        }
+      }
+    }
+  }
+}
+
+/** Each position's list of its active channels' row offsets cl·rowBytes (in pos: start and count within offs). */
+function positionLists(g: Conv, cm: usize, pos: usize, offs: usize, rowBytes: i32): void {
+  const nwc = ((g.cin / g.groups) + 63) >> 6, npos = positions(g);
+  for (let q = 0, n = 0; q < npos; q++) {
+    const rec = pos + (<usize>q << 3), start = n;
+    for (let k = 0; k < nwc; k++) {
+      let m = load<u64>(cm + (<usize>(q * nwc + k) << 3));
+      const cnt = <i32>popcnt(m), base = (k << 6) * rowBytes;
+      let d = offs + f4(n);
+      m = put8(d, m, base, rowBytes);
+      while (m != 0) {
+        d += 32;
+        m = put8(d, m, base, rowBytes);
+      }
+      n += cnt;
+    }
+    store<i32>(rec, start);
+    store<i32>(rec, n - start, 4);
+  }
+}
+
+/**
+ * A pixel's list: the lists of its window's kh × kw positions (records from `first`, rows rowStep bytes apart),
+ * each offset by its tap's block of rows; returns its end.
+ */
+function pixelList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32): usize {
+  let d = list, tap = 0;
+  for (let ky = 0; ky < kh; ky++) {
+    const row = first + <usize>ky * rowStep;
+    for (let kx = 0; kx < kw; kx++, tap += tapBytes) {
+      const rec = row + (<usize>kx << 3), cnt = load<i32>(rec, 4), src = offs + f4(load<i32>(rec));
+      const base = i32x4.splat(tap);
+      v128.store(d, i32x4.add(v128.load(src), base));
+      v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
+      v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
+      for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
+      d += f4(cnt);
+    }
+  }
+  return d;
+}
+
+/** One pixel's sums (sumLanes), a function of its own: inlined into the pixel loop, V8 spilled its registers. */
+function sumPixel<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32): void {
+  sumLanes<L>(list, end, w, out, scale, carry, lanes, seg);
+}
+
+/**
+ * Item b by channel lists, group by group: the group's active channels listed per position once, then every
+ * output pixel sums the code rows its window's lists name (codes at w, the packed or compacted layout) into
+ * one output row of sums, which goes to the planes after each row.
+ */
+function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
+  const cinG = p.cin / p.groups, seg = segmentRows(p.bits), lb: i32 = <i32>sizeof<L>();
+  const cm = scratch + <usize>p.listMasks, pos = scratch + <usize>p.positions, offs = scratch + <usize>p.listOffsets;
+  const list = scratch + <usize>p.list, bits = scratch + <usize>p.planeBits, acc = scratch + <usize>CARRY_BYTES, carry = scratch;
+  const rows = scratch + <usize>p.rowLists, rowOffs = scratch + <usize>p.rowOffsets, byRows = p.rowLists != 0;
+  // the geometry in locals: the sums store to memory, after which a field of the record would be loaded again
+  const kh = p.kh, kw = p.kw, oh = p.oh, ow = p.ow, sH = p.sH, hp = p.h + 2 * p.pH, posRow = <usize>((p.w + 2 * p.pW) << 3);
+  const posX = <usize>(p.sW << 3), groups = p.groups, groupBytes = p.groupBytes, scales = w + <usize>p.scale, width0 = p.width;
+  // a pixel's list from its kh row lists (row records ow·8 bytes apart), or from its kh·kw position lists
+  const srcRow = byRows ? <usize>(ow << 3) : posRow, srcX = byRows ? <usize>8 : posX, srcY = srcRow * <usize>sH;
+  const srcRecs = byRows ? rows : pos, srcOffs = byRows ? rowOffs : offs, srcKw = byRows ? 1 : kw;
+  for (let grp = 0; grp < groups; grp++) {
+    if (openCount(info, grp) == 0) continue;
+    const width = openWidth(p, info, grp), rowBytes = width * lb, tapBytes = cinG * rowBytes;
+    const wg = w + <usize>(grp * groupBytes), scale = scales + f4(grp * width0);
+    groupMasks(s, p, b, grp, cm, bits);
+    positionLists(p, cm, pos, offs, rowBytes);
+    if (byRows) {
+      // row list (r, ox): the lists of positions (r, ox·sW + kx), kx < kw, offset by kx·tapBytes
+      for (let r = 0, n = 0; r < hp; r++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const dst = rowOffs + f4(n), end = pixelList(pos + <usize>r * posRow + <usize>ox * posX, 0, offs, dst, 1, kw, tapBytes);
+          const cnt = <i32>(end - dst) >> 2, rec = rows + (<usize>(r * ow + ox) << 3);
+          store<i32>(rec, n);
+          store<i32>(rec, cnt, 4);
+          n += cnt;
+        }
+      }
+    }
+    const tapStep = byRows ? kw * tapBytes : tapBytes;
+    for (let oy = 0; oy < oh; oy++) {
+      const first = srcRecs + <usize>oy * srcY;
+      for (let ox = 0; ox < ow; ox++) {
+        const end = pixelList(first + <usize>ox * srcX, srcRow, srcOffs, list, kh, srcKw, tapStep);
+        sumPixel<L>(list, end, wg, acc + f4(ox * width), scale, carry, width, seg);
+      }
+      emitGroup(acc, width, yb, p, grp, oy * ow, ow, info, mapped);
+    }
+  }
+}
+
+/** Item b by the windows path: row masks once, then each group's sums for the whole item, then its planes. */
+function windowsItem<L>(s: usize, w: usize, p: QuantWindowsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
+  const acc = scratch + <usize>CARRY_BYTES, seg = segmentRows(p.bits);
+  windowsMasks(s, p, b, scratch);
+  for (let grp = 0; grp < p.groups; grp++) {
+    if (openCount(info, grp) == 0) continue;
+    const width = openWidth(p, info, grp);
+    windowsGroup<L>(p, grp, w + <usize>(grp * p.groupBytes), w + <usize>p.scale + f4(grp * p.width), width, acc, scratch, scratch, seg);
+    emitGroup(acc, width, yb, p, grp, 0, p.oh * p.ow, info, mapped);
+  }
+}
+
+/**
+ * y[b] for items b0 ≤ b < b1, codes and scales from spikeConvQPack at wr; gate (a pointer to n·cout bytes) is
+ * read when the plan says gated. An item with closed channels compacts its open channels' codes first and
+ * zero-fills the closed planes; an item with none open costs only the zeros.
+ */
+export function spikeConv2dQ(s: usize, wr: usize, y: usize, gate: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
+  const p = planAt<SpikeConvQPlan>(plan), ohw = p.oh * p.ow, info = scratch + <usize>p.open;
+  for (let b = b0; b < b1; b++) {
+    const yb = y + f4(b * p.cout * ohw), open = openChannels(p, gate, b, info), mapped = open < p.cout;
+    let w = wr;
+    if (mapped) {
+      zeroClosed(p, gate, b, yb);
+      if (open == 0) continue;
+      w = scratch + <usize>compactAt(p);
+      compactWeights(p, wr, w, info);
+    }
+    const wide = wideLanes(p.bits), windows = p.path == QUANT_WINDOWS;
+    if (windows && wide) windowsItem<i16>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
+    else if (windows) windowsItem<i8>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
+    else if (wide) listsItem<i16>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
+    else listsItem<i8>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
+  }
+}

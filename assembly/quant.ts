@@ -1,0 +1,278 @@
+// Quantized spike kernels (src/kernels/quant.ts): each active input adds a row of integer weight codes, 16
+// outputs per i8x16 add (ternary codes) or 8 per i16x8 add (4- and 8-bit codes, widened when re-laid), with no
+// multiplies. A lane may take `seg` rows before it could overflow; longer lists are summed in segments whose
+// sums are widened into i32. Each output then gets one f32 multiply by its channel's scale. The integer sums
+// are exact, so the bits do not depend on the order of the rows or on the number of threads.
+import { f4 } from './geom';
+
+/** True when codes of `bits` are summed in i16 lanes (4 and 8 bits), false for i8 lanes (ternary). */
+@inline export function wideLanes(bits: i32): bool {
+  return bits != 2;
+}
+
+/**
+ * Rows a lane may add before it is widened: 127 ternary codes in i8 (127·1 ≤ 127), 4095 4-bit codes in i16
+ * (4095·8 ≤ 32767), 255 8-bit codes in i16 (255·128 ≤ 32767).
+ */
+@inline export function segmentRows(bits: i32): i32 {
+  return bits == 2 ? 127 : bits == 4 ? 4095 : 255;
+}
+
+/** Bytes of the i32 carries of one segment: up to 8 vectors of 16 lanes. */
+export const CARRY_BYTES: i32 = 512;
+
+// The lane type L of a sum is a type parameter, i8 or i16, so that each instantiation is compiled for its own
+// lanes (a runtime flag passed to inlined code was folded back into a test inside the loop).
+
+/** True when L is i16 (wide lanes). */
+@inline export function isWide<L>(): bool {
+  return sizeof<L>() == 2;
+}
+
+/** a + b in L lanes. */
+@inline export function addLanes<L>(a: v128, b: v128): v128 {
+  return isWide<L>() ? i16x8.add(a, b) : i8x16.add(a, b);
+}
+
+/** i32 sums of 8 outputs (group j) from the i16 lanes of a, added to or stored at carry. */
+@inline function carry16(a: v128, j: i32, carry: usize, carried: bool): void {
+  const o = carry + (<usize>j << 5);
+  let x = i32x4.extend_low_i16x8_s(a), y = i32x4.extend_high_i16x8_s(a);
+  if (carried) { x = i32x4.add(x, v128.load(o)); y = i32x4.add(y, v128.load(o, 16)); }
+  v128.store(o, x);
+  v128.store(o, y, 16);
+}
+
+/** Outputs 8j … 8j + 7: fround(scale · f32(sum)), the sums in the i16 lanes of a (plus the carries when carried). */
+@inline function finish16(a: v128, j: i32, out: usize, scale: usize, carry: usize, carried: bool): void {
+  const o = <usize>j << 5;
+  let x = i32x4.extend_low_i16x8_s(a), y = i32x4.extend_high_i16x8_s(a);
+  if (carried) { x = i32x4.add(x, v128.load(carry + o)); y = i32x4.add(y, v128.load(carry + o, 16)); }
+  v128.store(out + o, f32x4.mul(f32x4.convert_i32x4_s(x), v128.load(scale + o)));
+  v128.store(out + o, f32x4.mul(f32x4.convert_i32x4_s(y), v128.load(scale + o, 16)), 16);
+}
+
+/** Vector v of a sum (16 i8 lanes, or 8 i16 lanes): carried into i32 at carry. */
+@inline export function carryVector<L>(a: v128, v: i32, carry: usize, carried: bool): void {
+  if (isWide<L>()) { carry16(a, v, carry, carried); return; }
+  carry16(i16x8.extend_low_i8x16_s(a), 2 * v, carry, carried);
+  carry16(i16x8.extend_high_i8x16_s(a), 2 * v + 1, carry, carried);
+}
+
+/** Vector v of a sum finished into f32 outputs at out (scales at scale, carries at carry when carried). */
+@inline export function finishVector<L>(a: v128, v: i32, out: usize, scale: usize, carry: usize, carried: bool): void {
+  if (isWide<L>()) { finish16(a, v, out, scale, carry, carried); return; }
+  finish16(i16x8.extend_low_i8x16_s(a), 2 * v, out, scale, carry, carried);
+  finish16(i16x8.extend_high_i8x16_s(a), 2 * v + 1, out, scale, carry, carried);
+}
+
+/**
+ * Σ over the entries (byte offsets) in [list, end) of the rows at w + offset: nv vectors (1 … 8, a constant)
+ * of L lanes (i8 or i16), kept in registers; the outputs fround(scale · sum) go to out (16 or 8 floats per
+ * vector). The list is taken in segments of at most seg entries; every segment but the last is widened into
+ * the i32 carries, which the last one adds. With `once` (a constant) the caller knows the list is one segment.
+ */
+@inline function sumRows<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, nv: i32, seg: i32, once: bool): void {
+  let e = list, carried = false;
+  for (;;) {
+    const stop = once ? end : min<usize>(end, e + (<usize>seg << 2));
+    let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    // up to 4 vectors: two rows per step, one loop test for both (with 8, V8 then runs out of registers)
+    for (; nv <= 4 && e + 8 <= stop; e += 8) {
+      const p = w + <usize>load<i32>(e), q = w + <usize>load<i32>(e, 4);
+      a0 = addLanes<L>(addLanes<L>(a0, v128.load(p)), v128.load(q));
+      if (nv > 1) a1 = addLanes<L>(addLanes<L>(a1, v128.load(p, 16)), v128.load(q, 16));
+      if (nv > 2) {
+        a2 = addLanes<L>(addLanes<L>(a2, v128.load(p, 32)), v128.load(q, 32));
+        a3 = addLanes<L>(addLanes<L>(a3, v128.load(p, 48)), v128.load(q, 48));
+      }
+      if (nv > 4) {
+        a4 = addLanes<L>(addLanes<L>(a4, v128.load(p, 64)), v128.load(q, 64));
+        a5 = addLanes<L>(addLanes<L>(a5, v128.load(p, 80)), v128.load(q, 80));
+        a6 = addLanes<L>(addLanes<L>(a6, v128.load(p, 96)), v128.load(q, 96));
+        a7 = addLanes<L>(addLanes<L>(a7, v128.load(p, 112)), v128.load(q, 112));
+      }
+    }
+    for (; e < stop; e += 4) {
+      const p = w + <usize>load<i32>(e);
+      a0 = addLanes<L>(a0, v128.load(p));
+      if (nv > 1) a1 = addLanes<L>(a1, v128.load(p, 16));
+      if (nv > 2) { a2 = addLanes<L>(a2, v128.load(p, 32)); a3 = addLanes<L>(a3, v128.load(p, 48)); }
+      if (nv > 4) {
+        a4 = addLanes<L>(a4, v128.load(p, 64)); a5 = addLanes<L>(a5, v128.load(p, 80));
+        a6 = addLanes<L>(a6, v128.load(p, 96)); a7 = addLanes<L>(a7, v128.load(p, 112));
+      }
+    }
+    if (once || e >= end) {
+      const c = once ? false : carried;
+      finishVector<L>(a0, 0, out, scale, carry, c);
+      if (nv > 1) finishVector<L>(a1, 1, out, scale, carry, c);
+      if (nv > 2) { finishVector<L>(a2, 2, out, scale, carry, c); finishVector<L>(a3, 3, out, scale, carry, c); }
+      if (nv > 4) {
+        finishVector<L>(a4, 4, out, scale, carry, c); finishVector<L>(a5, 5, out, scale, carry, c);
+        finishVector<L>(a6, 6, out, scale, carry, c); finishVector<L>(a7, 7, out, scale, carry, c);
+      }
+      return;
+    }
+    carryVector<L>(a0, 0, carry, carried);
+    if (nv > 1) carryVector<L>(a1, 1, carry, carried);
+    if (nv > 2) { carryVector<L>(a2, 2, carry, carried); carryVector<L>(a3, 3, carry, carried); }
+    if (nv > 4) {
+      carryVector<L>(a4, 4, carry, carried); carryVector<L>(a5, 5, carry, carried);
+      carryVector<L>(a6, 6, carry, carried); carryVector<L>(a7, 7, carry, carried);
+    }
+    carried = true;
+  }
+}
+
+/** Outputs [0, lanes) by sumRows in passes of at most 8 vectors (see sumLanes). */
+@inline function lanePasses<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32, once: bool): void {
+  const per: i32 = 16 / <i32>sizeof<L>(), lb: i32 = <i32>sizeof<L>();
+  let j = 0;
+  for (; j + 8 * per <= lanes; j += 8 * per) sumRows<L>(list, end, w + <usize>(j * lb), out + f4(j), scale + f4(j), carry, 8, seg, once);
+  if (j + 4 * per <= lanes) { sumRows<L>(list, end, w + <usize>(j * lb), out + f4(j), scale + f4(j), carry, 4, seg, once); j += 4 * per; }
+  if (j + 2 * per <= lanes) { sumRows<L>(list, end, w + <usize>(j * lb), out + f4(j), scale + f4(j), carry, 2, seg, once); j += 2 * per; }
+  if (!isWide<L>() && j < lanes) sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 1, seg, once);
+}
+
+/** lanePasses over a list longer than one segment: a function of its own, so the common case stays small. */
+function segmentedLanes<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32): void {
+  lanePasses<L>(list, end, w, out, scale, carry, lanes, seg, false);
+}
+
+/**
+ * Outputs [0, lanes) of rows `lanes` lanes wide (a multiple of 16): the sums of the listed rows in passes of at
+ * most 8 vectors, written to out (f32) with scales from scale.
+ */
+@inline export function sumLanes<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32): void {
+  if (end - list > <usize>seg << 2) segmentedLanes<L>(list, end, w, out, scale, carry, lanes, seg);
+  else lanePasses<L>(list, end, w, out, scale, carry, lanes, seg, true);
+}
+
+/** Lanes of a row of n outputs: n rounded up to a multiple of 16. */
+@inline export function lanesOf(n: i32): i32 {
+  return (n + 15) & ~15;
+}
+
+/**
+ * Writes, for every non-zero float s[p] (p < k), the byte offset p·rowBytes to list (i32) and returns their
+ * count; 16 inputs per test.
+ */
+export function activeOffsets(s: usize, k: i32, list: usize, rowBytes: i32): i32 {
+  const z = f32x4.splat(0);
+  let cnt = 0, p = 0;
+  for (; p + 16 <= k; p += 16) {
+    const q = s + f4(p);
+    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q), z), f32x4.ne(v128.load(q, 16), z));
+    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
+    let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+    while (mask != 0) {
+      store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * rowBytes);
+      mask &= mask - 1;
+    }
+  }
+  for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p * rowBytes);
+  return cnt;
+}
+
+/** Bytes of spikeLinearQ's re-laid codes: k rows of lanesOf(n) lanes, then lanesOf(n) scales. */
+export function spikeLinearQPackedBytes(n: i32, k: i32, bits: i32): i32 {
+  return k * lanesOf(n) * (wideLanes(bits) ? 2 : 1) + 4 * lanesOf(n);
+}
+
+/** Scratch bytes per thread of spikeLinearQ: the carries, a tail of 16 outputs and the list of k offsets. */
+export function spikeLinearQScratchBytes(k: i32): i32 {
+  return CARRY_BYTES + 64 + 4 * k;
+}
+
+@inline function lo8(a: v128, b: v128): v128 {
+  return v128.shuffle<u8>(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+}
+
+@inline function hi8(a: v128, b: v128): v128 {
+  return v128.shuffle<u8>(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+}
+
+/** Row i of the transposed block (16 bytes) at d + i·ld, as L lanes (bytes, or widened to i16). */
+@inline function putRow<L>(d: usize, ld: usize, i: i32, r: v128): void {
+  const o = d + <usize>i * ld;
+  if (!isWide<L>()) { v128.store(o, r); return; }
+  v128.store(o, i16x8.extend_low_i8x16_s(r));
+  v128.store(o, i16x8.extend_high_i8x16_s(r), 16);
+}
+
+/**
+ * The 16×16 block of bytes at s (rows ls bytes apart) transposed to d (rows ld bytes apart): four rounds of
+ * interleaving rows i and i + 8 (after which row i holds column i), in registers.
+ */
+@inline function transpose16<L>(s: usize, ls: usize, d: usize, ld: usize): void {
+  const a0 = v128.load(s), a1 = v128.load(s + ls), a2 = v128.load(s + 2 * ls), a3 = v128.load(s + 3 * ls);
+  const a4 = v128.load(s + 4 * ls), a5 = v128.load(s + 5 * ls), a6 = v128.load(s + 6 * ls), a7 = v128.load(s + 7 * ls);
+  const a8 = v128.load(s + 8 * ls), a9 = v128.load(s + 9 * ls), a10 = v128.load(s + 10 * ls), a11 = v128.load(s + 11 * ls);
+  const a12 = v128.load(s + 12 * ls), a13 = v128.load(s + 13 * ls), a14 = v128.load(s + 14 * ls), a15 = v128.load(s + 15 * ls);
+  const b0 = lo8(a0, a8), b1 = hi8(a0, a8), b2 = lo8(a1, a9), b3 = hi8(a1, a9), b4 = lo8(a2, a10), b5 = hi8(a2, a10), b6 = lo8(a3, a11), b7 = hi8(a3, a11);
+  const b8 = lo8(a4, a12), b9 = hi8(a4, a12), b10 = lo8(a5, a13), b11 = hi8(a5, a13), b12 = lo8(a6, a14), b13 = hi8(a6, a14), b14 = lo8(a7, a15), b15 = hi8(a7, a15);
+  const c0 = lo8(b0, b8), c1 = hi8(b0, b8), c2 = lo8(b1, b9), c3 = hi8(b1, b9), c4 = lo8(b2, b10), c5 = hi8(b2, b10), c6 = lo8(b3, b11), c7 = hi8(b3, b11);
+  const c8 = lo8(b4, b12), c9 = hi8(b4, b12), c10 = lo8(b5, b13), c11 = hi8(b5, b13), c12 = lo8(b6, b14), c13 = hi8(b6, b14), c14 = lo8(b7, b15), c15 = hi8(b7, b15);
+  const d0 = lo8(c0, c8), d1 = hi8(c0, c8), d2 = lo8(c1, c9), d3 = hi8(c1, c9), d4 = lo8(c2, c10), d5 = hi8(c2, c10), d6 = lo8(c3, c11), d7 = hi8(c3, c11);
+  const d8 = lo8(c4, c12), d9 = hi8(c4, c12), d10 = lo8(c5, c13), d11 = hi8(c5, c13), d12 = lo8(c6, c14), d13 = hi8(c6, c14), d14 = lo8(c7, c15), d15 = hi8(c7, c15);
+  putRow<L>(d, ld, 0, lo8(d0, d8)); putRow<L>(d, ld, 1, hi8(d0, d8)); putRow<L>(d, ld, 2, lo8(d1, d9)); putRow<L>(d, ld, 3, hi8(d1, d9));
+  putRow<L>(d, ld, 4, lo8(d2, d10)); putRow<L>(d, ld, 5, hi8(d2, d10)); putRow<L>(d, ld, 6, lo8(d3, d11)); putRow<L>(d, ld, 7, hi8(d3, d11));
+  putRow<L>(d, ld, 8, lo8(d4, d12)); putRow<L>(d, ld, 9, hi8(d4, d12)); putRow<L>(d, ld, 10, lo8(d5, d13)); putRow<L>(d, ld, 11, hi8(d5, d13));
+  putRow<L>(d, ld, 12, lo8(d6, d14)); putRow<L>(d, ld, 13, hi8(d6, d14)); putRow<L>(d, ld, 14, lo8(d7, d15)); putRow<L>(d, ld, 15, hi8(d7, d15));
+}
+
+/** Stores code c as lane j of a row of L lanes at d. */
+@inline function putCode<L>(d: usize, j: i32, c: i32): void {
+  store<L>(d + (<usize>j * sizeof<L>()), <L>c);
+}
+
+/** q [n, k] (i8) re-laid as k rows of lanesOf(n) L lanes at qT: 16×16 blocks, scalar edges, zero pad lanes. */
+function relayCodes<L>(q: usize, qT: usize, n: i32, k: i32): void {
+  const lanes = lanesOf(n), ld = <usize>(lanes * sizeof<L>()), n16 = n & ~15, k16 = k & ~15;
+  for (let j = 0; j < n16; j += 16) {
+    for (let p = 0; p < k16; p += 16) transpose16<L>(q + <usize>(j * k + p), <usize>k, qT + <usize>p * ld + <usize>j * sizeof<L>(), ld);
+  }
+  for (let p = 0; p < k; p++) {
+    const row = qT + <usize>p * ld;
+    for (let j = p < k16 ? n16 : 0; j < n; j++) putCode<L>(row, j, load<i8>(q + <usize>(j * k + p)));
+    for (let j = n; j < lanes; j++) putCode<L>(row, j, 0);
+  }
+}
+
+/**
+ * Re-lays spikeLinearQ's codes q [n, k] at packed: k rows of lanesOf(n) lanes (input p's codes contiguous; i8
+ * lanes for ternary codes, i16 for 4 and 8 bits), then the scales padded with zeros to lanesOf(n).
+ */
+export function spikeLinearQPack(q: usize, scale: usize, packed: usize, n: i32, k: i32, bits: i32): void {
+  const wide = wideLanes(bits), lanes = lanesOf(n), sp = packed + <usize>(k * lanes * (wide ? 2 : 1));
+  if (wide) relayCodes<i16>(q, packed, n, k);
+  else relayCodes<i8>(q, packed, n, k);
+  memory.copy(sp, scale, f4(n));
+  memory.fill(sp + f4(n), 0, f4(lanes - n));
+}
+
+/**
+ * Rows i0 ≤ i < i1 with L lanes: each row's outputs in full 16-lane blocks straight into y, the last partial
+ * block through a tail buffer.
+ */
+function linearRows<L>(s: usize, packed: usize, y: usize, n: i32, k: i32, seg: i32, i0: i32, i1: i32, scratch: usize): void {
+  const lanes = lanesOf(n), rowBytes = lanes * sizeof<L>(), n16 = n & ~15, scale = packed + <usize>(k * rowBytes);
+  const carry = scratch, tail = scratch + <usize>CARRY_BYTES, list = tail + 64;
+  for (let i = i0; i < i1; i++) {
+    const end = list + f4(activeOffsets(s + f4(i * k), k, list, rowBytes)), yi = y + f4(i * n);
+    sumLanes<L>(list, end, packed, yi, scale, carry, n16, seg);
+    if (n16 == n) continue;
+    sumLanes<L>(list, end, packed + <usize>(n16 * sizeof<L>()), tail, scale + f4(n16), carry, 16, seg);
+    memory.copy(yi + f4(n16), tail, f4(n - n16));
+  }
+}
+
+/**
+ * y[i, :] for rows i0 ≤ i < i1: each row lists its active inputs, then sums their rows of codes from
+ * spikeLinearQPack (packed: codes, then scales). Scratch: spikeLinearQScratchBytes(k).
+ */
+export function spikeLinearQ(s: usize, packed: usize, y: usize, m: i32, n: i32, k: i32, bits: i32, i0: i32, i1: i32, scratch: usize): void {
+  if (wideLanes(bits)) linearRows<i16>(s, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
+  else linearRows<i8>(s, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
+}

@@ -1,0 +1,117 @@
+/**
+ * The wasm body of the quantized kernels (assembly/quant.ts, quant-conv.ts, quant-windows.ts, qlif.ts): inputs
+ * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid on the
+ * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), rows, items or neurons split over the threads when the work is large, outputs copied back unless
+ * written in place.
+ */
+import type { ConvGeom } from '../../kernels/contract.js';
+import type { QuantKernels } from '../../kernels/quant.js';
+import type { Arena } from './arena.js';
+import type { ThreadSettings } from './kernels.js';
+import type { WasmExports } from './loader.js';
+import { writePlan } from './plan.js';
+import type { ParallelExport, ThreadPool } from './threads.js';
+
+/** The quantized exports of build/edgespike.wasm (pointers are byte offsets; bits is 2, 4 or 8). */
+export interface QuantExports {
+  spikeLinearQPackedBytes(n: number, k: number, bits: number): number;
+  spikeLinearQScratchBytes(k: number): number;
+  spikeLinearQPack(q: number, scale: number, packed: number, n: number, k: number, bits: number): void;
+  spikeLinearQ(s: number, packed: number, y: number, m: number, n: number, k: number, bits: number, i0: number, i1: number, scratch: number): void;
+  spikeConvQPack(q: number, scale: number, wr: number, plan: number): void;
+  spikeConv2dQ(s: number, wr: number, y: number, gate: number, plan: number, b0: number, b1: number, scratch: number): void;
+  qlifForward(x: number, level: number, s: number, T: number, m: number, stat: number, tau: number, thresh: number, lb: number,
+    interval: number, levels: number, i0: number, i1: number, cnt: number): void;
+}
+
+/** How the kernels may split: the pool and the settings read on every call (absent: one thread). */
+export interface QuantThreads { readonly pool: ThreadPool; readonly settings: ThreadSettings }
+
+/** Work per neuron and step of qlifForward, in the units of ThreadSettings.minParallelWork (about its float operations). */
+const WORK_PER_UPDATE = 20;
+
+/** Re-laid codes by the q array they came from: per layout key, the scale array they were made with and the bytes. */
+type PackCache = WeakMap<Int8Array, Map<string, { scale: Float32Array; bytes: Uint8Array }>>;
+
+/** Binds the quantized kernels to a module's exports and arena; with `threads`, large calls split over the pool. */
+export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: QuantThreads): QuantKernels {
+  const exp = exports as unknown as QuantExports & WasmExports;
+  const packs: PackCache = new WeakMap();
+  /**
+   * The re-laid codes of (q, scale) for layout `key` (bytes long) at a new arena offset: copied from the cache
+   * when this q and scale were re-laid for the key before, else made by `pack` (given the arena offsets of q and
+   * scale, and where to write) and kept. Inference calls a layer's kernel with the same arrays every time, and
+   * re-laying the codes then costs more than the sums at batch 1.
+   */
+  const packed = (q: Int8Array, scale: Float32Array, key: string, bytes: number, pack: (pq: number, psc: number, dst: number) => void): number => {
+    const at = arena.alloc(bytes);
+    let byKey = packs.get(q);
+    const hit = byKey?.get(key);
+    if (hit && hit.scale === scale) { arena.u8(at, bytes).set(hit.bytes); return at; }
+    pack(arena.put(q), arena.put(scale), at);
+    if (!byKey) { byKey = new Map(); packs.set(q, byKey); }
+    byKey.set(key, { scale, bytes: arena.u8(at, bytes).slice() });
+    return at;
+  };
+  const scoped = (fn: () => void): void => { const mark = arena.mark(); try { fn(); } finally { arena.release(mark); } };
+  /** Threads for `work` units over `items` pieces (1 below minParallelWork or without a pool). */
+  const threadsFor = (work: number, items: number): number => {
+    const cfg = threads?.settings;
+    if (!cfg || items < 2 || work < cfg.minParallelWork) return 1;
+    return threads!.pool.usable(Math.min(cfg.threads, items));
+  };
+  /**
+   * Runs body `name` over [0, items), its last args (from, to, scratch), with one scratch area per thread; the
+   * range is cut into chunks the threads claim one at a time (the bodies write apart, so the bits do not depend
+   * on who took which chunk).
+   */
+  const split = (name: ParallelExport, work: number, items: number, scratchBytes: number, head: number[]): void => {
+    const parts = threadsFor(work, items), scratch = Array.from({ length: parts }, () => arena.alloc(scratchBytes));
+    if (parts === 1) { (exp[name as keyof QuantExports] as (...a: number[]) => void)(...head, 0, items, scratch[0]!); return; }
+    threads!.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]!], parts * threads!.settings.chunksPerThread);
+  };
+  return {
+    spikeLinearQ: (s, q, scale, y, m, n, k, bits) => scoped(() => {
+      const ps = arena.put(s, m * k), py = arena.out(y, m * n);
+      const pk = packed(q.length === n * k ? q : q.subarray(0, n * k), scale.length === n ? scale : scale.subarray(0, n), `linear ${n} ${k} ${bits}`,
+        exp.spikeLinearQPackedBytes(n, k, bits), (pq, psc, dst) => exp.spikeLinearQPack(pq, psc, dst, n, k, bits));
+      split('spikeLinearQ', m * n * k, m, exp.spikeLinearQScratchBytes(k), [ps, pk, py, m, n, k, bits]);
+      arena.copyOut(y, py, m * n);
+    }),
+    spikeConv2dQ: (s, q, scale, y, g, bits, gate) => scoped(() => {
+      const plan = writePlan(exp, arena, 'planSpikeConvQ', g, [bits, gate ? 1 : 0]);
+      const nx = g.n * g.cin * g.h * g.w, ny = g.n * g.cout * g.oh * g.ow, nw = g.cout * (g.cin / g.groups) * g.kh * g.kw;
+      const ps = arena.put(s, nx), py = arena.out(y, ny);
+      const pg = gate ? arena.put(gate, g.n * g.cout) : 0;
+      // the layout depends on the geometry but not on the batch (n) or the gate flag's scratch
+      const key = `conv ${g.cin} ${g.h} ${g.w} ${g.cout} ${g.kh} ${g.kw} ${g.strideH} ${g.strideW} ${g.padH} ${g.padW} ${g.groups} ${bits} ${plan.path}`;
+      const wr = packed(q.length === nw ? q : q.subarray(0, nw), scale.length === g.cout ? scale : scale.subarray(0, g.cout), key, plan.weightBytes,
+        (pq, psc, dst) => exp.spikeConvQPack(pq, psc, dst, plan.at));
+      split('spikeConv2dQ', convAdds(g), g.n, plan.scratchBytes, [ps, wr, py, pg, plan.at]);
+      arena.copyOut(y, py, ny);
+    }),
+    qlifForward: (x, level, s, T, m, staticInput, p) => {
+      let count = 0;
+      scoped(() => {
+        const px = arena.put(x, staticInput ? m : T * m), pl = arena.put(level, m), ps = arena.out(s, T * m);
+        const blocks = Math.ceil(m / 4), parts = m < 8 ? 1 : threadsFor(WORK_PER_UPDATE * T * m, blocks), cnt = arena.alloc(32 * parts);
+        // per part 32 bytes: its spike count at 0, a vector counter at 16 (assembly/qlif.ts)
+        arena.i32(cnt, 8 * parts).fill(0);
+        const args = (q: number, b0: number, b1: number): number[] => [px, pl, ps, T, m, staticInput ? 1 : 0, p.tau, p.thresh, p.lb,
+          p.interval, p.levels, 4 * b0, Math.min(m, 4 * b1), cnt + 32 * q];
+        if (parts === 1) exp.qlifForward(...(args(0, 0, blocks) as Parameters<QuantExports['qlifForward']>));
+        else threads!.pool.run('qlifForward', parts, 0, blocks, args);
+        const counts = arena.i32(cnt, 8 * parts);
+        for (let q = 0; q < parts; q++) count += counts[8 * q]!;
+        arena.copyOut(level, pl, m);
+        arena.copyOut(s, ps, T * m);
+      });
+      return count;
+    },
+  };
+}
+
+/** Adds of a spike convolution at full density (the dense forward's multiply-adds): the work that decides a split. */
+function convAdds(g: ConvGeom): number {
+  return g.n * g.cout * g.oh * g.ow * (g.cin / g.groups) * g.kh * g.kw;
+}
