@@ -8,7 +8,7 @@ import { inspect, readEvents } from '../data/events/inspect.js';
 import { toFrame } from '../data/events/frame.js';
 import { sliceEventsBy, type SliceSpec } from '../data/events/slice.js';
 import { checkStrip, framesToPng } from '../data/events/png.js';
-import { writeEmulatedDataset } from '../data/events/emulator.js';
+import { emulateImageSet } from '../data/events/emulate-set.js';
 import { mnist } from '../data/mnist.js';
 import { fashionMnist } from '../data/fashion.js';
 import { checkFlags, num, optNum, printJson } from './_args.js';
@@ -89,16 +89,7 @@ const emulateCommand = defineCommand({
     const train = load('train'), test = load('test');
     const nTrain = Math.min(train.length, limitN ?? train.length);
     const nTest = Math.min(test.length, a.limit === undefined ? test.length : Math.max(1, Math.round(nTrain / 6)));
-    const n = nTrain + nTest, px = 28 * 28;
-    const images = new Uint8Array(n * px), labels = new Int32Array(n), tmp = new Float32Array(px);
-    const put = (d: typeof train, i: number, j: number) => {
-      d.read(i, tmp, 0);
-      for (let p = 0; p < px; p++) images[j * px + p] = Math.round(Math.min(1, Math.max(0, tmp[p]!)) * 255);
-      labels[j] = d.label(i);
-    };
-    for (let i = 0; i < nTrain; i++) put(train, i, i);
-    for (let i = 0; i < nTest; i++) put(test, i, nTrain + i);
-    const r = writeEmulatedDataset(String(a.out), images, labels, 28, 28, { seed, testFraction: nTest / n });
+    const r = emulateImageSet(String(a.out), train, test, nTrain, nTest, seed);
     process.stdout.write(`${a.out}: ${r.train} training and ${r.test} test recordings, ${r.events.toLocaleString('en-US')} events\n`);
   },
 });
