@@ -17,8 +17,10 @@ import { dataCommand } from './data.js';
 import { quantizeCommand } from './quantize.js';
 import { convertCommand } from './convert.js';
 import { splitCommand } from './split.js';
+import { evaluateCommand } from './evaluate.js';
+import { workerCommand } from './worker.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand };
+const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand, evaluate: evaluateCommand, worker: workerCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
