@@ -19,15 +19,21 @@ const inspectArgs = {
   json: { type: 'boolean', description: 'print one JSON object' },
 } as const;
 
+/** A sensor size [W, H, P] as both data commands print it. */
+export function sensorText(s: readonly number[]): string {
+  return `sensor ${s[0]}×${s[1]} pixels (width×height), ${s[2]} polarit${s[2] === 1 ? 'y' : 'ies'}`;
+}
+
 const inspectCommand = defineCommand({
   meta: { name: 'inspect', description: 'Format, events, sensor size, duration and event rate of an event file' },
   args: inspectArgs,
   async run({ args: a, rawArgs }) {
     checkFlags('data inspect', rawArgs, inspectArgs);
     const r = await inspect(String(a.file));
-    const out = { file: String(a.file), format: r.format, events: r.events, samples: r.samples, sensor_size: r.sensorSize, duration_us: r.durationUs, event_rate: r.eventRate };
+    const out = { file: String(a.file), format: r.format, events: r.events, samples: r.samples, sensor_size: r.sensorSize, ...(r.extent ? { extent: r.extent } : {}), duration_us: r.durationUs, event_rate: r.eventRate };
     if (a.json) printJson(out);
-    else process.stdout.write(`${out.file}: ${r.format}, ${r.events.toLocaleString('en-US')} events, sensor ${r.sensorSize.join('×')}, ` +
+    else process.stdout.write(`${out.file}: ${r.format}, ${r.events.toLocaleString('en-US')} events, ${sensorText(r.sensorSize)}` +
+      `${r.extent && (r.extent[0] !== r.sensorSize[0] || r.extent[1] !== r.sensorSize[1]) ? ` (events reach ${r.extent[0]}×${r.extent[1]})` : ''}, ` +
       `${(r.durationUs / 1e6).toFixed(3)} s, ${Math.round(r.eventRate).toLocaleString('en-US')} events/s\n`);
   },
 });
@@ -64,7 +70,7 @@ const framesCommand = defineCommand({
     const f = toFrame(ev, spec);
     if (f.shape[0] === 0) throw new EdgespikeError(`data frames: ${a.file} gives no frames with --${k} ${v}`);
     framesToPng(f.data, f.shape, out, { scale });
-    process.stdout.write(`${out}: ${f.shape[0]} frames of ${f.shape[1]}×${f.shape[2]}×${f.shape[3]}\n`);
+    process.stdout.write(`${out}: ${f.shape[0]} frames, each ${f.shape[1]} polarit${f.shape[1] === 1 ? 'y' : 'ies'} of ${f.shape[3]}×${f.shape[2]} pixels (width×height)\n`);
   },
 });
 

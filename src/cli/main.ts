@@ -20,7 +20,7 @@ import { splitCommand } from './split.js';
 import { evaluateCommand } from './evaluate.js';
 import { workerCommand } from './worker.js';
 
-const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand, evaluate: evaluateCommand, worker: workerCommand };
+export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand, evaluate: evaluateCommand, worker: workerCommand };
 
 const main = defineCommand({
   meta: { name: 'edgespike', version: '0.1.0', description: 'Train, compress, measure and run spiking neural networks on edge devices' },
@@ -51,7 +51,12 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`edgespike ${name}: ${rest[0] === undefined ? 'needs an action' : `unknown action "${rest[0]}"`} (actions: ${Object.keys(subs).join(', ')})\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) { await showUsage(cmd as never, main as never); return 0; }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    // `edgespike data frames --help` shows the action's own flags, not its parent's
+    const sub = subs && Object.hasOwn(subs, rest[0] ?? '') ? subs[rest[0]!] : undefined;
+    if (sub) await showUsage(sub as never, { ...cmd, meta: { ...(cmd.meta as object), name: `edgespike ${name}`, version: '0.1.0' } } as never); else await showUsage(cmd as never, main as never);
+    return 0;
+  }
   try {
     setMemoryBudget(process.env.EDGESPIKE_MAX_MEMORY ? parseBytes(process.env.EDGESPIKE_MAX_MEMORY, 'EDGESPIKE_MAX_MEMORY') : defaultBudget());
     // Both cores (all of them) unless EDGESPIKE_THREADS says otherwise.

@@ -24,7 +24,7 @@ const ZOO_CONVENTION: Partial<Record<string, ArchConventionName>> = {
 
 const args = {
   file: { type: 'positional', description: 'model file (.es); omit it and give --model for the architecture alone', required: false },
-  arch: { type: 'string', alias: 'model', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
+  model: { type: 'string', description: `zoo name (${zooNames().join(', ')}) or spec, for architecture-only accounting` },
   input: { type: 'string', description: 'input shape CxHxW (default: the zoo model\'s)' },
   'weight-bits': { type: 'string', description: 'bits per weight', default: '32' },
   'membrane-bits': { type: 'string', description: 'bits per membrane potential (1.58 = ternary, stored in 2 bits)', default: '32' },
@@ -113,7 +113,7 @@ export const profileCommand = defineCommand({
     let graph: ModelGraph | null = null, spec: ModelSpec | null = null, input: number[], conv: ArchConventionName = 'all', T: number, run: ReturnType<typeof runJson> | null = null, latency = null;
     let bits: ReturnType<typeof storedBits> | null = null, fileBytes = 0;
     if (a.file) {
-      if (a.arch) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
+      if (a.model) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
       const { net, meta } = loadNet(String(a.file));
       graph = net.graph; input = [...net.config.input]; T = net.config.T;
       bits = storedBits(net);
@@ -126,8 +126,8 @@ export const profileCommand = defineCommand({
       latency = { latency_ms_p50_batch1: lat.p50, latency_ms_p95_batch1: lat.p95, per_layer_ms: lat.perLayerMs };
       }
     } else {
-      if (!a.arch) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
-      const name = String(a.arch);
+      if (!a.model) throw new EdgespikeError('profile: give a model file, or --model NAME|SPEC for the architecture alone');
+      const name = String(a.model);
       const m = resolveModel(name);
       spec = m.spec;
       if (m.input) { input = [...m.input]; conv = ZOO_CONVENTION[name] ?? 'all'; }
@@ -165,7 +165,14 @@ export const profileCommand = defineCommand({
         `MACs ${run.macs.toExponential(3)}, ACs ${run.acs.toExponential(3)}, SOPs (EC-SNN) ${run.sops_ec_snn.toExponential(3)}, ` +
         `FLOPs reduction ${run.flops_reduction.toFixed(2)}×, energy ${run.energy_uj.toFixed(3)} µJ (${energy.name}; ANN ${run.ann_energy_uj.toFixed(3)} µJ)\n`);
       if (run.gated_flops_reduction !== undefined) process.stdout.write(`gated layers: FLOPs reduction ${run.gated_flops_reduction.toFixed(2)}× (dense / sparse, gate cost included)\n`);
-      for (const [k, v] of Object.entries(run.firing_rates)) process.stdout.write(`  ${k.padEnd(12)} firing rate per step ${v.map((x) => x.toFixed(3)).join(' ')}\n`);
+      // firing rates are kept per neuron node; they are printed under the arch table's layer names
+      const layerOf = new Map(graph!.nodes.map((n) => [n.id, n.layer ?? n.id]));
+      const tokenOf = new Map(rep.layers.map((r) => [r.path, r.label]));
+      process.stdout.write('firing rate per step, by layer (neuron node):\n');
+      for (const [k, v] of Object.entries(run.firing_rates)) {
+        const layer = layerOf.get(k) ?? k;
+        process.stdout.write(`  layer ${`${layer} ${tokenOf.get(layer) ?? ''}`.trimEnd().padEnd(12)} (${k})  ${v.map((x) => x.toFixed(3)).join(' ')}\n`);
+      }
     }
     if (latency) process.stdout.write(`batch-1 latency p50 ${latency.latency_ms_p50_batch1.toFixed(2)} ms, p95 ${latency.latency_ms_p95_batch1.toFixed(2)} ms\n`);
   },

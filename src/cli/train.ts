@@ -8,7 +8,7 @@ import { NEURON_PRESETS, neuronParams, type NeuronPreset } from '../neurons/neur
 import { SURROGATES, type SurrogateName } from '../neurons/surrogate.js';
 import { SpikingNet, READOUTS } from '../layers/net.js';
 import { ENCODERS, type EncoderSpec } from '../layers/encode.js';
-import { train } from '../train/trainer.js';
+import { train, type EpochRecord } from '../train/trainer.js';
 import { saveNet } from '../train/model-file.js';
 import { LOSSES, type LossSpec } from '../train/loss.js';
 import type { Schedule } from '../train/optim.js';
@@ -71,6 +71,11 @@ function augmentFor(kind: 'none' | 'crop' | 'crop-flip', dataset: string): Augme
   if (kind === 'none') return undefined;
   if (isEventDataset(dataset)) throw new EdgespikeError(`--augment ${kind}: applies to image data sets, not to ${dataset}`);
   return kind === 'crop' ? { pad: 2 } : { pad: 4, flip: 0.5 };
+}
+
+/** One epoch's line, printed as the epoch ends. */
+function epochLine(h: EpochRecord): string {
+  return `epoch ${h.epoch}: loss ${h.loss.toFixed(4)}  train ${(100 * h.train_accuracy).toFixed(2)}%  test ${h.test_accuracy === undefined ? '-' : (100 * h.test_accuracy).toFixed(2) + '%'}  ${Math.round(h.train_samples_per_s)} samples/s\n`;
 }
 
 /** "k1B2" → { k: 1, B: 2 } (k in 0 … 8, B in 1 … 64). */
@@ -166,6 +171,7 @@ export const trainCommand = defineCommand({
       epochs, batchSize: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, phiFromThreshold: !!a['avg-threshold'], clip: o.clip, seed: o.seed,
       augment: augmentFor(o.augment ?? (isCifar ? 'crop-flip' : 'none'), dataset),
       logPath: o.log, checkpointPath: o.checkpoint, resume: !!a.resume, progress: !a.json,
+      onEpoch: a.json ? undefined : (h) => process.stdout.write(epochLine(h)),
       identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null, quantize: qopts, levels: o.levels ?? null },
     });
     const last = history[history.length - 1]!;
@@ -173,6 +179,6 @@ export const trainCommand = defineCommand({
     const summary = { model: out, dataset, epochs: history.length, timesteps: T, train_samples: trainSet.length,
       test_accuracy: last.test_accuracy, train_samples_per_s: last.train_samples_per_s, history };
     if (a.json) printJson(summary);
-    else for (const h of history) process.stdout.write(`epoch ${h.epoch}: loss ${h.loss.toFixed(4)}  train ${(100 * h.train_accuracy).toFixed(2)}%  test ${h.test_accuracy === undefined ? '-' : (100 * h.test_accuracy).toFixed(2) + '%'}  ${Math.round(h.train_samples_per_s)} samples/s\n`);
+    else process.stdout.write(`model written to ${out} (training log ${o.log}, checkpoint ${o.checkpoint})\n`);
   },
 });

@@ -158,3 +158,33 @@ export function writePng(path: string, data: Float32Array, c: number, h: number,
   const colorType = c === 1 ? 0 : c === 3 ? 2 : 6;
   writeFileAtomic(path, PNG.sync.write(png, { colorType, inputColorType: 6 }));
 }
+
+/** Data sets whose images are light strokes on a dark background (the MNIST family). */
+export const DARK_BACKGROUND_DATASETS: ReadonlySet<string> = new Set(['mnist', 'fashion-mnist', 'kmnist', 'emnist']);
+
+/** Mean value of an image's one-pixel border over all channels: the background's brightness. */
+export function borderMean(x: Float32Array, c: number, h: number, w: number): number {
+  let s = 0, n = 0;
+  for (let ch = 0; ch < c; ch++) {
+    const o = ch * h * w;
+    for (let j = 0; j < w; j++) { s += x[o + j]! + (h > 1 ? x[o + (h - 1) * w + j]! : 0); n += h > 1 ? 2 : 1; }
+    for (let i = 1; i < h - 1; i++) { s += x[o + i * w]! + (w > 1 ? x[o + i * w + w - 1]! : 0); n += w > 1 ? 2 : 1; }
+  }
+  return n ? s / n : 0;
+}
+
+/** How an input's polarity is matched to the training data's: detected, always inverted, or never. */
+export type InvertMode = 'auto' | 'yes' | 'no';
+
+/**
+ * Inverts an input in place (x → 1 − x) when it does not match the training images' polarity.
+ * In 'auto' mode, an image for a model trained on a dark-background data set is inverted when its
+ * border is mostly light (mean above 0.5): a dark digit drawn on white paper or a canvas.
+ * Returns whether it inverted.
+ */
+export function matchPolarity(x: Float32Array, shape: readonly number[], mode: InvertMode, dataset: string | undefined): boolean {
+  const [c, h, w] = shape as [number, number, number];
+  const invert = mode === 'yes' || (mode === 'auto' && dataset !== undefined && DARK_BACKGROUND_DATASETS.has(dataset) && borderMean(x, c, h, w) > 0.5);
+  if (invert) for (let i = 0; i < x.length; i++) x[i] = 1 - x[i]!;
+  return invert;
+}

@@ -28,6 +28,8 @@ export interface RunContext {
   readonly masks: Map<string, Tensor>;
   /** Losses nodes add to the training loss (a gate predictor's BCE), summed by the caller. */
   readonly aux: Tensor[];
+  /** While training: the weight of every neuron layer's firing rate in the loss (pushed to aux). */
+  readonly spikeCost?: number;
   /** Scatter-and-Gather's robustness study: each spike of scatter node `node` is dropped with probability `ratio`. */
   readonly dropSpikes?: { readonly node: string; readonly ratio: number };
   /** Called by every gate with its mask [rows, C] (0/1) and whether its rows are static [N] or folded [T·N]. */
@@ -294,6 +296,7 @@ export class Spiking extends Base {
     ctx.static = false;
     const out = op.reshape(r.spikes, [ctx.T * perStep[0]!, ...perStep.slice(1)]);
     ctx.monitor?.(this.name, out, r.h);
+    if (ctx.training && ctx.spikeCost) ctx.aux.push(op.mul(op.sum(r.spikes), ctx.spikeCost / r.spikes.size));
     return out;
   }
 

@@ -92,6 +92,8 @@ export interface RunOptions {
   readonly onGate?: RunContext['onGate'];
   /** Drop each spike of one scatter node with a probability (Scatter-and-Gather's robustness study). */
   readonly dropSpikes?: RunContext['dropSpikes'];
+  /** While training: add this weight × every neuron layer's firing rate to the loss (a spike-count regularizer). */
+  readonly spikeCost?: number;
 }
 
 /** Options of run: where to start and stop. */
@@ -261,19 +263,7 @@ export class SpikingNet {
 
   /** Readout over T: [T, N, C] → [N, C]. */
   aggregate(steps: Tensor): Tensor {
-    const [T, N, C] = steps.shape as [number, number, number];
-    if (this.config.readout === 'last') return op.reshape(op.slice(steps, 0, T - 1, T), [N, C]);
-    const w = new Float32Array(T);
-    if (this.config.readout === 'mean' || this.config.readout === 'rate') w.fill(1 / T);
-    else if (this.config.readout === 'count') w.fill(1);
-    else {
-      // Mean over t of m[t] = β·m[t−1] + I[t]: input I[t] contributes Σ_{τ ≥ t} β^(τ−t) / T.
-      const b = this.config.readoutBeta;
-      let acc = 0;
-      for (let t = T - 1; t >= 0; t--) { acc = acc * b + 1; w[t] = acc / T; }
-    }
-    const weighted = op.mul(op.reshape(steps, [T, N * C]), new Tensor(w, [T, 1]));
-    return op.reshape(op.sum(weighted, 0), [N, C]);
+    return aggregateSteps(steps, this.config.readout, this.config.readoutBeta);
   }
 
   private readonly plans = new Map<string, Layer[]>();
@@ -331,7 +321,7 @@ export class SpikingNet {
   /** All T steps per node (feed-forward graphs). */
   private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes };
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
@@ -350,7 +340,7 @@ export class SpikingNet {
    */
   private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes };
+    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
     const state = new Map<string, Tensor>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();
@@ -398,6 +388,25 @@ export class SpikingNet {
     const outs = perStep.get(to);
     return outs ? { t: op.concat(outs, 0), static: false } : fixed.get(to)!;
   }
+}
+
+/**
+ * A readout's logits from T steps of its layer [T, N, C] → [N, C]: mean or rate (average over T), count
+ * (sum), last (final step), leaky (the average membrane of m[t] = β·m[t−1] + I[t]).
+ */
+export function aggregateSteps(steps: Tensor, readout: ReadoutMode, beta: number): Tensor {
+  const [T, N, C] = steps.shape as [number, number, number];
+  if (readout === 'last') return op.reshape(op.slice(steps, 0, T - 1, T), [N, C]);
+  const w = new Float32Array(T);
+  if (readout === 'mean' || readout === 'rate') w.fill(1 / T);
+  else if (readout === 'count') w.fill(1);
+  else {
+    // Mean over t of m[t] = β·m[t−1] + I[t]: input I[t] contributes Σ_{τ ≥ t} β^(τ−t) / T.
+    let acc = 0;
+    for (let t = T - 1; t >= 0; t--) { acc = acc * beta + 1; w[t] = acc / T; }
+  }
+  const weighted = op.mul(op.reshape(steps, [T, N * C]), new Tensor(w, [T, 1]));
+  return op.reshape(op.sum(weighted, 0), [N, C]);
 }
 
 /** Sums a node's inputs; static ones are repeated over T when another input varies over time. */

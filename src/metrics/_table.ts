@@ -47,7 +47,7 @@ export function formatArchTable(report: ArchReport): string {
     `convention  neurons ${c.neurons}, MACs ${c.macs}, weight memory ${c.weightMemory}`,
     `neurons     ${groupDigits(t.neurons)}`,
     `MACs        ${groupDigits(t.macs)} per step, ${groupDigits(t.macsT)} over T = ${t.T}`,
-    `weights     ${groupDigits(t.memoryWeights)} × ${bitsText(t.weightMb, t.memoryWeights, t.weightBits)} = ${t.weightMb} MB (${t.weightMbText})`,
-    `membrane    ${groupDigits(t.neurons)} × ${bitsText(t.membraneMb, t.neurons, t.membraneBits)} = ${t.membraneMb} MB (${t.membraneMbText})`,
+    `weights     ${groupDigits(t.memoryWeights)} × ${bitsText(t.weightMb, t.memoryWeights, t.weightBits)} = ${t.weightMb} MB (10^6 bytes; ${t.weightMbText} in the papers' two-decimal truncation)`,
+    `membrane    ${groupDigits(t.neurons)} × ${bitsText(t.membraneMb, t.neurons, t.membraneBits)} = ${t.membraneMb} MB (${t.membraneMbText} truncated)`,
   ].join('\n');
 }

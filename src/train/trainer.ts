@@ -44,6 +44,12 @@ export interface TrainConfig {
   readonly progress?: boolean;
   /** Stop after this many epochs of this call (the run continues on resume); for tests of resume. */
   readonly stopAfter?: number;
+  /** Called after every epoch with its record (the command line prints it at once). */
+  readonly onEpoch?: (rec: EpochRecord) => void;
+  /** The weight of every neuron layer's firing rate in the loss (a spike-count regularizer). */
+  readonly spikeCost?: number;
+  /** T per epoch (the last one for the epochs after); the network's own T when absent. */
+  readonly timesteps?: readonly number[];
   /**
    * What makes this run this run (model, data, seed, settings): stored in every checkpoint, and a resume
    * from a checkpoint of another run is refused.
@@ -68,8 +74,10 @@ export interface EvalResult { readonly accuracy: number; readonly samples: numbe
 /** Accuracy of the net on a data set (no gradients, batches of `batchSize`). */
 export function evaluate(net: SpikingNet, d: Dataset, batchSize = 256): EvalResult {
   net.checkMemory(Math.min(batchSize, Math.max(1, d.length)), { training: false, temporal: d.temporal, fix: 'lower --batch-size or --timesteps' });
-  const t0 = performance.now();
   let correct = 0;
+  // samples/s is the steady rate: one untimed batch first (a fresh process compiles and sizes its memory)
+  if (d.length > batchSize) noGrad(() => { const { x } = makeBatch(d, null, 0, batchSize); workspace(() => net.forward(x, { training: false })); });
+  const t0 = performance.now();
   noGrad(() => {
     for (let b = 0; b < d.length; b += batchSize) {
       const { x, y } = makeBatch(d, null, b, Math.min(d.length, b + batchSize));
@@ -161,12 +169,16 @@ export function train(net: SpikingNet, trainSet: Dataset, testSet: Dataset | nul
     ran++;
     checkpoint(net, opt, cfg, st);
     if (cfg.logPath) appendLine(cfg.logPath, JSON.stringify(rec));
+    cfg.onEpoch?.(rec);
   }
   return st.history;
 }
 
-function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, cfg: TrainConfig, opt: Optimizer, st: RunState): EpochRecord {
+function runEpoch(base: SpikingNet, trainSet: Dataset, testSet: Dataset | null, cfg: TrainConfig, opt: Optimizer, st: RunState): EpochRecord {
   const { rng } = st;
+  // a T schedule runs this epoch at its own T, on the same tensors
+  const T = cfg.timesteps?.[Math.min(st.epoch, cfg.timesteps.length - 1)];
+  const net = T !== undefined && T !== base.config.T ? base.withConfig({ T }) : base;
   opt.lr = scheduledLr(cfg.schedule, cfg.optim.lr, st.epoch);
   const order = rng.permutation(trainSet.length);
   const bs = cfg.batchSize, n = trainSet.length;
@@ -180,7 +192,7 @@ function runEpoch(net: SpikingNet, trainSet: Dataset, testSet: Dataset | null, c
     const { x, y } = makeBatch(trainSet, order, b, Math.min(n, b + bs), cfg.augment ? { opts: cfg.augment, rng } : undefined);
     // One workspace per step: activations and their gradients reuse the same memory every step.
     const { lossValue, pred } = workspace(() => {
-      const out = net.forward(x, { training: true, rng });
+      const out = net.forward(x, { training: true, rng, ...(cfg.spikeCost ? { spikeCost: cfg.spikeCost } : {}) });
       const loss = lossOf(out, y, cfg.loss, cfg.phiFromThreshold ? phi : undefined);
       const lossValue = loss.item();
       if (!Number.isFinite(lossValue)) throw new EdgespikeError(`train: loss became ${lossValue} at epoch ${st.epoch + 1}, batch ${b / bs + 1} (try a lower learning rate)`);

@@ -52,6 +52,20 @@ test('train → info → eval → predict on a small MNIST subset', () => {
     const pr = JSON.parse(p.stdout);
     assert.equal(pr.probabilities.length, 10);
     assert.ok(Math.abs(pr.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-5);
+    assert.equal(pr.inverted, false);
+    // the same digit drawn dark on light: detected and inverted back, the same answer
+    for (let i = 0; i < 784; i++) { const v = 255 - Math.round(px[i]! * 255); png.data.set([v, v, v, 255], i * 4); }
+    writeFileSync(join(dir, 'dark.png'), PNG.sync.write(png));
+    const q = JSON.parse(run('predict', out, join(dir, 'dark.png'), '--json').stdout);
+    assert.equal(q.inverted, true);
+    assert.equal(q.class, pr.class);
+    q.probabilities.forEach((v: number, i: number) => assert.ok(Math.abs(v - pr.probabilities[i]) < 1e-5, `class ${i}: ${v} vs ${pr.probabilities[i]}`));
+    const kept = JSON.parse(run('predict', out, join(dir, 'dark.png'), '--json', '--invert', 'no').stdout);
+    assert.equal(kept.inverted, false);
+    assert.notDeepEqual(kept.probabilities, pr.probabilities);
+    const text = run('predict', out, join(dir, 'dark.png'));
+    assert.match(text.stdout, /input inverted to light-on-dark/);
+    assert.equal(run('predict', out, join(dir, 'dark.png'), '--invert', 'maybe').status, 2);
     // no temporary files are left behind
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   } finally { rmSync(dir, { recursive: true, force: true }); }

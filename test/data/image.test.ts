@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { readImage, resizeBilinear, toModelInput, writePng } from '../../src/data/image.js';
+import { borderMean, matchPolarity, readImage, resizeBilinear, toModelInput, writePng } from '../../src/data/image.js';
 import { EdgespikeError } from '../../src/util/errors.js';
 
 function withDir(fn: (dir: string) => void): void {
@@ -109,4 +109,23 @@ describe('writePng', () => {
         `writePng ${join(dir, 'x.png')}: expected [1, 3 or 4, H, W] data of 1×2×2 floats, got 5`));
     });
   });
+});
+
+test('matchPolarity: a light-background image is inverted for the MNIST family only, and the flag overrides', () => {
+  const dark = new Float32Array(5 * 5), light = new Float32Array(5 * 5).fill(1);
+  dark[12] = 1; light[12] = 0; // a one-pixel stroke in the centre
+  assert.equal(borderMean(light, 1, 5, 5), 1);
+  assert.equal(borderMean(dark, 1, 5, 5), 0);
+  const a = light.slice();
+  assert.equal(matchPolarity(a, [1, 5, 5], 'auto', 'mnist'), true);
+  assert.deepEqual(a, dark);
+  const b = dark.slice();
+  assert.equal(matchPolarity(b, [1, 5, 5], 'auto', 'mnist'), false);
+  assert.deepEqual(b, dark);
+  assert.equal(matchPolarity(light.slice(), [1, 5, 5], 'auto', 'cifar10'), false);
+  assert.equal(matchPolarity(light.slice(), [1, 5, 5], 'auto', undefined), false);
+  assert.equal(matchPolarity(light.slice(), [1, 5, 5], 'no', 'mnist'), false);
+  const c = dark.slice();
+  assert.equal(matchPolarity(c, [1, 5, 5], 'yes', 'cifar10'), true);
+  assert.deepEqual(c, light);
 });

@@ -25,8 +25,8 @@ test('fixed-width table: left-aligned text, right-aligned numbers, totals and me
     'convention  neurons all, MACs all, weight memory all',
     'neurons     36',
     'MACs        2,952 per step, 11,808 over T = 4',
-    'weights     432 × 3 bit = 0.000162 MB (0.00)',
-    'membrane    36 × 5 bit = 0.0000225 MB (0.00)',
+    "weights     432 × 3 bit = 0.000162 MB (10^6 bytes; 0.00 in the papers' two-decimal truncation)",
+    'membrane    36 × 5 bit = 0.0000225 MB (0.00 truncated)',
   ].join('\n');
   assert.equal(formatArchTable(report), expected);
 });

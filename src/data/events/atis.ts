@@ -6,7 +6,7 @@
  */
 import { writeFileAtomic } from '../../util/atomic.js';
 import { EdgespikeError } from '../../util/errors.js';
-import { allocEvents, trimEvents, type Events, type SensorSize } from './events.js';
+import { allocEvents, coverSensor, trimEvents, type Events, type SensorSize } from './events.js';
 import { forEachChunk, formatError, withFile } from './_io.js';
 
 /** Bytes per ATIS event. */
@@ -56,7 +56,9 @@ export function decodeAtis(bytes: Uint8Array, name = 'bytes', opts: AtisReadOpti
   if (bytes.length % ATIS_EVENT_BYTES !== 0) throw truncated(label, name, bytes.length);
   const out = allocEvents(bytes.length / ATIS_EVENT_BYTES, opts.sensor ?? [34, 34, 2]);
   const [k] = decodeInto(bytes, out, 0, 0);
-  return trimEvents(out, k);
+  const ev = trimEvents(out, k);
+  if (!opts.sensor) ev.sensor = coverSensor(ev, ev.sensor);
+  return ev;
 }
 
 /** Reads an ATIS file by 1 MB chunks from a file descriptor (the file is never held whole). */
@@ -67,7 +69,9 @@ export function readAtis(path: string, opts: AtisReadOptions = {}): Events {
     const out = allocEvents(size / ATIS_EVENT_BYTES, opts.sensor ?? [34, 34, 2]);
     let k = 0, overflow = 0;
     forEachChunk(fd, 0, size, ATIS_EVENT_BYTES, (chunk) => { [k, overflow] = decodeInto(chunk, out, k, overflow); });
-    return trimEvents(out, k);
+    const ev = trimEvents(out, k);
+    if (!opts.sensor) ev.sensor = coverSensor(ev, ev.sensor);
+    return ev;
   });
 }
 

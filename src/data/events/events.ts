@@ -122,6 +122,15 @@ export function lowerBound(t: Float64Array, value: number, lo = 0, hi = t.length
 }
 
 /** Largest x + 1, y + 1 and number of polarities seen: a sensor size guessed from the data. */
+/**
+ * Grows a default sensor size to hold every event (an ATIS file from a sensor larger than
+ * N-MNIST's 34 × 34, such as N-Caltech101's): the reader's and `data inspect`'s size then agree.
+ */
+export function coverSensor(ev: Events, base: SensorSize): SensorSize {
+  const g = guessSensor(ev);
+  return [Math.max(base[0], g[0]), Math.max(base[1], g[1]), Math.max(base[2], g[2])];
+}
+
 export function guessSensor(ev: Events): SensorSize {
   let w = 0, h = 0, pmax = 0;
   for (let i = 0; i < ev.length; i++) {

@@ -23,7 +23,10 @@ export interface InspectReport {
   readonly events: number;
   /** Number of samples (1 except for SHD files). */
   readonly samples: number;
+  /** Width, height and polarities of the sensor, as the reader attaches it and `data frames` uses it. */
   readonly sensorSize: SensorSize;
+  /** Width and height the events reach (largest x and y plus one), for a single recording. */
+  readonly extent?: readonly [number, number];
   /** t_last − t_first in µs (summed over samples for SHD). */
   readonly durationUs: number;
   /** Events per second over durationUs (0 when the duration is 0). */
@@ -84,6 +87,5 @@ export async function inspect(path: string): Promise<InspectReport> {
   }
   const ev = readEvents(path);
   const g = guessSensor(ev);
-  const sensor: SensorSize = format === 'aedat2' || format === 'aedat3' ? ev.sensor : format === 'atis-bin' ? [g[0], g[1], 2] : g;
-  return report(format, ev.length, 1, sensor, span(ev));
+  return { ...report(format, ev.length, 1, ev.sensor, span(ev)), extent: [g[0], g[1]] };
 }

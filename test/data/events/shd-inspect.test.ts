@@ -7,7 +7,7 @@ import { encodeAedat2 } from '../../../src/data/events/aedat2.js';
 import { encodeAedat3 } from '../../../src/data/events/aedat3.js';
 import { encodeAtis } from '../../../src/data/events/atis.js';
 import { makeEvents } from '../../../src/data/events/events.js';
-import { inspect } from '../../../src/data/events/inspect.js';
+import { inspect, readEvents } from '../../../src/data/events/inspect.js';
 import { encodeNpyEvents } from '../../../src/data/events/npy.js';
 import { encodeShd, openShd, openShdBytes, writeShd } from '../../../src/data/events/shd.js';
 import { EdgespikeError } from '../../../src/util/errors.js';
@@ -67,7 +67,15 @@ describe('inspect', () => {
       assert.equal(r.durationUs, 500000);
       assert.equal(r.eventRate, 6); // 3 events in 0.5 s
     }
-    assert.deepEqual((await inspect(join(dir, 'a.bin'))).sensorSize, [21, 31, 2]);
+    // an ATIS file is N-MNIST's 34 × 34 sensor, as its reader (and so data frames) sees it; the
+    // events' own extent is reported beside it
+    const a = await inspect(join(dir, 'a.bin'));
+    assert.deepEqual([a.sensorSize, a.extent], [[34, 34, 2], [21, 31]]);
+    assert.deepEqual(readEvents(join(dir, 'a.bin')).sensor, a.sensorSize);
+    // one from a larger sensor grows it to hold every event
+    writeFileSync(join(dir, 'big.bin'), encodeAtis(makeEvents({ x: [0, 99, 5], y: [1, 2, 30], t: [1000, 1500, 501000], p: [0, 1, 1] }, [128, 128, 2])));
+    assert.deepEqual((await inspect(join(dir, 'big.bin'))).sensorSize, [100, 34, 2]);
+    assert.deepEqual(readEvents(join(dir, 'big.bin')).sensor, [100, 34, 2]);
     assert.deepEqual((await inspect(join(dir, 'b.aedat'))).sensorSize, [128, 128, 2]);
     writeFileSync(join(dir, 's.h5'), encodeShd(samples, [1, 2, 3]));
     const r = await inspect(join(dir, 's.h5'));
