@@ -18,7 +18,7 @@ import { zoo, zooNames } from '../models/zoo.js';
 import { netFromBytes } from '../train/model-file.js';
 import type { EvalCell, EvalRow } from '../evaluate/cells.js';
 import {
-  DEFAULT_DATASETS, EVAL_DATASETS, cellFile, ensureEmulation, formatTable, modelFile, planEvaluation, prepareOut,
+  DEFAULT_DATASETS, EVAL_DATASETS, cellFile, ensureEmulation, formatDetails, formatTable, modelFile, planEvaluation, prepareOut,
   readFinished, rowJson, runPool, writeFinished, type ModelChoice,
 } from '../evaluate/harness.js';
 import { CellError, killCellProcesses, runCellInChild } from '../evaluate/child.js';
@@ -213,6 +213,7 @@ export const evaluateCommand = defineCommand({
     const table = formatTable(done);
     writeFileAtomic(resolve(out, 'table.md'), table);
     writeFileAtomic(resolve(out, 'rows.jsonl'), done.map((r) => JSON.stringify(rowJson(r)) + '\n').join(''));
+    writeFileAtomic(resolve(out, 'details.md'), formatDetails(done));
     if (a.report !== undefined) writeFileAtomic(String(a.report), await renderEvaluationReport('edgespike evaluation', done));
     if (a.json) for (const r of done) printJson(rowJson(r));
     else process.stdout.write(table);

@@ -30,7 +30,7 @@ const EMBEDDED = new Set(['mnist', 'fashion-mnist']);
 export const EMULATED_NMNIST = { train: 6000, test: 1000, maxTrain: 60_000, maxTest: 10_000, seed: 1 } as const;
 
 /** Bumped when the meaning of a cell's settings changes, so rows of older settings are not reused. */
-const CELL_FORMAT = 1;
+const CELL_FORMAT = 3;
 
 /** A model file given for a data set: its absolute path, its T and the SHA-256 of its bytes. */
 export interface ModelChoice {
@@ -218,7 +218,7 @@ export function modelFile(out: string, id: string): string {
 export function prepareOut(out: string, cells: readonly EvalCell[]): void {
   for (const sub of ['cells', 'models']) makeDirs(join(resolve(out), sub));
   for (const c of cells) { removeStaleTemps(cellFile(out, c.id)); removeStaleTemps(modelFile(out, c.id)); }
-  for (const f of ['table.md', 'rows.jsonl']) removeStaleTemps(join(resolve(out), f));
+  for (const f of ['table.md', 'rows.jsonl', 'details.md']) removeStaleTemps(join(resolve(out), f));
 }
 
 const NUMERIC: readonly (keyof EvalRow)[] = ['accuracy', 'epochs', 'T', 'spikes_per_sample', 'sops', 'energy_uj', 'latency_ms_batch1', 'test_samples', 'seconds'];
@@ -263,6 +263,8 @@ export function rowJson(r: EvalRow): Record<string, unknown> {
   return {
     dataset: r.dataset, label: r.label, accuracy: r.accuracy, epochs: r.epochs, T: r.T, spikes_per_sample: r.spikes_per_sample,
     sops: r.sops, energy_uj: r.energy_uj, latency_ms_batch1: r.latency_ms_batch1, id: r.id, test_samples: r.test_samples, seconds: r.seconds,
+    coding: r.coding, T_trained: r.T_trained, T_max: r.T_max, exit_theta: r.exit_theta, spikes_full_T: r.spikes_full_T,
+    correction: r.correction, pareto: r.pareto,
   };
 }
 
@@ -281,6 +283,37 @@ export function formatTable(rows: readonly EvalRow[]): string {
   const lines = [`| ${TABLE_COLUMNS.join(' | ')} |`, `|${TABLE_COLUMNS.map((_, i) => (i < 2 ? ' --- |' : ' ---: |')).join('')}`];
   for (const r of rows) lines.push(`| ${tableCells(r).join(' | ')} |`);
   return lines.join('\n') + '\n';
+}
+
+/** The correction's gains of `rows` (those that have them): data set, row, T, accuracy plain and corrected. */
+export function correctionTable(rows: readonly EvalRow[]): string[][] {
+  return rows.flatMap((r) => (r.correction ?? []).map((g) => [r.dataset, r.label, String(g.T), `${(100 * g.plain).toFixed(2)} %`,
+    `${(100 * g.corrected).toFixed(2)} %`, `${(100 * (g.corrected - g.plain)).toFixed(2)}`]));
+}
+
+/** The Pareto fronts of `rows`: data set, row, T (mean T of the exit, marked), accuracy, spikes per sample. */
+export function paretoTable(rows: readonly EvalRow[]): string[][] {
+  return rows.flatMap((r) => (r.pareto ?? []).map((p) => [r.dataset, r.label, p.adaptive ? `${p.T.toFixed(2)} (exit)` : String(p.T),
+    `${(100 * p.accuracy).toFixed(2)} %`, p.spikes_per_sample.toFixed(1)]));
+}
+
+export const CORRECTION_COLUMNS = ['data set', 'row', 'T', 'accuracy plain', 'accuracy corrected', 'gain (points)'] as const;
+export const PARETO_COLUMNS = ['data set', 'row', 'T', 'accuracy', 'spikes/sample'] as const;
+
+/** A markdown table with the first two columns left-aligned. */
+function markdown(columns: readonly string[], cells: readonly string[][]): string {
+  const lines = [`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => (i < 2 ? ' --- |' : ' ---: |')).join('')}`];
+  for (const c of cells) lines.push(`| ${c.join(' | ')} |`);
+  return lines.join('\n') + '\n';
+}
+
+/** The details of `rows` as markdown: the correction's gains at lower T and the Pareto fronts. */
+export function formatDetails(rows: readonly EvalRow[]): string {
+  const parts: string[] = [];
+  const corr = correctionTable(rows), front = paretoTable(rows);
+  if (corr.length) parts.push('Dynamic correction: test accuracy at a lower T without and with it\n\n' + markdown(CORRECTION_COLUMNS, corr));
+  if (front.length) parts.push('Pareto front of accuracy, T and spikes per sample (fixed T and the adaptive exit)\n\n' + markdown(PARETO_COLUMNS, front));
+  return parts.join('\n');
 }
 
 /** Runs `fn` on every item, at most `n` at a time, starting them in order. */

@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { EvalRow } from '../evaluate/cells.js';
-import { TABLE_COLUMNS, tableCells } from '../evaluate/harness.js';
+import { CORRECTION_COLUMNS, PARETO_COLUMNS, TABLE_COLUMNS, correctionTable, paretoTable, tableCells } from '../evaluate/harness.js';
 import { esc, htmlPage, renderSvg } from './report.js';
 
 /** The vega-lite specs of the evaluation's plots, by title. */
@@ -41,11 +41,18 @@ export async function evaluationSection(rows: readonly EvalRow[], heading = 'Eva
   if (rows.length > 0) {
     for (const [title, spec] of evaluationPlots(rows)) plots.push(`<section><h2>${esc(title)}</h2>\n${await renderSvg(spec)}\n</section>`);
   }
+  const table = (columns: readonly string[], cells: string[][]): string => `<table>
+<tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
+${cells.map((r) => `<tr>${r.map((c, i) => (i < 2 ? `<td>${esc(c)}</td>` : `<td class="n">${esc(c)}</td>`)).join('')}</tr>`).join('\n')}
+</table>`;
+  const corr = correctionTable(rows), front = paretoTable(rows);
   return `<section class="evaluation"><h2>${esc(heading)}</h2>
 <table>
 ${head}
 ${body}
 </table>
+${corr.length ? `<h2>Dynamic correction: test accuracy at a lower T</h2>\n${table(CORRECTION_COLUMNS, corr)}` : ''}
+${front.length ? `<h2>Pareto front of accuracy, T and spikes per sample</h2>\n${table(PARETO_COLUMNS, front)}` : ''}
 </section>
 <main>
 ${plots.join('\n')}

@@ -47,7 +47,7 @@ test('a cell that fails is one line naming it; the other cells finish; the exit 
     // An N-MNIST folder whose recordings are damaged: found before work, refused by the cell that reads it.
     for (const split of ['Train', 'Test']) {
       mkdirSync(join(dir, 'data', 'nmnist', split, '0'), { recursive: true });
-      writeFileSync(join(dir, 'data', 'nmnist', split, '0', '00000.bin'), 'abc');
+      for (let i = 0; i < 12; i++) writeFileSync(join(dir, 'data', 'nmnist', split, '0', `${String(i).padStart(5, '0')}.bin`), 'abc');
     }
     const out = join(dir, 'out');
     const r = run('evaluate', '--datasets', 'mnist,nmnist', '--data-dir', join(dir, 'data'), ...TINY, '--workers', '2', '--out', out);

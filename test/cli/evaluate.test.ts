@@ -1,6 +1,6 @@
 /**
  * edgespike evaluate and edgespike worker, end to end on tiny cells (MNIST and Fashion-MNIST, 300
- * training and 100 test images, one epoch, T = 2): bad flags, local worker processes with a coordinator
+ * training and 100 test images, one epoch, T = 4): bad flags, local worker processes with a coordinator
  * killed mid-cell and resumed, the same cells through a Redis queue with two workers, and a worker
  * killed mid-cell. The rows' measurements are deterministic for a seed (the kernels sum in a fixed
  * order whatever the thread count), so every way of running the cells must give the same rows; only
@@ -16,7 +16,7 @@ import { alive, bin, gone, startCli, type CliProcess } from '../helpers/cli.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { runPool } from '../../src/evaluate/harness.js';
 
-const CELLS = ['--datasets', 'mnist,fashion-mnist', '--limit', '300', '--test-limit', '100', '--epochs', '1', '-T', '2', '--batch-size', '8'];
+const CELLS = ['--datasets', 'mnist,fashion-mnist', '--limit', '300', '--test-limit', '100', '--epochs', '1', '-T', '4', '--batch-size', '8'];
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 
 let dir = '', redis: TestRedis | undefined;
@@ -122,16 +122,22 @@ test('evaluate on local worker processes: a coordinator killed mid-cell leaves n
   assert.deepEqual(Object.keys(lines[0]!).slice(0, 9), ['dataset', 'label', 'accuracy', 'epochs', 'T', 'spikes_per_sample', 'sops', 'energy_uj', 'latency_ms_batch1']);
   for (const r of lines) {
     assert.equal(r.epochs, 1);
-    assert.equal(r.T, 2);
+    assert.equal(r.T_trained, 4);
+    assert.equal(r.coding, 'direct');
+    // the complete row: the mean T of the adaptive exit, at most the T the corrected network runs at
+    assert.ok((r.T as number) >= 1 && (r.T as number) <= (r.T_max as number) && (r.T_max as number) <= 4, `T ${r.T}, T_max ${r.T_max}`);
+    assert.ok((r.spikes_per_sample as number) <= (r.spikes_full_T as number));
+    assert.deepEqual((r.correction as { T: number }[]).map((g) => g.T), [1, 2]);
     assert.equal(r.test_samples, 100);
-    assert.ok((r.spikes_per_sample as number) > 0 && (r.sops as number) > 0 && (r.energy_uj as number) > 0);
+    assert.ok((r.spikes_full_T as number) > 0 && (r.sops as number) > 0 && (r.energy_uj as number) > 0, JSON.stringify(r));
   }
   assert.ok((lines[0]!.accuracy as number) > 0.2, `mnist accuracy ${lines[0]!.accuracy}: the cell did not train`);
   assert.deepEqual(rowsOf(out), lines);
   const table = readFileSync(join(out, 'table.md'), 'utf8').trim().split('\n');
   assert.equal(table[0], '| data set | row | accuracy | epochs | T | spikes/sample | SOPs | energy µJ | batch-1 latency ms |');
   assert.equal(table.length, 4);
-  assert.match(table[2]!, /^\| mnist \| complete \| \d+\.\d\d % \| 1 \| 2 \| /);
+  const T0 = lines[0]!.T as number;
+  assert.match(table[2]!, new RegExp(`^\\| mnist \\| complete \\| \\d+\\.\\d\\d % \\| 1 \\| ${Number.isInteger(T0) ? T0 : T0.toFixed(2)} \\| `));
   for (const r of lines) assert.ok(existsSync(join(out, 'models', `${r.id}.es`)), `model of ${r.id}`);
   const html = readFileSync(report, 'utf8');
   assert.match(html, /<th>spikes\/sample<\/th>/);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ABLATION, type EvalRow } from '../../src/evaluate/cells.js';
 import {
-  cellFile, checkRow, emulationSize, findDataDir, formatTable, planEvaluation, readFinished, runPool, writeFinished, type PlanOptions,
+  cellFile, checkRow, emulationSize, findDataDir, formatDetails, formatTable, planEvaluation, readFinished, runPool, writeFinished, type PlanOptions,
 } from '../../src/evaluate/harness.js';
 
 const recipe = { model: 'lenet', epochs: 1, T: 2, batchSize: 8, lr: 0.003 };
@@ -106,6 +106,22 @@ test('the table: columns, units and number formats', () => {
     '| nmnist | coding | 98.76 % | 3 | 3.25 | 1234.6 | 1.235e+5 | 1.235 | 0.346 |',
     '',
   ].join('\n'));
+});
+
+test('the details: correction gains and Pareto fronts of the rows that have them', () => {
+  const r = row('a', { correction: [{ T: 1, plain: 0.1, corrected: 0.9512 }], pareto: [{ T: 1, accuracy: 0.9512, spikes_per_sample: 12.34 }, { T: 1.234, accuracy: 0.99, spikes_per_sample: 50, adaptive: true }] });
+  assert.equal(formatDetails([row('b'), r]), [
+    'Dynamic correction: test accuracy at a lower T without and with it', '',
+    '| data set | row | T | accuracy plain | accuracy corrected | gain (points) |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| mnist | complete | 1 | 10.00 % | 95.12 % | 85.12 |', '',
+    'Pareto front of accuracy, T and spikes per sample (fixed T and the adaptive exit)', '',
+    '| data set | row | T | accuracy | spikes/sample |',
+    '| --- | --- | ---: | ---: | ---: |',
+    '| mnist | complete | 1 | 95.12 % | 12.3 |',
+    '| mnist | complete | 1.23 (exit) | 99.00 % | 50.0 |', '',
+  ].join('\n'));
+  assert.equal(formatDetails([row('b')]), '');
 });
 
 test('runPool runs every item, at most n at a time, starting them in order', async () => {
