@@ -220,8 +220,8 @@ export function tSchedule(T: number, epochs: number): number[] {
  * Runs one cell: train (or load) its model, apply its components, measure the row.
  *
  * - Every cell holds some training samples out of training (holdOut).
- * - Co-optimization trains with the per-step loss (every step's readout classifies) and the spike-count
- *   regularizer (and the T schedule when SETTINGS.tSchedule is on: static data; event data is framed for one T).
+ * - Co-optimization trains with the spike-count regularizer (and the T schedule when SETTINGS.tSchedule is
+ *   on: static data; event data is framed for one T).
  * - Correction tries the lower T (1, 2, 4, … below the trained T, lowest first), corrects the thresholds
  *   for each on SETTINGS.calibSamples training samples and runs at the lowest whose held-out accuracy is
  *   within SETTINGS.exitLoss of the trained T's; the gain at SETTINGS.correctionTs is measured on the test set.
@@ -256,7 +256,7 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
     const cfg: TrainConfig = {
       epochs: cell.recipe.epochs, batchSize: cell.recipe.batchSize, optim: { kind: 'adam', lr: cell.recipe.lr },
       schedule: { kind: 'cosine', epochs: cell.recipe.epochs }, seed: cell.seed, progress: o.progress,
-      loss: c.coopt ? { kind: 'tet', lambda: 0, labelSmoothing: 0.1 } : { kind: 'ce', labelSmoothing: 0.1 },
+      loss: { kind: 'ce', labelSmoothing: 0.1 },
       ...(c.coopt ? { spikeCost: SETTINGS.spikeCost, ...(trainSet.temporal || !SETTINGS.tSchedule ? {} : { timesteps: tSchedule(T0, cell.recipe.epochs) }) } : {}),
     };
     const hist = train(net, trainSet, null, cfg);
