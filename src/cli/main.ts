@@ -24,9 +24,11 @@ import { splitServeCommand } from './split-serve.js';
 import { pretrainedCommand } from './pretrained.js';
 import { serveCommand } from './serve.js';
 import { nirCommand } from './nir.js';
+import { evaluateCommand } from './evaluate.js';
+import { workerCommand } from './worker.js';
 
 export const subCommands = { train: trainCommand, eval: evalCommand, predict: predictCommand, info: infoCommand, profile: profileCommand, quantize: quantizeCommand, convert: convertCommand, split: splitCommand, report: reportCommand, data: dataCommand,
-  serve: serveCommand, pretrained: pretrainedCommand, nir: nirCommand,
+  serve: serveCommand, pretrained: pretrainedCommand, nir: nirCommand, evaluate: evaluateCommand, worker: workerCommand,
   device: deviceCommand, fuse: fuseCommand, infer: inferCommand };
 
 /** Actions of a command that also runs without one (`edgespike split m.es …` and `edgespike split serve DIR`). */

@@ -6,14 +6,16 @@
  * evaluation does not redo them.
  */
 import { EdgespikeError } from '../util/errors.js';
-import type { Dataset } from '../data/dataset.js';
+import { spread, type Dataset } from '../data/dataset.js';
 import { SpikingNet } from '../layers/net.js';
+import type { EncoderSpec } from '../layers/encode.js';
 import { zoo } from '../models/zoo.js';
 import { neuronParams } from '../neurons/neuron.js';
 import { withClasses } from '../notation/spec.js';
 import { loadNet, saveNet } from '../train/model-file.js';
-import { evaluate, train } from '../train/trainer.js';
+import { evaluate, train, type TrainConfig } from '../train/trainer.js';
 import { latencyReport, runReport } from '../metrics/run.js';
+import { calibrateExit, correctThresholds, exitAt, paretoFront, traceSteps, type StepTrace } from './dynamic.js';
 
 /** Which SNN_Eval components a cell runs. */
 export interface Components {
@@ -52,6 +54,52 @@ export interface EvalCell {
   readonly seed: number;
 }
 
+/**
+ * The components' settings (the same for every cell; a change of them is a change of the harness's
+ * CELL_FORMAT, so older rows are not reused).
+ */
+export const SETTINGS = {
+  /**
+   * Training samples held out of training, every k-th so class-ordered sets stay balanced: at most this
+   * many, and at most this fraction of the training set. The exit threshold and the corrected T are chosen on them.
+   */
+  heldOut: 1000,
+  heldOutFraction: 0.1,
+  /** Accuracy (a fraction) the adaptive exit and the correction's lower T may lose on the held-out samples. */
+  exitLoss: 0.001,
+  /** Training samples the correction matches firing rates on (spread over the training set). */
+  calibSamples: 300,
+  /** The lower T the correction's accuracy gain is measured at (those below the trained T). */
+  correctionTs: [1, 2, 4],
+  /** Co-optimization: the weight of the layers' firing rates in the loss. */
+  spikeCost: 0.05,
+  /**
+   * Co-optimization's T schedule (tSchedule: the first epoch at half the T). Off: on MNIST (lenet, 3
+   * epochs, T = 4) it cost accuracy at every T, so the rows train at one T.
+   */
+  tSchedule: false,
+  /** Test samples whose SOPs, energy and batch-1 latency are measured (spread over the test set). */
+  costSamples: 1000,
+  /** Batch-1 runs per latency measurement. */
+  latencyRuns: 50,
+} as const;
+
+/** The accuracy at a lower T without and with the correction (test set). */
+export interface CorrectionGain {
+  readonly T: number;
+  readonly plain: number;
+  readonly corrected: number;
+}
+
+/** A point of the accuracy / T / spikes trade-off of a cell's network (test set). */
+export interface TradeOff {
+  readonly T: number;
+  readonly accuracy: number;
+  readonly spikes_per_sample: number;
+  /** True for the adaptive exit's point (T is then its mean). */
+  readonly adaptive?: boolean;
+}
+
 /** A finished row of the table. */
 export interface EvalRow {
   readonly id: string;
@@ -61,52 +109,213 @@ export interface EvalRow {
   readonly epochs: number;
   /** Time steps: the mean T actually used per sample when T is adaptive. */
   readonly T: number;
-  /** Spikes per sample: every hidden neuron's spikes over all steps, averaged over test samples. */
+  /** Spikes per sample: every hidden neuron's spikes over the steps run, averaged over test samples. */
   readonly spikes_per_sample: number;
   readonly sops: number;
   readonly energy_uj: number;
   readonly latency_ms_batch1: number;
   readonly test_samples: number;
   readonly seconds: number;
+  /** The input coding: direct (analog frames), rate (Poisson spikes) or the data's event frames. */
+  readonly coding?: string;
+  /** The T the network was trained at, and the T it runs at most (lower after the correction). */
+  readonly T_trained?: number;
+  readonly T_max?: number;
+  /** The adaptive exit's margin threshold (absent: every sample runs T_max steps). */
+  readonly exit_theta?: number;
+  /** Spikes per sample at T_max without an early exit. */
+  readonly spikes_full_T?: number;
+  /** Accuracy at lower T without and with the correction. */
+  readonly correction?: readonly CorrectionGain[];
+  /** The Pareto front of accuracy, T and spikes over the fixed T ≤ T_max and the adaptive exit. */
+  readonly pareto?: readonly TradeOff[];
 }
 
 /** Where a cell finds its data: the caller's loader (the command line's, which knows --data-dir and emulated sets). */
 export type DataLoader = (name: string, split: 'train' | 'test', o: { dataDir?: string; T: number; limit?: number }) => Promise<Dataset>;
 
-/** Runs one cell: train (or load) its model, apply its components, measure the row. */
+/** A view of the samples of `d` at `idx`. */
+function pick(d: Dataset, idx: Int32Array | number[]): Dataset {
+  return {
+    name: d.name, length: idx.length, shape: d.shape, temporal: d.temporal, numClasses: d.numClasses, classNames: d.classNames,
+    label: (i) => d.label(idx[i]!),
+    read: (i, out, off) => d.read(idx[i]!, out, off),
+  };
+}
+
+/**
+ * Splits a training set into the samples it trains on and the held-out ones: every k-th sample is held
+ * out (SETTINGS.heldOut at most, and at most SETTINGS.heldOutFraction of the set).
+ */
+export function holdOut(d: Dataset): { train: Dataset; heldOut: Dataset } {
+  const h = Math.min(SETTINGS.heldOut, Math.floor(d.length * SETTINGS.heldOutFraction));
+  if (h < 1) throw new EdgespikeError(`evaluate: ${d.name} has ${d.length} training samples; at least ${Math.ceil(1 / SETTINGS.heldOutFraction)} are needed (some are held out)`);
+  const held = new Set<number>();
+  for (let k = 0; k < h; k++) held.add(Math.floor(((k + 0.5) * d.length) / h));
+  const rest: number[] = [];
+  for (let i = 0; i < d.length; i++) if (!held.has(i)) rest.push(i);
+  return { train: pick(d, rest), heldOut: pick(d, [...held].sort((a, b) => a - b)) };
+}
+
+/** A view of a temporal set's first `t` frames (what a runtime that stops after `t` steps has seen). */
+export function firstFrames(d: Dataset, t: number): Dataset {
+  if (!d.temporal || d.shape[0] === t) return d;
+  const frame = d.shape.slice(1).reduce((a, b) => a * b, 1), full = new Float32Array(d.shape[0]! * frame);
+  return {
+    ...pick(d, Array.from({ length: d.length }, (_, i) => i)), shape: [t, ...d.shape.slice(1)],
+    read: (i, out, off) => { d.read(i, full, 0); out.set(full.subarray(0, t * frame), off); },
+  };
+}
+
+/** The step (1 … T) each sample of a trace exits at with threshold θ: the first whose margin reaches θ. */
+export function exitSteps(trace: StepTrace, theta: number): Int32Array {
+  const n = trace.labels.length, steps = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    while (t < trace.T - 1 && !(trace.margin[t]![i]! >= theta)) t++;
+    steps[i] = t + 1;
+  }
+  return steps;
+}
+
+/**
+ * SOPs, energy and batch-1 latency per sample when sample i runs `steps[i]` steps: the network is causal,
+ * so a sample that exits at step t costs what the network run for t steps costs. Measured on up to
+ * SETTINGS.costSamples test samples, grouped by exit step.
+ */
+export function exitCost(net: SpikingNet, test: Dataset, steps: Int32Array): { sops: number; energyUj: number; latencyMs: number } {
+  const m = Math.min(test.length, SETTINGS.costSamples);
+  const idx = Array.from({ length: m }, (_, k) => Math.floor((k * test.length) / m));
+  let sops = 0, energy = 0, latency = 0;
+  for (let t = 1; t <= net.config.T; t++) {
+    const group = idx.filter((i) => steps[i] === t);
+    if (group.length === 0) continue;
+    const at = t === net.config.T ? net : net.withConfig({ T: t });
+    const d = firstFrames(pick(test, group), t);
+    const r = runReport(at, d);
+    sops += r.sopsEcSnn * group.length;
+    energy += r.energyUj * group.length;
+    latency += latencyReport(at, d, SETTINGS.latencyRuns).p50 * group.length;
+  }
+  return { sops: sops / m, energyUj: energy / m, latencyMs: latency / m };
+}
+
+/** The input coding of a cell's network: the data's event frames, or for images direct (the coding component's choice) or rate. */
+function inputCoding(d: Dataset, coding: boolean): { encoder: EncoderSpec; name: string } {
+  if (d.temporal) return { encoder: { kind: 'direct' }, name: 'event frames' };
+  return coding ? { encoder: { kind: 'direct' }, name: 'direct' } : { encoder: { kind: 'rate' }, name: 'rate' };
+}
+
+/** What an encoder is called in a row. */
+function codingName(e: EncoderSpec, temporal: boolean): string {
+  return temporal ? 'event frames' : e.kind;
+}
+
+/** The co-optimization's T schedule: the first epoch at half the T (when there are more), the others at T. */
+export function tSchedule(T: number, epochs: number): number[] {
+  return Array.from({ length: epochs }, (_, e) => (e === 0 && epochs > 1 ? Math.max(1, Math.ceil(T / 2)) : T));
+}
+
+/**
+ * Runs one cell: train (or load) its model, apply its components, measure the row.
+ *
+ * - Every cell holds some training samples out of training (holdOut).
+ * - Co-optimization trains with the spike-count regularizer (and the T schedule when SETTINGS.tSchedule is
+ *   on: static data; event data is framed for one T).
+ * - Correction tries the lower T (1, 2, 4, … below the trained T, lowest first), corrects the thresholds
+ *   for each on SETTINGS.calibSamples training samples and runs at the lowest whose held-out accuracy is
+ *   within SETTINGS.exitLoss of the trained T's; the gain at SETTINGS.correctionTs is measured on the test set.
+ * - Coding chooses the input coding (direct frames for images instead of rate spikes) and lets each sample
+ *   exit at the first step whose readout margin reaches the threshold calibrated on the held-out samples,
+ *   against the trained network's held-out accuracy (the correction and the exit share one budget).
+ */
 export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: string; progress?: boolean } = {}): Promise<EvalRow> {
   const t0 = performance.now();
-  const T = cell.recipe.T;
-  const test = await load(cell.dataset, 'test', { dataDir: cell.dataDir, T, limit: cell.testLimit });
-  let net: SpikingNet, epochs = 0;
+  const c = cell.components;
+  const cache = new Map<string, Promise<Dataset>>();
+  let temporal = true;
+  // event sets are framed for a T: each T has its own load; images are loaded once
+  const data = (split: 'train' | 'test', T: number): Promise<Dataset> => {
+    const key = temporal ? `${split}:${T}` : split;
+    if (!cache.has(key)) cache.set(key, load(cell.dataset, split, { dataDir: cell.dataDir, T, limit: split === 'train' ? cell.limit : cell.testLimit }));
+    return cache.get(key)!;
+  };
+  const splitAt = async (T: number) => holdOut(await data('train', T));
+  const T0 = cell.recipe.T;
+  const test0 = await data('test', T0);
+  if (!test0.temporal) { temporal = false; cache.set('test', Promise.resolve(test0)); }
+  let net: SpikingNet, epochs = 0, coding: string;
   if (cell.model) {
     net = loadNet(cell.model).net;
+    coding = codingName(net.config.encoder, test0.temporal);
   } else {
-    const trainSet = await load(cell.dataset, 'train', { dataDir: cell.dataDir, T, limit: cell.limit });
-    net = recipeNet(cell, trainSet);
-    const hist = train(net, trainSet, null, {
+    const { train: trainSet } = await splitAt(T0);
+    const ic = inputCoding(trainSet, c.coding);
+    coding = ic.name;
+    net = recipeNet(cell, trainSet, ic.encoder);
+    const cfg: TrainConfig = {
       epochs: cell.recipe.epochs, batchSize: cell.recipe.batchSize, optim: { kind: 'adam', lr: cell.recipe.lr },
-      schedule: { kind: 'cosine', epochs: cell.recipe.epochs }, loss: { kind: 'ce', labelSmoothing: 0.1 }, seed: cell.seed, progress: o.progress,
-    });
+      schedule: { kind: 'cosine', epochs: cell.recipe.epochs }, seed: cell.seed, progress: o.progress,
+      loss: { kind: 'ce', labelSmoothing: 0.1 },
+      ...(c.coopt ? { spikeCost: SETTINGS.spikeCost, ...(trainSet.temporal || !SETTINGS.tSchedule ? {} : { timesteps: tSchedule(T0, cell.recipe.epochs) }) } : {}),
+    };
+    const hist = train(net, trainSet, null, cfg);
     epochs = hist.length;
     if (o.modelOut) saveNet(o.modelOut, net, { dataset: cell.dataset, training: { epochs: hist } });
   }
-  const acc = evaluate(net, test);
-  const run = runReport(net, test, { limit: Math.min(test.length, 1000) });
-  const lat = latencyReport(net, test, 50);
+  const T = net.config.T;
+  let run = net, runT = T;
+  let correction: CorrectionGain[] | undefined;
+  // the held-out accuracy of the trained network at its T: the correction and the exit together lose at most SETTINGS.exitLoss of it
+  const reference = c.correction || c.coding ? evaluate(net, (await splitAt(T)).heldOut).accuracy : NaN;
+  if (c.correction) {
+    const calibOf = async (t: number) => spread((await splitAt(t)).train, SETTINGS.calibSamples);
+    const calib = await calibOf(T);
+    const corrected = async (t: number) => correctThresholds(net, calib, t, { lowCalib: await calibOf(t) });
+    for (let t = 1; t < T; t *= 2) {
+      const low = await corrected(t);
+      if (evaluate(low, (await splitAt(t)).heldOut).accuracy >= reference - SETTINGS.exitLoss) { run = low; runT = t; break; }
+    }
+    correction = [];
+    for (const t of SETTINGS.correctionTs.filter((x) => x < T)) {
+      const test = await data('test', t);
+      correction.push({ T: t, plain: evaluate(net.withConfig({ T: t }), test).accuracy, corrected: evaluate(await corrected(t), test).accuracy });
+    }
+  }
+  const test = await data('test', runT);
+  const trace = traceSteps(run, test);
+  const theta = c.coding ? calibrateExit(traceSteps(run, (await splitAt(runT)).heldOut), SETTINGS.exitLoss, reference) : Infinity;
+  const exit = exitAt(trace, theta), full = exitAt(trace, Infinity);
+  const cost = exitCost(run, test, exitSteps(trace, theta));
+  // fixed T = 1 … T_max from the same trace (the readout after t steps is what a t-step run gives), and the exit
+  const points: TradeOff[] = [];
+  for (let t = 1; t <= runT; t++) {
+    let correct = 0, spikes = 0;
+    for (let i = 0; i < test.length; i++) {
+      if (trace.cls[t - 1]![i] === trace.labels[i]) correct++;
+      for (let u = 0; u < t; u++) spikes += trace.spikes[u]![i]!;
+    }
+    points.push({ T: t, accuracy: correct / test.length, spikes_per_sample: spikes / test.length });
+  }
+  // the exit's point, unless every sample ran the same steps (then it is one of the fixed points)
+  if (c.coding && !points.some((p) => p.T === exit.meanT)) points.push({ T: exit.meanT, accuracy: exit.accuracy, spikes_per_sample: exit.spikesPerSample, adaptive: true });
+  const front = paretoFront(points.map((p) => ({ T: p.T, lambda: 0, accuracy: p.accuracy, spikesPerSample: p.spikes_per_sample })))
+    .map((f) => points.find((p) => p.T === f.T && p.accuracy === f.accuracy && p.spikes_per_sample === f.spikesPerSample)!);
   return {
-    id: cell.id, dataset: cell.dataset, label: cell.label, accuracy: acc.accuracy, epochs, T: net.config.T,
-    spikes_per_sample: run.spikesPerSample, sops: run.sopsEcSnn, energy_uj: run.energyUj, latency_ms_batch1: lat.p50,
+    id: cell.id, dataset: cell.dataset, label: cell.label, accuracy: exit.accuracy, epochs, T: exit.meanT,
+    spikes_per_sample: exit.spikesPerSample, sops: cost.sops, energy_uj: cost.energyUj, latency_ms_batch1: cost.latencyMs,
     test_samples: test.length, seconds: (performance.now() - t0) / 1000,
+    coding, T_trained: T, T_max: runT, ...(Number.isFinite(theta) ? { exit_theta: theta } : {}), spikes_full_T: full.spikesPerSample,
+    ...(correction ? { correction } : {}), pareto: front,
   };
 }
 
 /** The recipe's network for a data set (the zoo model or spec, sized to the data's input and classes). */
-function recipeNet(cell: EvalCell, d: Dataset): SpikingNet {
+function recipeNet(cell: EvalCell, d: Dataset, encoder: EncoderSpec): SpikingNet {
   const input = d.temporal ? d.shape.slice(1) : d.shape;
   let spec;
   try { spec = zoo(cell.recipe.model).spec; } catch { throw new EdgespikeError(`evaluate: recipe model "${cell.recipe.model}" is not a zoo name`); }
   return new SpikingNet(withClasses(spec, d.numClasses), {
-    input, neuron: neuronParams('lif'), T: cell.recipe.T, encoder: { kind: 'direct' }, readout: 'leaky', readoutBeta: 0.9, seed: cell.seed,
+    input, neuron: neuronParams('lif'), T: cell.recipe.T, encoder, readout: 'leaky', readoutBeta: 0.9, seed: cell.seed,
   });
 }

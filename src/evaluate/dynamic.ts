@@ -112,10 +112,13 @@ export function exitAt(trace: StepTrace, theta: number): ExitResult {
 
 /**
  * The exit threshold: the smallest θ among the held-out margins whose accuracy stays within `loss`
- * (a fraction, 0.002 = 0.2 points) of the full-T accuracy on the held-out trace.
+ * (a fraction, 0.002 = 0.2 points) of the full-T accuracy on the held-out trace, or of `reference` (the
+ * held-out accuracy of another network, e.g. the one before a correction, so both share one budget).
+ * Infinity (no early exit) when no θ reaches it.
  */
-export function calibrateExit(heldOut: StepTrace, loss: number): number {
-  const full = exitAt(heldOut, Infinity).accuracy;
+export function calibrateExit(heldOut: StepTrace, loss: number, reference?: number): number {
+  const full = reference ?? exitAt(heldOut, Infinity).accuracy;
+  if (exitAt(heldOut, Infinity).accuracy < full - loss) return Infinity;
   const candidates = [...new Set(heldOut.margin.flatMap((m) => Array.from(m)).filter(Number.isFinite))].sort((a, b) => a - b);
   // accuracy grows with θ (later exits), so bisect over the sorted candidates
   let lo = 0, hi = candidates.length; // answer in [lo, hi]; hi = no early exit
@@ -157,12 +160,14 @@ function channelRates(net: SpikingNet, d: Dataset, batchSize = 100): Map<string,
 /**
  * Dynamic correction: the network at `T`, its neuron layers given per-channel thresholds scaled, layer
  * after layer, so that their firing rates on `calib` match the rates of `reference` (default: `net` at
- * its own T).
+ * its own T). Event data is framed for a T, so `lowCalib` gives the same samples framed into `T` steps
+ * for the network at `T` (default: `calib`).
  */
-export function correctThresholds(net: SpikingNet, calib: Dataset, T: number, o: { rounds?: number; reference?: SpikingNet } = {}): SpikingNet {
+export function correctThresholds(net: SpikingNet, calib: Dataset, T: number, o: { rounds?: number; reference?: SpikingNet; lowCalib?: Dataset } = {}): SpikingNet {
   if (calib.length === 0) throw new EdgespikeError('correction: no calibration samples');
   const rounds = o.rounds ?? 3;
   const reference = channelRates(o.reference ?? net, calib);
+  const lowCalib = o.lowCalib ?? calib;
   let low = net.withConfig({ T });
   for (const n of low.graph.nodes) {
     if (n.op === 'neuron' && n.attrs.threshold === 'scalar' && !n.neuron.learnThreshold && !n.neuron.membrane) {
@@ -174,7 +179,7 @@ export function correctThresholds(net: SpikingNet, calib: Dataset, T: number, o:
     const vth = low.tensorValues()[`${layer.id}.vth`];
     if (!want || !vth) continue;
     for (let r = 0; r < rounds; r++) {
-      const got = channelRates(low, calib).get(layer.id)!;
+      const got = channelRates(low, lowCalib).get(layer.id)!;
       for (let c = 0; c < vth.length; c++) {
         const g = got[c]!, w = want[c]!;
         if (w === 0 && g === 0) continue;

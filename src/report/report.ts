@@ -33,7 +33,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   return svg;
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** Escapes text for HTML. */
+export const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** The vega-lite specs of the report's plots, by section title. */
 export function plotSpecs(d: ReportData): [string, TopLevelSpec][] {
@@ -89,16 +90,22 @@ export async function renderReport(d: ReportData): Promise<string> {
     ...(d.latency ? [['batch-1 latency', `p50 ${d.latency.p50.toFixed(2)} ms, p95 ${d.latency.p95.toFixed(2)} ms`] as [string, string]] : []),
   ];
   const table = rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n');
+  return htmlPage(d.title, `<table>${table}</table>
+<main>
+${sections.join('\n')}
+</main>`);
+}
+
+/** A self-contained report page: the title as heading, then `body` (HTML). */
+export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(d.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:1.5em}
 section{border:1px solid #ddd;border-radius:6px;padding:.5em 1em}h2{font-size:15px}
-table{border-collapse:collapse}th{text-align:left;padding:2px 1.5em 2px 0;font-weight:600}</style></head>
-<body><h1>${esc(d.title)}</h1>
-<table>${table}</table>
-<main>
-${sections.join('\n')}
-</main></body></html>
+table{border-collapse:collapse}th{text-align:left;padding:2px 1.5em 2px 0;font-weight:600}
+td.n{text-align:right;padding:2px 0 2px 1.5em}</style></head>
+<body><h1>${esc(title)}</h1>
+${body}</body></html>
 `;
 }

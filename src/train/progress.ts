@@ -20,3 +20,22 @@ export class Progress {
   }
   stop(): void { this.bar?.stop(); }
 }
+
+/** A bar over `total` items of work (files written, recordings made) with its ETA; silent off a terminal. */
+export class CountProgress {
+  private readonly bar: cliProgress.SingleBar | null;
+  private last = 0;
+  constructor(label: string, total: number) {
+    if (!process.stderr.isTTY) { this.bar = null; return; }
+    this.bar = new cliProgress.SingleBar({
+      format: `${label} [{bar}] {value}/{total} | eta {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: false, barsize: 24,
+    }, cliProgress.Presets.shades_classic);
+    this.bar.start(total, 0);
+  }
+  /** Moves the bar (at most ten times a second). */
+  update(done: number): void {
+    const now = performance.now();
+    if (this.bar && now - this.last > 100) { this.last = now; this.bar.update(done); }
+  }
+  stop(done?: number): void { if (done !== undefined) this.bar?.update(done); this.bar?.stop(); }
+}

