@@ -19,6 +19,13 @@ test('emulate → inspect → frames → train on the emulated N-MNIST layout', 
     const e = run('data', 'emulate', '--from', 'mnist', '--out', out, '--limit', '30');
     assert.equal(e.status, 0, e.stderr);
     assert.match(e.stdout, /30 training and 5 test recordings/);
+    // the size it announced before starting is within a factor of 2 of what it wrote
+    const said = /^data emulate: 35 recordings \(30 training, 5 test\) into .*: about ([\d.]+) (kB|MB) and \d+ (s|minutes) here\n$/.exec(e.stderr);
+    assert.ok(said, e.stderr);
+    const announced = Number(said[1]) * (said[2] === 'MB' ? 1e6 : 1e3);
+    const written = readdirSync(join(out, 'Train')).reduce((n, d) => n + readdirSync(join(out, 'Train', d)).reduce((m, f) => m + statSync(join(out, 'Train', d, f)).size, 0), 0)
+      + readdirSync(join(out, 'Test')).reduce((n, d) => n + readdirSync(join(out, 'Test', d)).reduce((m, f) => m + statSync(join(out, 'Test', d, f)).size, 0), 0);
+    assert.ok(announced > written / 2 && announced < written * 2, `announced ${announced} bytes, wrote ${written}`);
     assert.deepEqual(readdirSync(join(out, 'Train')).sort(), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     const file = join(out, 'Train', '5', '00000.bin'); // MNIST's first training digit is a 5
     assert.ok(existsSync(file));
