@@ -7,7 +7,7 @@
 import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_WINDOWS, QuantListsPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
 import { planeBits, streamBits } from './spike-masks';
-import { OVERCOPY, put8 } from './spike-lists';
+import { OVERCOPY, positionLists } from './spike-lists';
 import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 
@@ -237,27 +237,6 @@ function groupMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize)
         }
       }
     }
-  }
-}
-
-/** Each position's list of its active channels' row offsets cl·rowBytes (in pos: start and count within offs). */
-function positionLists(g: Conv, cm: usize, pos: usize, offs: usize, rowBytes: i32): void {
-  const nwc = ((g.cin / g.groups) + 63) >> 6, npos = positions(g);
-  for (let q = 0, n = 0; q < npos; q++) {
-    const rec = pos + (<usize>q << 3), start = n;
-    for (let k = 0; k < nwc; k++) {
-      let m = load<u64>(cm + (<usize>(q * nwc + k) << 3));
-      const cnt = <i32>popcnt(m), base = (k << 6) * rowBytes;
-      let d = offs + f4(n);
-      m = put8(d, m, base, rowBytes);
-      while (m != 0) {
-        d += 32;
-        m = put8(d, m, base, rowBytes);
-      }
-      n += cnt;
-    }
-    store<i32>(rec, start);
-    store<i32>(rec, n - start, 4);
   }
 }
 

@@ -155,23 +155,7 @@ export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: us
   const wp = g.w + 2 * g.pW, nwc = maskWords(g), npos = positions(g), cout = g.cout, rowBytes = cout * 4;
   const tapBytes = g.cin * rowBytes, ohw = g.oh * g.ow;
   if (channelMasks(s, g, b, cm, bits) >= limit) return false;
-  // each position's list: record (start, count), offsets c·rowBytes in channel order
-  for (let q = 0, n = 0; q < npos; q++) {
-    const rec = pos + (<usize>q << 3), start = n;
-    for (let k = 0; k < nwc; k++) {
-      let m = load<u64>(cm + (<usize>(q * nwc + k) << 3));
-      const cnt = <i32>popcnt(m), base = (k << 6) * rowBytes;
-      let d = offs + f4(n);
-      m = put8(d, m, base, rowBytes);
-      while (m != 0) {
-        d += 32;
-        m = put8(d, m, base, rowBytes);
-      }
-      n += cnt;
-    }
-    store<i32>(rec, start);
-    store<i32>(rec, n - start, 4);
-  }
+  positionLists(g, cm, pos, offs, rowBytes);
   for (let oy = 0; oy < g.oh; oy++) {
     for (let ox = 0; ox < g.ow; ox++) {
       // the pixel's list: the lists of its window's positions, each offset by its tap's block of rows
@@ -279,5 +263,29 @@ export function listWeights(s: usize, dy: usize, dwr: usize, g: SpikeWeightPlan,
         }
       }
     }
+  }
+}
+
+/**
+ * Each padded input position's list of its active channels' row offsets c·rowBytes, in channel order: the
+ * offsets go to offs, and pos gets one (start, count) record per position.
+ */
+export function positionLists(g: Conv, cm: usize, pos: usize, offs: usize, rowBytes: i32): void {
+  const nwc = maskWords(g), npos = positions(g);
+  for (let q = 0, n = 0; q < npos; q++) {
+    const rec = pos + (<usize>q << 3), start = n;
+    for (let k = 0; k < nwc; k++) {
+      let m = load<u64>(cm + (<usize>(q * nwc + k) << 3));
+      const cnt = <i32>popcnt(m), base = (k << 6) * rowBytes;
+      let d = offs + f4(n);
+      m = put8(d, m, base, rowBytes);
+      while (m != 0) {
+        d += 32;
+        m = put8(d, m, base, rowBytes);
+      }
+      n += cnt;
+    }
+    store<i32>(rec, start);
+    store<i32>(rec, n - start, 4);
   }
 }

@@ -12,21 +12,10 @@ import { nirToNet } from '../../src/nir/import.js';
 import { runSequence } from '../../src/nir/run.js';
 import { EdgespikeError } from '../../src/util/errors.js';
 import { f4, f8, i4, i8, tempDir, writeRaw, type Node, type Val } from './_h5.js';
+import { mulberry32 as rng } from '../../src/data/audio/split.js';
 
 const tmp = tempDir('es-nir-fuzz-');
 after(() => tmp.done());
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Base graphs: a small CNN, a recurrent CubaLIF, a nested subgraph with a delay. */
 function bases(): Record<string, Node> {
