@@ -152,7 +152,7 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
  */
 export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: usize, cm: usize, pos: usize, offs: usize, list: usize,
   bits: usize, limit: i32): bool {
-  const wp = g.w + 2 * g.pW, nwc = maskWords(g), npos = positions(g), cout = g.cout, rowBytes = cout * 4;
+  const wp = g.w + 2 * g.pW, cout = g.cout, rowBytes = cout * 4;
   const tapBytes = g.cin * rowBytes, ohw = g.oh * g.ow;
   if (channelMasks(s, g, b, cm, bits) >= limit) return false;
   positionLists(g, cm, pos, offs, rowBytes);
