@@ -1,6 +1,7 @@
 /** Spawns the CLI: exit codes, one-line errors without stack traces, JSON output, no half-written files. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { oneLineError } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +13,6 @@ import { mnist } from '../../src/data/mnist.js';
 const bin = fileURLToPath(new URL('../../../bin/edgespike.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, EDGESPIKE_THREADS: '1' } });
 
-function oneLineError(r: ReturnType<typeof run>, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit ${r.status}, stderr ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `stderr has ${lines.length} lines: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.ok(!/\bat .*:\d+:\d+/.test(r.stderr), 'stack trace in stderr');
-}
 
 test('train → info → eval → predict on a small MNIST subset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'es-cli-'));

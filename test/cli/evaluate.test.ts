@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, bin, gone, startCli, type CliProcess } from '../helpers/cli.js';
+import { alive, bin, gone, startCli, type CliProcess, oneLineError } from '../helpers/cli.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { runPool } from '../../src/evaluate/harness.js';
 
@@ -39,12 +39,6 @@ function noteCellPids(stderr: string): number[] {
   return pids;
 }
 
-function oneLineError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit ${r.status}, stderr ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `stderr has ${lines.length} lines: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-}
 
 interface Row { id: string; dataset: string; label: string; [k: string]: unknown }
 const rowsOf = (out: string): Row[] => readFileSync(join(out, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Row);

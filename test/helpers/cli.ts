@@ -2,6 +2,7 @@
  * The edgespike command as a background process for tests that watch it while it runs: its output so
  * far, a wait for a line on stderr, its exit, and a kill that tests can rely on to leave nothing behind.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +64,13 @@ export async function gone(pid: number, ms = 5000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
+}
+
+/** Asserts that a finished command failed as bad input must: exit code 2, one line on stderr matching `pattern`, no stack trace. */
+export function oneLineError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.status, 2, `exit ${r.status}, stderr ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `stderr has ${lines.length} lines: ${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.ok(!/\bat .*:\d+:\d+/.test(r.stderr), 'stack trace in stderr');
 }

@@ -5,6 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { oneLineError } from '../helpers/cli.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,13 +20,6 @@ after(() => tmp.done());
 function ok(r: ReturnType<typeof run>): any { // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-function oneLineError(r: ReturnType<typeof run>, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit ${r.status}, stderr ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `stderr has ${lines.length} lines: ${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.ok(!/\bat .*:\d+:\d+/.test(r.stderr), 'stack trace in stderr');
 }
 
 const W1 = Array.from({ length: 4 * 25 }, (_, i) => ((i * 37) % 11) / 10 - 0.3);
