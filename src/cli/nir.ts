@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { checkOutputFile, readInput } from '../util/fsx.js';
 import { loadNet, saveNet } from '../train/model-file.js';
-import { parseNpyHeader } from '../data/events/_npy-header.js';
+import { npyValues, parseNpyHeader } from '../data/events/_npy-header.js';
 import { readNir } from '../nir/read.js';
 import { nirToNet, type Imported } from '../nir/import.js';
 import { netToNir, writeNir } from '../nir/write.js';
@@ -118,12 +118,7 @@ function readNpyFloat(path: string): { data: Float32Array; shape: number[] } {
     throw e;
   }
   if (h.fields || (h.descr !== '<f4' && h.descr !== '<f8')) throw new EdgespikeError(`--input ${path}: holds ${h.descr.slice(0, 40)}, expected float32 ('<f4') or float64 ('<f8') values`);
-  const n = h.shape.reduce((a, b) => a * b, 1);
-  const body = bytes.subarray(h.dataStart);
-  const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = h.descr === '<f4' ? dv.getFloat32(4 * i, true) : dv.getFloat64(8 * i, true);
-  return { data, shape: [...h.shape] };
+  return { data: npyValues(bytes, h, h.shape.reduce((a, b) => a * b, 1)), shape: [...h.shape] };
 }
 
 const runArgs = {

@@ -19,7 +19,7 @@ import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { readInput } from '../util/fsx.js';
 import { readImage, toModelInput } from '../data/image.js';
 import { NORMALIZATIONS, normalize, resolveNormalization, type NormalizationName, type NormalizeOption } from '../data/augment.js';
-import { fieldReader, parseNpyHeader } from '../data/events/_npy-header.js';
+import { npyValues, parseNpyHeader } from '../data/events/_npy-header.js';
 import { readSplit, type SplitManifest } from './manifest.js';
 import { openLink, type BrokerOptions, type Link } from './link.js';
 import { checkPrefix, decodeMessage, defaultPrefix, encodeMessage, hashPrefix, topics, type AnswerBody, type HelloInfo } from './protocol.js';
@@ -211,13 +211,8 @@ function readNpySample(path: string, input: readonly number[]): Float32Array {
   if (h.fields) throw new EdgespikeError(`${path}: a structured array, expected plain numbers shaped ${fmtShape(input)}`);
   const shape = h.shape.length === input.length + 1 && h.shape[0] === 1 ? h.shape.slice(1) : h.shape;
   if (fmtShape(shape) !== fmtShape(input)) throw new EdgespikeError(`${path}: holds an array shaped ${fmtShape(h.shape)}, the split's input is ${fmtShape(input)}`);
-  const read = fieldReader(h.descr), n = size(input);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + h.dataStart, n * h.itemSize);
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = read(view, i * h.itemSize);
-    if (!(v >= 0 && v <= 1)) throw new EdgespikeError(`${path}: value ${i} is ${v}; pixels must be in [0, 1] (the split normalises them)`);
-    x[i] = v;
-  }
+  const x = npyValues(bytes, h, size(input));
+  const bad = x.findIndex((v) => !(v >= 0 && v <= 1));
+  if (bad >= 0) throw new EdgespikeError(`${path}: value ${bad} is ${x[bad]}; pixels must be in [0, 1] (the split normalises them)`);
   return x;
 }

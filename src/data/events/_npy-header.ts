@@ -59,6 +59,15 @@ export function fieldReader(type: string): (dv: DataView, o: number) => number {
   }
 }
 
+/** The first `n` values of a plain (unstructured) array whose header is `h`, read from `bytes` as float32. */
+export function npyValues(bytes: Uint8Array, h: NpyHeader, n: number): Float32Array {
+  const read = fieldReader(h.descr);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + h.dataStart, n * h.itemSize);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = read(view, i * h.itemSize);
+  return x;
+}
+
 /** IEEE 754 half precision bits → number. */
 export function half(h: number): number {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
