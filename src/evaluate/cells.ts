@@ -71,8 +71,22 @@ export const SETTINGS = {
   calibSamples: 300,
   /** The lower T the correction's accuracy gain is measured at (those below the trained T). */
   correctionTs: [1, 2, 4],
-  /** Co-optimization: the weight of the layers' firing rates in the loss. */
-  spikeCost: 0.05,
+  /**
+   * Co-optimization: the weights of the layers' firing rates in the loss that the search trains a network
+   * for, one each; the row's network is the one with the fewest held-out spikes among those whose held-out
+   * accuracy is within searchLoss of the most accurate one's.
+   */
+  spikeCosts: [0.05, 0.2, 0.5],
+  /** Held-out accuracy (a fraction) the regularizer search may give up for fewer spikes. */
+  searchLoss: 0.002,
+  /**
+   * Dynamic coding's choice of input coding for images: each of these trains the recipe's network for
+   * probeEpochs on probeSamples training samples (spread over the set), and the coding with the best
+   * held-out accuracy is the cell's (ties: fewer held-out spikes, then the order here).
+   */
+  codings: ['direct', 'rate', 'latency', 'delta'],
+  probeSamples: 10_000,
+  probeEpochs: 1,
   /**
    * Co-optimization's T schedule (tSchedule: the first epoch at half the T). Off: on MNIST (lenet, 3
    * epochs, T = 4) it cost accuracy at every T, so the rows train at one T.
@@ -98,6 +112,26 @@ export interface TradeOff {
   readonly spikes_per_sample: number;
   /** True for the adaptive exit's point (T is then its mean). */
   readonly adaptive?: boolean;
+  /** The regularizer weight of the point's network (co-optimization). */
+  readonly spike_cost?: number;
+}
+
+/** A network of the regularizer search, measured on the held-out samples at its full T. */
+export interface SearchPoint {
+  readonly spike_cost: number;
+  readonly accuracy: number;
+  readonly spikes_per_sample: number;
+  /** The row's network. */
+  readonly chosen?: boolean;
+}
+
+/** An input coding tried by dynamic coding's probe, measured on the held-out samples. */
+export interface CodingProbe {
+  readonly coding: 'direct' | 'rate' | 'latency' | 'delta';
+  readonly accuracy: number;
+  readonly spikes_per_sample: number;
+  /** The cell's coding. */
+  readonly chosen?: boolean;
 }
 
 /** A finished row of the table. */
@@ -127,8 +161,16 @@ export interface EvalRow {
   readonly spikes_full_T?: number;
   /** Accuracy at lower T without and with the correction. */
   readonly correction?: readonly CorrectionGain[];
-  /** The Pareto front of accuracy, T and spikes over the fixed T ≤ T_max and the adaptive exit. */
+  /**
+   * The Pareto front of accuracy, T and spikes (test set) over the fixed T ≤ T_max and the adaptive exit, and
+   * with the regularizer search the fixed T of every weight's network.
+   */
   readonly pareto?: readonly TradeOff[];
+  /** Dynamic coding's measured choice of input coding (images, a trained recipe). */
+  readonly coding_probes?: readonly CodingProbe[];
+  /** Co-optimization: the regularizer weight of the row's network, and every weight the search trained. */
+  readonly spike_cost?: number;
+  readonly spike_costs?: readonly SearchPoint[];
 }
 
 /** Where a cell finds its data: the caller's loader (the command line's, which knows --data-dir and emulated sets). */
@@ -200,10 +242,13 @@ export function exitCost(net: SpikingNet, test: Dataset, steps: Int32Array): { s
   return { sops: sops / m, energyUj: energy / m, latencyMs: latency / m };
 }
 
-/** The input coding of a cell's network: the data's event frames, or for images direct (the coding component's choice) or rate. */
-function inputCoding(d: Dataset, coding: boolean): { encoder: EncoderSpec; name: string } {
+/**
+ * The input coding of a cell's network when it is not probed: the data's event frames (event sets are spikes
+ * already), or rate (Poisson) spikes for images, the coding of the rows without dynamic coding.
+ */
+function inputCoding(d: Dataset): { encoder: EncoderSpec; name: string } {
   if (d.temporal) return { encoder: { kind: 'direct' }, name: 'event frames' };
-  return coding ? { encoder: { kind: 'direct' }, name: 'direct' } : { encoder: { kind: 'rate' }, name: 'rate' };
+  return { encoder: { kind: 'rate' }, name: 'rate' };
 }
 
 /** What an encoder is called in a row. */
@@ -220,12 +265,14 @@ export function tSchedule(T: number, epochs: number): number[] {
  * Runs one cell: train (or load) its model, apply its components, measure the row.
  *
  * - Every cell holds some training samples out of training (holdOut).
- * - Co-optimization trains with the spike-count regularizer (and the T schedule when SETTINGS.tSchedule is
- *   on: static data; event data is framed for one T).
+ * - Co-optimization trains one network per regularizer weight of SETTINGS.spikeCosts (with the T schedule
+ *   when SETTINGS.tSchedule is on: static data; event data is framed for one T) and keeps the one
+ *   chooseWeight picks on the held-out samples; every weight's network adds its points to the Pareto front.
  * - Correction tries the lower T (1, 2, 4, … below the trained T, lowest first), corrects the thresholds
  *   for each on SETTINGS.calibSamples training samples and runs at the lowest whose held-out accuracy is
  *   within SETTINGS.exitLoss of the trained T's; the gain at SETTINGS.correctionTs is measured on the test set.
- * - Coding chooses the input coding (direct frames for images instead of rate spikes) and lets each sample
+ * - Coding chooses the input coding of images by measurement (probeCodings; event sets keep their frames,
+ *   rows without it use rate spikes for images) and lets each sample
  *   exit at the first step whose readout margin reaches the threshold calibrated on the held-out samples,
  *   against the trained network's held-out accuracy (the correction and the exit share one budget).
  */
@@ -245,23 +292,38 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
   const test0 = await data('test', T0);
   if (!test0.temporal) { temporal = false; cache.set('test', Promise.resolve(test0)); }
   let net: SpikingNet, epochs = 0, coding: string;
+  let probes: CodingProbe[] | undefined, search: SearchPoint[] | undefined, spikeCost: number | undefined;
+  const candidates: { net: SpikingNet; hist: ReturnType<typeof train> }[] = [];
   if (cell.model) {
     net = loadNet(cell.model).net;
     coding = codingName(net.config.encoder, test0.temporal);
   } else {
-    const { train: trainSet } = await splitAt(T0);
-    const ic = inputCoding(trainSet, c.coding);
-    coding = ic.name;
-    net = recipeNet(cell, trainSet, ic.encoder);
-    const cfg: TrainConfig = {
-      epochs: cell.recipe.epochs, batchSize: cell.recipe.batchSize, optim: { kind: 'adam', lr: cell.recipe.lr },
-      schedule: { kind: 'cosine', epochs: cell.recipe.epochs }, seed: cell.seed, progress: o.progress,
-      loss: { kind: 'ce', labelSmoothing: 0.1 },
-      ...(c.coopt ? { spikeCost: SETTINGS.spikeCost, ...(trainSet.temporal || !SETTINGS.tSchedule ? {} : { timesteps: tSchedule(T0, cell.recipe.epochs) }) } : {}),
-    };
-    const hist = train(net, trainSet, null, cfg);
-    epochs = hist.length;
-    if (o.modelOut) saveNet(o.modelOut, net, { dataset: cell.dataset, training: { epochs: hist } });
+    const { train: trainSet, heldOut } = await splitAt(T0);
+    let encoder: EncoderSpec;
+    if (c.coding && !trainSet.temporal) {
+      probes = probeCodings(cell, trainSet, heldOut, o.progress);
+      encoder = { kind: probes.find((p) => p.chosen)!.coding };
+      coding = encoder.kind;
+    } else {
+      ({ encoder, name: coding } = inputCoding(trainSet));
+    }
+    // co-optimization: one network per regularizer weight; otherwise one without the regularizer
+    const weights = c.coopt ? SETTINGS.spikeCosts : [0];
+    search = [];
+    for (const w of weights) {
+      const n = recipeNet(cell, trainSet, encoder);
+      const hist = train(n, trainSet, null, trainConfig(cell, trainSet, w, o.progress));
+      epochs = hist.length;
+      const full = exitAt(traceSteps(n, heldOut), Infinity);
+      candidates.push({ net: n, hist });
+      search.push({ spike_cost: w, accuracy: full.accuracy, spikes_per_sample: full.spikesPerSample });
+    }
+    const pick = chooseWeight(search);
+    spikeCost = search[pick]!.spike_cost;
+    net = candidates[pick]!.net;
+    search = search.map((p, i) => (i === pick ? { ...p, chosen: true } : p));
+    if (!c.coopt) { search = undefined; spikeCost = undefined; }
+    if (o.modelOut) saveNet(o.modelOut, net, { dataset: cell.dataset, training: { epochs: candidates[pick]!.hist } });
   }
   const T = net.config.T;
   let run = net, runT = T;
@@ -287,27 +349,84 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
   const theta = c.coding ? calibrateExit(traceSteps(run, (await splitAt(runT)).heldOut), SETTINGS.exitLoss, reference) : Infinity;
   const exit = exitAt(trace, theta), full = exitAt(trace, Infinity);
   const cost = exitCost(run, test, exitSteps(trace, theta));
-  // fixed T = 1 … T_max from the same trace (the readout after t steps is what a t-step run gives), and the exit
-  const points: TradeOff[] = [];
-  for (let t = 1; t <= runT; t++) {
-    let correct = 0, spikes = 0;
-    for (let i = 0; i < test.length; i++) {
-      if (trace.cls[t - 1]![i] === trace.labels[i]) correct++;
-      for (let u = 0; u < t; u++) spikes += trace.spikes[u]![i]!;
-    }
-    points.push({ T: t, accuracy: correct / test.length, spikes_per_sample: spikes / test.length });
-  }
+  // fixed T = 1 … T_max from the same trace (the readout after t steps is what a t-step run gives), and the
+  // exit; with the regularizer search, also the fixed T of the networks of the other weights
+  const w = spikeCost === undefined ? {} : { spike_cost: spikeCost };
+  const points: TradeOff[] = fixedPoints(trace, runT).map((p) => ({ ...p, ...w }));
   // the exit's point, unless every sample ran the same steps (then it is one of the fixed points)
-  if (c.coding && !points.some((p) => p.T === exit.meanT)) points.push({ T: exit.meanT, accuracy: exit.accuracy, spikes_per_sample: exit.spikesPerSample, adaptive: true });
-  const front = paretoFront(points.map((p) => ({ T: p.T, lambda: 0, accuracy: p.accuracy, spikesPerSample: p.spikes_per_sample })))
-    .map((f) => points.find((p) => p.T === f.T && p.accuracy === f.accuracy && p.spikes_per_sample === f.spikesPerSample)!);
+  if (c.coding && !points.some((p) => p.T === exit.meanT)) points.push({ T: exit.meanT, accuracy: exit.accuracy, spikes_per_sample: exit.spikesPerSample, adaptive: true, ...w });
+  if (search) {
+    const testT = await data('test', T);
+    search.forEach((s, i) => {
+      if (!s.chosen) points.push(...fixedPoints(traceSteps(candidates[i]!.net, testT), T).map((p) => ({ ...p, spike_cost: s.spike_cost })));
+    });
+  }
+  const front = paretoFront(points.map((p, i) => ({ T: p.T, accuracy: p.accuracy, spikesPerSample: p.spikes_per_sample, i }))).map((f) => points[f.i]!);
   return {
     id: cell.id, dataset: cell.dataset, label: cell.label, accuracy: exit.accuracy, epochs, T: exit.meanT,
     spikes_per_sample: exit.spikesPerSample, sops: cost.sops, energy_uj: cost.energyUj, latency_ms_batch1: cost.latencyMs,
     test_samples: test.length, seconds: (performance.now() - t0) / 1000,
     coding, T_trained: T, T_max: runT, ...(Number.isFinite(theta) ? { exit_theta: theta } : {}), spikes_full_T: full.spikesPerSample,
     ...(correction ? { correction } : {}), pareto: front,
+    ...(probes ? { coding_probes: probes } : {}), ...(search ? { spike_cost: spikeCost, spike_costs: search } : {}),
   };
+}
+
+/** Accuracy and spikes per sample of a trace's samples had they all run t = 1 … T steps. */
+function fixedPoints(trace: StepTrace, T: number): TradeOff[] {
+  const n = trace.labels.length, points: TradeOff[] = [];
+  for (let t = 1; t <= T; t++) {
+    let correct = 0, spikes = 0;
+    for (let i = 0; i < n; i++) {
+      if (trace.cls[t - 1]![i] === trace.labels[i]) correct++;
+      for (let u = 0; u < t; u++) spikes += trace.spikes[u]![i]!;
+    }
+    points.push({ T: t, accuracy: correct / Math.max(1, n), spikes_per_sample: spikes / Math.max(1, n) });
+  }
+  return points;
+}
+
+/** The training of a cell's network: the recipe, with the spike-count regularizer at weight `spikeCost` when it is not 0. */
+function trainConfig(cell: EvalCell, trainSet: Dataset, spikeCost: number, progress?: boolean, epochs = cell.recipe.epochs): TrainConfig {
+  return {
+    epochs, batchSize: cell.recipe.batchSize, optim: { kind: 'adam', lr: cell.recipe.lr },
+    schedule: { kind: 'cosine', epochs }, seed: cell.seed, progress, loss: { kind: 'ce', labelSmoothing: 0.1 },
+    ...(spikeCost ? { spikeCost, ...(trainSet.temporal || !SETTINGS.tSchedule ? {} : { timesteps: tSchedule(cell.recipe.T, epochs) }) } : {}),
+  };
+}
+
+/**
+ * The regularizer search's choice among its networks (held-out accuracy and spikes at the full T): the one
+ * with the fewest spikes among those within SETTINGS.searchLoss of the best accuracy (ties: the earlier).
+ */
+export function chooseWeight(points: readonly { accuracy: number; spikes_per_sample: number }[]): number {
+  const best = Math.max(...points.map((p) => p.accuracy));
+  let pick = -1;
+  points.forEach((p, i) => {
+    if (p.accuracy >= best - SETTINGS.searchLoss - 1e-12 && (pick < 0 || p.spikes_per_sample < points[pick]!.spikes_per_sample)) pick = i;
+  });
+  return pick;
+}
+
+/**
+ * Dynamic coding's choice of input coding for an image set, by measurement: each of SETTINGS.codings trains
+ * the recipe's network for SETTINGS.probeEpochs on SETTINGS.probeSamples training samples, and is measured on
+ * the held-out samples at the recipe's T; the most accurate is chosen (ties: fewer spikes, then list order).
+ */
+export function probeCodings(cell: EvalCell, trainSet: Dataset, heldOut: Dataset, progress?: boolean): CodingProbe[] {
+  const probeSet = spread(trainSet, SETTINGS.probeSamples);
+  const probes = SETTINGS.codings.map((kind): CodingProbe => {
+    const net = recipeNet(cell, probeSet, { kind });
+    train(net, probeSet, null, trainConfig(cell, probeSet, 0, progress, SETTINGS.probeEpochs));
+    const r = exitAt(traceSteps(net, heldOut), Infinity);
+    return { coding: kind, accuracy: r.accuracy, spikes_per_sample: r.spikesPerSample };
+  });
+  let pick = 0;
+  probes.forEach((p, i) => {
+    const q = probes[pick]!;
+    if (p.accuracy > q.accuracy || (p.accuracy === q.accuracy && p.spikes_per_sample < q.spikes_per_sample)) pick = i;
+  });
+  return probes.map((p, i) => (i === pick ? { ...p, chosen: true } : p));
 }
 
 /** The recipe's network for a data set (the zoo model or spec, sized to the data's input and classes). */

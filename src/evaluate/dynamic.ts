@@ -195,9 +195,9 @@ export function correctThresholds(net: SpikingNet, calib: Dataset, T: number, o:
 /** A point of the accuracy / T / spikes trade-off. */
 export interface ParetoPoint { readonly T: number; readonly lambda: number; readonly accuracy: number; readonly spikesPerSample: number }
 
-/** The points no other point beats on all of accuracy (higher), T (lower) and spikes (fewer). */
-export function paretoFront(points: readonly ParetoPoint[]): ParetoPoint[] {
-  const beats = (a: ParetoPoint, b: ParetoPoint): boolean =>
+/** The points no other point beats on all of accuracy (higher), T (lower) and spikes (fewer); extra fields are kept. */
+export function paretoFront<P extends Omit<ParetoPoint, 'lambda'>>(points: readonly P[]): P[] {
+  const beats = (a: P, b: P): boolean =>
     a.accuracy >= b.accuracy && a.T <= b.T && a.spikesPerSample <= b.spikesPerSample && (a.accuracy > b.accuracy || a.T < b.T || a.spikesPerSample < b.spikesPerSample);
   return points.filter((p) => !points.some((q) => beats(q, p))).sort((a, b) => a.T - b.T || b.accuracy - a.accuracy);
 }

@@ -30,7 +30,7 @@ const EMBEDDED = new Set(['mnist', 'fashion-mnist']);
 export const EMULATED_NMNIST = { train: 6000, test: 1000, maxTrain: 60_000, maxTest: 10_000, seed: 1 } as const;
 
 /** Bumped when the meaning of a cell's settings changes, so rows of older settings are not reused. */
-const CELL_FORMAT = 4;
+const CELL_FORMAT = 5;
 
 /** A model file given for a data set: its absolute path, its T and the SHA-256 of its bytes. */
 export interface ModelChoice {
@@ -264,7 +264,7 @@ export function rowJson(r: EvalRow): Record<string, unknown> {
     dataset: r.dataset, label: r.label, accuracy: r.accuracy, epochs: r.epochs, T: r.T, spikes_per_sample: r.spikes_per_sample,
     sops: r.sops, energy_uj: r.energy_uj, latency_ms_batch1: r.latency_ms_batch1, id: r.id, test_samples: r.test_samples, seconds: r.seconds,
     coding: r.coding, T_trained: r.T_trained, T_max: r.T_max, exit_theta: r.exit_theta, spikes_full_T: r.spikes_full_T,
-    correction: r.correction, pareto: r.pareto,
+    correction: r.correction, pareto: r.pareto, coding_probes: r.coding_probes, spike_cost: r.spike_cost, spike_costs: r.spike_costs,
   };
 }
 
@@ -291,14 +291,41 @@ export function correctionTable(rows: readonly EvalRow[]): string[][] {
     `${(100 * g.corrected).toFixed(2)} %`, `${(100 * (g.corrected - g.plain)).toFixed(2)}`]));
 }
 
-/** The Pareto fronts of `rows`: data set, row, T (mean T of the exit, marked), accuracy, spikes per sample. */
+/**
+ * The Pareto fronts of `rows`: data set, row, T (mean T of the exit, marked), accuracy, spikes per sample and
+ * the regularizer weight of the point's network (– without co-optimization).
+ */
 export function paretoTable(rows: readonly EvalRow[]): string[][] {
   return rows.flatMap((r) => (r.pareto ?? []).map((p) => [r.dataset, r.label, p.adaptive ? `${p.T.toFixed(2)} (exit)` : String(p.T),
-    `${(100 * p.accuracy).toFixed(2)} %`, p.spikes_per_sample.toFixed(1)]));
+    `${(100 * p.accuracy).toFixed(2)} %`, p.spikes_per_sample.toFixed(1), p.spike_cost === undefined ? '–' : String(p.spike_cost)]));
+}
+
+/** Dynamic coding's probes of `rows`: data set, row, coding, held-out accuracy, spikes per sample, chosen. */
+export function codingTable(rows: readonly EvalRow[]): string[][] {
+  return rows.flatMap((r) => (r.coding_probes ?? []).map((p) => [r.dataset, r.label, p.coding, `${(100 * p.accuracy).toFixed(2)} %`,
+    p.spikes_per_sample.toFixed(1), p.chosen ? 'chosen' : '']));
+}
+
+/** The regularizer search of `rows`: data set, row, weight, held-out accuracy, spikes per sample at the full T, chosen. */
+export function searchTable(rows: readonly EvalRow[]): string[][] {
+  return rows.flatMap((r) => (r.spike_costs ?? []).map((p) => [r.dataset, r.label, String(p.spike_cost), `${(100 * p.accuracy).toFixed(2)} %`,
+    p.spikes_per_sample.toFixed(1), p.chosen ? 'chosen' : '']));
 }
 
 export const CORRECTION_COLUMNS = ['data set', 'row', 'T', 'accuracy plain', 'accuracy corrected', 'gain (points)'] as const;
-export const PARETO_COLUMNS = ['data set', 'row', 'T', 'accuracy', 'spikes/sample'] as const;
+export const PARETO_COLUMNS = ['data set', 'row', 'T', 'accuracy', 'spikes/sample', 'spike cost'] as const;
+export const CODING_COLUMNS = ['data set', 'row', 'coding', 'held-out accuracy', 'spikes/sample', ''] as const;
+export const SEARCH_COLUMNS = ['data set', 'row', 'spike cost', 'held-out accuracy', 'spikes/sample at T', ''] as const;
+
+/** The detail tables of `rows` that have entries: title and markdown-ready cells, in the order they are shown. */
+export function detailTables(rows: readonly EvalRow[]): { title: string; columns: readonly string[]; cells: string[][] }[] {
+  return [
+    { title: 'Dynamic coding: the input codings tried (one probe epoch each), on the held-out samples', columns: CODING_COLUMNS, cells: codingTable(rows) },
+    { title: 'Co-optimization: the regularizer weights searched, on the held-out samples', columns: SEARCH_COLUMNS, cells: searchTable(rows) },
+    { title: 'Dynamic correction: test accuracy at a lower T without and with it', columns: CORRECTION_COLUMNS, cells: correctionTable(rows) },
+    { title: 'Pareto front of accuracy, T and spikes per sample (test set: fixed T, the adaptive exit, each weight\'s network)', columns: PARETO_COLUMNS, cells: paretoTable(rows) },
+  ].filter((t) => t.cells.length > 0);
+}
 
 /** A markdown table with the first two columns left-aligned. */
 function markdown(columns: readonly string[], cells: readonly string[][]): string {
@@ -307,13 +334,9 @@ function markdown(columns: readonly string[], cells: readonly string[][]): strin
   return lines.join('\n') + '\n';
 }
 
-/** The details of `rows` as markdown: the correction's gains at lower T and the Pareto fronts. */
+/** The details of `rows` as markdown: the coding probes, the regularizer search, the correction's gains and the Pareto fronts. */
 export function formatDetails(rows: readonly EvalRow[]): string {
-  const parts: string[] = [];
-  const corr = correctionTable(rows), front = paretoTable(rows);
-  if (corr.length) parts.push('Dynamic correction: test accuracy at a lower T without and with it\n\n' + markdown(CORRECTION_COLUMNS, corr));
-  if (front.length) parts.push('Pareto front of accuracy, T and spikes per sample (fixed T and the adaptive exit)\n\n' + markdown(PARETO_COLUMNS, front));
-  return parts.join('\n');
+  return detailTables(rows).map((t) => `${t.title}\n\n${markdown(t.columns, t.cells)}`).join('\n');
 }
 
 /** Runs `fn` on every item, at most `n` at a time, starting them in order. */

@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { EvalRow } from '../evaluate/cells.js';
-import { CORRECTION_COLUMNS, PARETO_COLUMNS, TABLE_COLUMNS, correctionTable, paretoTable, tableCells } from '../evaluate/harness.js';
+import { TABLE_COLUMNS, detailTables, tableCells } from '../evaluate/harness.js';
 import { esc, htmlPage, renderSvg } from './report.js';
 
 /** The vega-lite specs of the evaluation's plots, by title. */
@@ -45,14 +45,13 @@ export async function evaluationSection(rows: readonly EvalRow[], heading = 'Eva
 <tr>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
 ${cells.map((r) => `<tr>${r.map((c, i) => (i < 2 ? `<td>${esc(c)}</td>` : `<td class="n">${esc(c)}</td>`)).join('')}</tr>`).join('\n')}
 </table>`;
-  const corr = correctionTable(rows), front = paretoTable(rows);
+  const details = detailTables(rows).map((t) => `<h2>${esc(t.title)}</h2>\n${table(t.columns, t.cells)}`).join('\n');
   return `<section class="evaluation"><h2>${esc(heading)}</h2>
 <table>
 ${head}
 ${body}
 </table>
-${corr.length ? `<h2>Dynamic correction: test accuracy at a lower T</h2>\n${table(CORRECTION_COLUMNS, corr)}` : ''}
-${front.length ? `<h2>Pareto front of accuracy, T and spikes per sample</h2>\n${table(PARETO_COLUMNS, front)}` : ''}
+${details}
 </section>
 <main>
 ${plots.join('\n')}

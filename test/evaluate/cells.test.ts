@@ -11,7 +11,7 @@ import { mnist } from '../../src/data/mnist.js';
 import { limit, type Dataset } from '../../src/data/dataset.js';
 import { runReport } from '../../src/metrics/run.js';
 import { exitAt, type StepTrace } from '../../src/evaluate/dynamic.js';
-import { ABLATION, SETTINGS, exitCost, exitSteps, firstFrames, holdOut, runCell, tSchedule, type EvalCell } from '../../src/evaluate/cells.js';
+import { ABLATION, SETTINGS, chooseWeight, exitCost, exitSteps, firstFrames, holdOut, runCell, tSchedule, type EvalCell } from '../../src/evaluate/cells.js';
 
 /** A data set whose sample i is the numbers i·100 + k, k = 0 … size − 1, labelled i mod 3. */
 const counting = (n: number, shape: number[], temporal = false): Dataset => ({
@@ -84,6 +84,17 @@ test('the cost of an early exit: a sample that exits at step t costs what the ne
   assert.ok(Math.abs(mixed.sops - want) <= 1e-9 * want, `${mixed.sops} vs ${want}`);
 });
 
+test('the regularizer search keeps the fewest spikes within the accuracy budget of the best weight', () => {
+  const p = (accuracy: number, spikes_per_sample: number) => ({ accuracy, spikes_per_sample });
+  const budget = SETTINGS.searchLoss;
+  // the best is 0.99; 0.99 − budget is within, 0.99 − 2·budget is not
+  assert.equal(chooseWeight([p(0.99, 500), p(0.99 - budget, 300), p(0.99 - 2 * budget, 100)]), 1);
+  assert.equal(chooseWeight([p(0.98, 500), p(0.99, 300), p(0.95, 100)]), 1);
+  // ties on spikes go to the earlier weight; a lone weight is chosen
+  assert.equal(chooseWeight([p(0.99, 200), p(0.99, 200)]), 0);
+  assert.equal(chooseWeight([p(0.5, 10)]), 0);
+});
+
 test('runCell: the ablation rows run their components and report them', { timeout: 240_000 }, async () => {
   const load = async (_name: string, split: 'train' | 'test', o: { limit?: number }) => limit(mnist(split), o.limit ?? 0);
   const cell = (label: string): EvalCell => ({
@@ -102,14 +113,36 @@ test('runCell: the ablation rows run their components and report them', { timeou
       if (p !== q) assert.ok(!(q.accuracy >= p.accuracy && q.T <= p.T && q.spikes_per_sample <= p.spikes_per_sample), `${r!.label}: ${JSON.stringify(q)} beats ${JSON.stringify(p)}`);
     }
   }
-  // coding: direct input and an adaptive exit; without it: rate spikes and every sample runs T_max steps
-  assert.equal(coding!.coding, 'direct');
+  // coding: the input coding measured (every coding tried once, the most accurate on the held-out samples
+  // chosen, ties to fewer spikes) and an adaptive exit; without it: rate spikes and every sample runs T_max steps
+  for (const r of [coding, complete]) {
+    const probes = r!.coding_probes!;
+    assert.deepEqual(probes.map((p) => p.coding), ['direct', 'rate', 'latency', 'delta']);
+    const chosen = probes.filter((p) => p.chosen);
+    assert.equal(chosen.length, 1);
+    assert.equal(r!.coding, chosen[0]!.coding);
+    for (const p of probes) assert.ok(p.accuracy < chosen[0]!.accuracy || (p.accuracy === chosen[0]!.accuracy && p.spikes_per_sample >= chosen[0]!.spikes_per_sample), JSON.stringify(probes));
+  }
+  // the probes differ: rate and latency spikes are not the direct frames
+  assert.ok(new Set(coding!.coding_probes!.map((p) => p.spikes_per_sample)).size > 1, JSON.stringify(coding!.coding_probes));
   assert.ok(Number.isFinite(coding!.exit_theta) && coding!.T < 4, `coding: mean T ${coding!.T}`);
   for (const r of [correction, coopt]) {
     assert.equal(r!.coding, 'rate');
+    assert.equal(r!.coding_probes, undefined);
     assert.equal(r!.exit_theta, undefined);
     assert.equal(r!.T, r!.T_max);
   }
+  // co-optimization: one network per regularizer weight, the chosen one by chooseWeight on the held-out
+  // samples; a heavier weight gives fewer spikes; the Pareto front holds points of the searched networks
+  for (const r of [coopt, complete]) {
+    const s = r!.spike_costs!;
+    assert.deepEqual(s.map((p) => p.spike_cost), [...SETTINGS.spikeCosts]);
+    assert.equal(s.findIndex((p) => p.chosen), chooseWeight(s));
+    assert.equal(r!.spike_cost, s[chooseWeight(s)]!.spike_cost);
+    assert.ok(s[s.length - 1]!.spikes_per_sample < s[0]!.spikes_per_sample, JSON.stringify(s));
+    for (const p of r!.pareto!) assert.ok(SETTINGS.spikeCosts.includes(p.spike_cost as never), JSON.stringify(p));
+  }
+  for (const r of [coding, correction]) assert.equal(r!.spike_costs, undefined);
   assert.equal(coopt!.T_max, 4);
   assert.equal(coopt!.correction, undefined);
   // correction: measured at T = 1 and 2, and never worse there than the plain network by more than a sample or two

@@ -108,18 +108,33 @@ test('the table: columns, units and number formats', () => {
   ].join('\n'));
 });
 
-test('the details: correction gains and Pareto fronts of the rows that have them', () => {
-  const r = row('a', { correction: [{ T: 1, plain: 0.1, corrected: 0.9512 }], pareto: [{ T: 1, accuracy: 0.9512, spikes_per_sample: 12.34 }, { T: 1.234, accuracy: 0.99, spikes_per_sample: 50, adaptive: true }] });
+test('the details: coding probes, regularizer search, correction gains and Pareto fronts of the rows that have them', () => {
+  const r = row('a', {
+    correction: [{ T: 1, plain: 0.1, corrected: 0.9512 }],
+    pareto: [{ T: 1, accuracy: 0.9512, spikes_per_sample: 12.34, spike_cost: 0.2 }, { T: 1.234, accuracy: 0.99, spikes_per_sample: 50, adaptive: true, spike_cost: 0.2 }],
+    coding_probes: [{ coding: 'direct', accuracy: 0.97, spikes_per_sample: 300 }, { coding: 'rate', accuracy: 0.98, spikes_per_sample: 400, chosen: true }],
+    spike_cost: 0.2, spike_costs: [{ spike_cost: 0.05, accuracy: 0.99, spikes_per_sample: 500 }, { spike_cost: 0.2, accuracy: 0.989, spikes_per_sample: 250.25, chosen: true }],
+  });
   assert.equal(formatDetails([row('b'), r]), [
+    'Dynamic coding: the input codings tried (one probe epoch each), on the held-out samples', '',
+    '| data set | row | coding | held-out accuracy | spikes/sample |  |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| mnist | complete | direct | 97.00 % | 300.0 |  |',
+    '| mnist | complete | rate | 98.00 % | 400.0 | chosen |', '',
+    'Co-optimization: the regularizer weights searched, on the held-out samples', '',
+    '| data set | row | spike cost | held-out accuracy | spikes/sample at T |  |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| mnist | complete | 0.05 | 99.00 % | 500.0 |  |',
+    '| mnist | complete | 0.2 | 98.90 % | 250.3 | chosen |', '',
     'Dynamic correction: test accuracy at a lower T without and with it', '',
     '| data set | row | T | accuracy plain | accuracy corrected | gain (points) |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
     '| mnist | complete | 1 | 10.00 % | 95.12 % | 85.12 |', '',
-    'Pareto front of accuracy, T and spikes per sample (fixed T and the adaptive exit)', '',
-    '| data set | row | T | accuracy | spikes/sample |',
-    '| --- | --- | ---: | ---: | ---: |',
-    '| mnist | complete | 1 | 95.12 % | 12.3 |',
-    '| mnist | complete | 1.23 (exit) | 99.00 % | 50.0 |', '',
+    'Pareto front of accuracy, T and spikes per sample (test set: fixed T, the adaptive exit, each weight\'s network)', '',
+    '| data set | row | T | accuracy | spikes/sample | spike cost |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| mnist | complete | 1 | 95.12 % | 12.3 | 0.2 |',
+    '| mnist | complete | 1.23 (exit) | 99.00 % | 50.0 | 0.2 |', '',
   ].join('\n'));
   assert.equal(formatDetails([row('b')]), '');
 });
