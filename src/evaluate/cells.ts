@@ -168,6 +168,11 @@ export interface EvalRow {
   readonly pareto?: readonly TradeOff[];
   /** Dynamic coding's measured choice of input coding (images, a trained recipe). */
   readonly coding_probes?: readonly CodingProbe[];
+  /**
+   * Epochs over the training set of every network the cell trained: the row's, the search's other weights and
+   * the coding probes (a probe epoch on part of the set counted as that fraction of an epoch).
+   */
+  readonly trained_epochs?: number;
   /** Co-optimization: the regularizer weight of the row's network, and every weight the search trained. */
   readonly spike_cost?: number;
   readonly spike_costs?: readonly SearchPoint[];
@@ -292,7 +297,7 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
   const test0 = await data('test', T0);
   if (!test0.temporal) { temporal = false; cache.set('test', Promise.resolve(test0)); }
   let net: SpikingNet, epochs = 0, coding: string;
-  let probes: CodingProbe[] | undefined, search: SearchPoint[] | undefined, spikeCost: number | undefined;
+  let probes: CodingProbe[] | undefined, search: SearchPoint[] | undefined, spikeCost: number | undefined, trainedEpochs = 0;
   const candidates: { net: SpikingNet; hist: ReturnType<typeof train> }[] = [];
   if (cell.model) {
     net = loadNet(cell.model).net;
@@ -302,6 +307,7 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
     let encoder: EncoderSpec;
     if (c.coding && !trainSet.temporal) {
       probes = probeCodings(cell, trainSet, heldOut, o.progress);
+      trainedEpochs += SETTINGS.codings.length * SETTINGS.probeEpochs * Math.min(1, SETTINGS.probeSamples / trainSet.length);
       encoder = { kind: probes.find((p) => p.chosen)!.coding };
       coding = encoder.kind;
     } else {
@@ -314,6 +320,7 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
       const n = recipeNet(cell, trainSet, encoder);
       const hist = train(n, trainSet, null, trainConfig(cell, trainSet, w, o.progress));
       epochs = hist.length;
+      trainedEpochs += hist.length;
       const full = exitAt(traceSteps(n, heldOut), Infinity);
       candidates.push({ net: n, hist });
       search.push({ spike_cost: w, accuracy: full.accuracy, spikes_per_sample: full.spikesPerSample });
@@ -369,6 +376,7 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
     coding, T_trained: T, T_max: runT, ...(Number.isFinite(theta) ? { exit_theta: theta } : {}), spikes_full_T: full.spikesPerSample,
     ...(correction ? { correction } : {}), pareto: front,
     ...(probes ? { coding_probes: probes } : {}), ...(search ? { spike_cost: spikeCost, spike_costs: search } : {}),
+    ...(cell.model ? {} : { trained_epochs: trainedEpochs }),
   };
 }
 

@@ -264,7 +264,7 @@ export function rowJson(r: EvalRow): Record<string, unknown> {
     dataset: r.dataset, label: r.label, accuracy: r.accuracy, epochs: r.epochs, T: r.T, spikes_per_sample: r.spikes_per_sample,
     sops: r.sops, energy_uj: r.energy_uj, latency_ms_batch1: r.latency_ms_batch1, id: r.id, test_samples: r.test_samples, seconds: r.seconds,
     coding: r.coding, T_trained: r.T_trained, T_max: r.T_max, exit_theta: r.exit_theta, spikes_full_T: r.spikes_full_T,
-    correction: r.correction, pareto: r.pareto, coding_probes: r.coding_probes, spike_cost: r.spike_cost, spike_costs: r.spike_costs,
+    correction: r.correction, pareto: r.pareto, coding_probes: r.coding_probes, spike_cost: r.spike_cost, spike_costs: r.spike_costs, trained_epochs: r.trained_epochs,
   };
 }
 

@@ -143,6 +143,11 @@ test('runCell: the ablation rows run their components and report them', { timeou
     for (const p of r!.pareto!) assert.ok(SETTINGS.spikeCosts.includes(p.spike_cost as never), JSON.stringify(p));
   }
   for (const r of [coding, correction]) assert.equal(r!.spike_costs, undefined);
+  // every network trained is counted: 1350 training samples, so each probe epoch is a whole epoch
+  assert.equal(correction!.trained_epochs, 2);
+  assert.equal(coding!.trained_epochs, 2 + 4);
+  assert.equal(coopt!.trained_epochs, 2 * SETTINGS.spikeCosts.length);
+  assert.equal(complete!.trained_epochs, 2 * SETTINGS.spikeCosts.length + 4);
   assert.equal(coopt!.T_max, 4);
   assert.equal(coopt!.correction, undefined);
   // correction: measured at T = 1 and 2, and never worse there than the plain network by more than a sample or two
