@@ -3,19 +3,87 @@
 // spike-conv.ts.
 import { f4 } from './geom';
 
-/** Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count. */
+/**
+ * Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count: 16 inputs per
+ * SIMD test, whose set bits are listed one by one (a branch per input mispredicts at spike densities).
+ */
 function activeList(s: usize, k: i32, list: usize): i32 {
-  let cnt = 0, p = 0;
   const z = f32x4.splat(0);
-  for (; p + 4 <= k; p += 4) {
-    if (!v128.any_true(f32x4.ne(v128.load(s + f4(p)), z))) continue;
-    for (let q = p; q < p + 4; q++) if (load<f32>(s + f4(q)) != 0) store<i32>(list + f4(cnt++), q);
+  let cnt = 0, p = 0;
+  for (; p + 16 <= k; p += 16) {
+    const q = s + f4(p);
+    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q), z), f32x4.ne(v128.load(q, 16), z));
+    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
+    let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+    while (mask != 0) {
+      store<i32>(list + f4(cnt++), p + <i32>ctz(mask));
+      mask &= mask - 1;
+    }
   }
   for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p);
   return cnt;
 }
 
-/** out[0..n) = Σ over the cnt listed rows r of src[r·ld .. r·ld + n): 32 columns held in registers at a time. */
+/** The first `rem` (1 … 3) floats at p in the low lanes of a vector, the others 0 (no read past them). */
+@inline function loadPart(p: usize, rem: i32): v128 {
+  if (rem == 1) return v128.load32_zero(p);
+  if (rem == 2) return v128.load64_zero(p);
+  return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+}
+
+/** Stores the low `rem` (1 … 3) lanes of a at p. */
+@inline function storePart(p: usize, a: v128, rem: i32): void {
+  if (rem == 1) { v128.store32_lane(p, a, 0); return; }
+  v128.store64_lane(p, a, 0);
+  if (rem == 3) v128.store32_lane(p, a, 2, 8);
+}
+
+/**
+ * out[c] for the columns c of nv whole vectors (0 … 4, a constant) from col on, and with `part` (a constant)
+ * the rem (1 … 3) columns after them: each a chain of adds in list order, the chains side by side so that
+ * their latencies overlap.
+ */
+@inline function sumCols(col: usize, ld: i32, list: usize, cnt: i32, out: usize, nv: i32, part: bool, rem: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+  const po = <usize>(nv << 4);
+  for (let t = 0; t < cnt; t++) {
+    const r = col + f4(load<i32>(list + f4(t)) * ld);
+    if (nv > 0) a0 = f32x4.add(a0, v128.load(r));
+    if (nv > 1) a1 = f32x4.add(a1, v128.load(r, 16));
+    if (nv > 2) a2 = f32x4.add(a2, v128.load(r, 32));
+    if (nv > 3) a3 = f32x4.add(a3, v128.load(r, 48));
+    if (part) a4 = f32x4.add(a4, loadPart(r + po, rem));
+  }
+  if (nv > 0) v128.store(out, a0);
+  if (nv > 1) v128.store(out, a1, 16);
+  if (nv > 2) v128.store(out, a2, 32);
+  if (nv > 3) v128.store(out, a3, 48);
+  if (part) storePart(out + po, a4, rem);
+}
+
+/** sumCols over the `tail` (< 32) columns from col on: passes of four vectors, the last with the columns left over. */
+function tailCols(col: usize, ld: i32, list: usize, cnt: i32, out: usize, tail: i32): void {
+  let nv = tail >> 2;
+  const rem = tail & 3;
+  for (; nv > 4; nv -= 4, col += 64, out += 64) sumCols(col, ld, list, cnt, out, 4, false, 0);
+  if (rem == 0) {
+    if (nv == 4) sumCols(col, ld, list, cnt, out, 4, false, 0);
+    else if (nv == 3) sumCols(col, ld, list, cnt, out, 3, false, 0);
+    else if (nv == 2) sumCols(col, ld, list, cnt, out, 2, false, 0);
+    else if (nv == 1) sumCols(col, ld, list, cnt, out, 1, false, 0);
+  } else {
+    if (nv == 4) sumCols(col, ld, list, cnt, out, 4, true, rem);
+    else if (nv == 3) sumCols(col, ld, list, cnt, out, 3, true, rem);
+    else if (nv == 2) sumCols(col, ld, list, cnt, out, 2, true, rem);
+    else if (nv == 1) sumCols(col, ld, list, cnt, out, 1, true, rem);
+    else sumCols(col, ld, list, cnt, out, 0, true, rem);
+  }
+}
+
+/**
+ * out[0..n) = Σ over the cnt listed rows r of src[r·ld .. r·ld + n), each column summed in list order: 32
+ * columns held in registers at a time, then the rest in one or two passes (tailCols).
+ */
 function sumRows(src: usize, ld: i32, list: usize, cnt: i32, out: usize, n: i32): void {
   let j = 0;
   for (; j + 32 <= n; j += 32) {
@@ -32,16 +100,7 @@ function sumRows(src: usize, ld: i32, list: usize, cnt: i32, out: usize, n: i32)
     v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
     v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
   }
-  for (; j + 4 <= n; j += 4) {
-    let a = f32x4.splat(0);
-    for (let t = 0; t < cnt; t++) a = f32x4.add(a, v128.load(src + f4(load<i32>(list + f4(t)) * ld + j)));
-    v128.store(out + f4(j), a);
-  }
-  for (; j < n; j++) {
-    let a: f32 = 0;
-    for (let t = 0; t < cnt; t++) a += load<f32>(src + f4(load<i32>(list + f4(t)) * ld + j));
-    store<f32>(out + f4(j), a);
-  }
+  if (j < n) tailCols(src + f4(j), ld, list, cnt, out + f4(j), n - j);
 }
 
 /** y[i,:] = Σ_{s[i,p] = 1} wT[p,:] for rows i0 ≤ i < i1; wT is w [n,k] transposed to [k,n]; scratch ≥ 4k bytes. */

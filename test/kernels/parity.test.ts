@@ -59,10 +59,10 @@ const CASES: { [K in KernelName]: Case<K>[] } = {
   conv2dBackwardInput: convCases((o, i) => [rand(sz(o).y, i + 3), rand(sz(o).w, i + 4), nanFilled(sz(o).x), convGeom(o)]),
   conv2dBackwardWeight: convCases((o, i) => [rand(sz(o).x, i + 5), rand(sz(o).y, i + 6),
     i % 2 ? rand(sz(o).w, i) : nanFilled(sz(o).w), convGeom(o), i % 2 ? 1 : 0]),
-  spikeLinear: [[1, 1, 1], [5, 7, 9], [37, 45, 130], [64, 33, 17], [9, 260, 70]].map(([m, n, k], i) => ({
+  spikeLinear: [[1, 1, 1], [5, 7, 9], [37, 45, 130], [64, 33, 17], [9, 260, 70], [40, 10, 300], [33, 30, 50], [24, 18, 33], [20, 16, 20]].map(([m, n, k], i) => ({
     label: `${m}x${n}x${k}`, args: () => [spikes(m * k, i + 9), rand(n * k, i), nanFilled(m * n), m, n, k],
   })),
-  spikeLinearBackwardWeight: [[1, 1, 1], [5, 7, 9], [37, 45, 130], [64, 33, 17], [70, 9, 40]].map(([m, n, k], i) => ({
+  spikeLinearBackwardWeight: [[1, 1, 1], [5, 7, 9], [37, 45, 130], [64, 33, 17], [70, 9, 40], [50, 10, 40], [33, 30, 20], [24, 18, 33]].map(([m, n, k], i) => ({
     label: `${m}x${n}x${k} beta ${i % 2}`,
     args: () => [spikes(m * k, i + 19), rand(m * n, i), i % 2 ? rand(n * k, i + 1) : nanFilled(n * k), m, n, k, i % 2 ? 1 : 0],
   })),
