@@ -96,12 +96,16 @@ function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
 // The step path, for grids of at most STEP_LEVELS levels. As a function of the charged value h, a neuron that does
 // not fire moves to a level that never decreases as h grows (a step function), so its next level is the number of
 // breakpoints b_1 … b_n (n = levels − 1) with h ≥ b_j, b_j the least float32 h whose level is ≥ j (NaN where none
-// is, which no h reaches; a NaN h reaches none, level 0 as in the reference). A neuron that fires goes to the level
-// of 0 (zl). The charge of the next step, tv = τ·(lb + level·interval), is taken from a table per level instead of
-// being computed, so a step is an add, a compare with θ (h − θ > 0 exactly when h > θ) and n compares and selects.
-// The glue (src/backends/wasm/quant.ts) finds the breakpoints with the reference's own rounding and uses this path
-// only when that function is a step function; its table at `tab`: b_j at 4·(j − 1), tv_k at 64 + 4·k, the charge of
-// the level of 0 at 128 and that level (i32) at 132.
+// is, which no h reaches; a NaN h reaches none, level 0 as in the reference). Every b_j that some h reaches lies at
+// or below θ, so a neuron that fires (h − θ > 0 exactly when h > θ) has all of those, the level L(θ), and goes to
+// the level of 0 instead. The charge of the next step, tv = τ·(lb + level·interval), comes from the bits of the
+// level's charge, summed as integers (wrapping) in telescoping differences: bits(tv_0) + Σ_{h ≥ b_j} (bits(tv_j) −
+// bits(tv_{j−1})) + (fire ? bits(tv of the level of 0) − bits(tv_{L(θ)}) : 0). A step is then an add, a compare
+// with θ, and per breakpoint a compare, an and and an add.
+// The glue (src/backends/wasm/quant.ts, qlifStepTable) finds the breakpoints with the reference's own rounding and
+// uses this path only when the level is a step function of h; its table at `tab` (4-byte slots): b_j (f32) at slot
+// j − 1, tv_0 (f32) at 16, the differences (i32) at 16 + j, the one for a spike (i32) at 32, and at 33 the level of 0
+// minus L(θ) (i32).
 
 /** Largest number of levels the step path takes (and of breakpoints in registers, plus one). */
 const STEP_LEVELS = 8;
@@ -111,23 +115,23 @@ const STEP_LEVELS = 8;
   return f32x4.mul(tau, f32x4.add(lb, f32x4.mul(lv, iv)));
 }
 
-/** The charge of the next step of four neurons from h: tv of the number of breakpoints at or below h, tz where they fire. */
+/** The charge of the next step of four neurons from h (see above); fire is their h > θ. */
 @inline function nextCharge(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128,
-  t0: v128, t1: v128, t2: v128, t3: v128, t4: v128, t5: v128, t6: v128, t7: v128, tz: v128): v128 {
-  let tv = v128.bitselect(t1, t0, f32x4.ge(h, b1));
-  if (n >= 2) tv = v128.bitselect(t2, tv, f32x4.ge(h, b2));
-  if (n >= 3) tv = v128.bitselect(t3, tv, f32x4.ge(h, b3));
-  if (n >= 4) tv = v128.bitselect(t4, tv, f32x4.ge(h, b4));
-  if (n >= 5) tv = v128.bitselect(t5, tv, f32x4.ge(h, b5));
-  if (n >= 6) tv = v128.bitselect(t6, tv, f32x4.ge(h, b6));
-  if (n >= 7) tv = v128.bitselect(t7, tv, f32x4.ge(h, b7));
-  return v128.bitselect(tz, tv, fire);
+  t0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, dz: v128): v128 {
+  let tv = i32x4.add(t0, v128.and(f32x4.ge(h, b1), d1));
+  if (n >= 2) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b2), d2));
+  if (n >= 3) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b3), d3));
+  if (n >= 4) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b4), d4));
+  if (n >= 5) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b5), d5));
+  if (n >= 6) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b6), d6));
+  if (n >= 7) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b7), d7));
+  return i32x4.add(tv, v128.and(fire, dz));
 }
 
-/** The next levels (i32 lanes) of four neurons from h: the number of breakpoints at or below h, zl where they fire. */
+/** The next levels (i32 lanes) of four neurons from h: the number of breakpoints at or below h, plus zl where they fire. */
 @inline function nextLevel(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128,
   zl: v128): v128 {
-  // each true compare is −1: the sum of the masks is minus the level
+  // each true compare is −1: the sum of the masks is minus the count
   let k = f32x4.ge(h, b1);
   if (n >= 2) k = i32x4.add(k, f32x4.ge(h, b2));
   if (n >= 3) k = i32x4.add(k, f32x4.ge(h, b3));
@@ -135,7 +139,7 @@ const STEP_LEVELS = 8;
   if (n >= 5) k = i32x4.add(k, f32x4.ge(h, b5));
   if (n >= 6) k = i32x4.add(k, f32x4.ge(h, b6));
   if (n >= 7) k = i32x4.add(k, f32x4.ge(h, b7));
-  return v128.bitselect(zl, i32x4.neg(k), fire);
+  return i32x4.sub(v128.and(fire, zl), k);
 }
 
 /** Stores the levels (i32 lanes, 0 … 127) of four neurons as i8 at p. */
@@ -152,9 +156,9 @@ const STEP_LEVELS = 8;
   i0: i32, i1: i32, cnt: usize, n: i32): void {
   const b1 = v128.load32_splat(tab), b2 = v128.load32_splat(tab + 4), b3 = v128.load32_splat(tab + 8), b4 = v128.load32_splat(tab + 12);
   const b5 = v128.load32_splat(tab + 16), b6 = v128.load32_splat(tab + 20), b7 = v128.load32_splat(tab + 24);
-  const t0 = v128.load32_splat(tab + 64), t1 = v128.load32_splat(tab + 68), t2 = v128.load32_splat(tab + 72), t3 = v128.load32_splat(tab + 76);
-  const t4 = v128.load32_splat(tab + 80), t5 = v128.load32_splat(tab + 84), t6 = v128.load32_splat(tab + 88), t7 = v128.load32_splat(tab + 92);
-  const tz = v128.load32_splat(tab + 128), zl = v128.load32_splat(tab + 132), one = f32x4.splat(1);
+  const t0 = v128.load32_splat(tab + 64), d1 = v128.load32_splat(tab + 68), d2 = v128.load32_splat(tab + 72), d3 = v128.load32_splat(tab + 76);
+  const d4 = v128.load32_splat(tab + 80), d5 = v128.load32_splat(tab + 84), d6 = v128.load32_splat(tab + 88), d7 = v128.load32_splat(tab + 92);
+  const dz = v128.load32_splat(tab + 128), zl = v128.load32_splat(tab + 132), one = f32x4.splat(1);
   const last = T - 1;
   let count = i32x4.splat(0), i = i0;
   for (; i + 16 <= i1; i += 16) {
@@ -176,10 +180,10 @@ const STEP_LEVELS = 8;
         storeLevelsInt(lp + 12, nextLevel(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, zl));
         break;
       }
-      v0 = nextCharge(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, t4, t5, t6, t7, tz);
-      v1 = nextCharge(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, t4, t5, t6, t7, tz);
-      v2 = nextCharge(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, t4, t5, t6, t7, tz);
-      v3 = nextCharge(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, t4, t5, t6, t7, tz);
+      v0 = nextCharge(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
+      v1 = nextCharge(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
+      v2 = nextCharge(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
+      v3 = nextCharge(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
     }
   }
   for (; i + 4 <= i1; i += 4) {
@@ -190,7 +194,7 @@ const STEP_LEVELS = 8;
       v128.store(s + o, v128.and(fire, one));
       count = i32x4.sub(count, fire);
       if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl)); break; }
-      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, t4, t5, t6, t7, tz);
+      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
     }
   }
   // the remaining neurons in lane 0 of a splat
@@ -202,7 +206,7 @@ const STEP_LEVELS = 8;
       store<f32>(s + o, f32x4.extract_lane(v128.and(fire, one), 0));
       tail -= i32x4.extract_lane(fire, 0);
       if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl), 0)); break; }
-      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, t1, t2, t3, t4, t5, t6, t7, tz);
+      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
     }
   }
   store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);

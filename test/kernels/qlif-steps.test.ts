@@ -171,10 +171,18 @@ test('qlifStepTable: breakpoints equal those found with the reference body, char
       const got = table[j - 1]!, want = breaks[j - 1]!;
       assert.ok(Number.isNaN(want) ? Number.isNaN(got) : got === want, `${what}: b_${j} = ${got}, expected ${want}`);
     }
-    for (let k = 0; k < p.levels; k++) assert.ok(Object.is(table[16 + k], chargeOf(p, k)), `${what}: charge of level ${k}`);
-    const zero = refStep(p, 0, Infinity).level;
-    assert.equal(new Int32Array(table.buffer)[33], zero, `${what}: level after a spike`);
-    assert.ok(Object.is(table[32], chargeOf(p, zero)), `${what}: charge of the level after a spike`);
+    // the charge of level k is the bits of tv_0 plus the differences up to k; a spike moves from θ's level to the level of 0
+    const word = new Int32Array(table.buffer), bitsOf = (v: number): number => { f32[0] = v; return u32[0]! | 0; };
+    let sum = word[16]!;
+    assert.equal(sum, bitsOf(chargeOf(p, 0)), `${what}: charge of level 0`);
+    for (let k = 1; k < p.levels; k++) {
+      sum = (sum + word[16 + k]!) | 0;
+      assert.equal(sum, bitsOf(chargeOf(p, k)), `${what}: charge of level ${k}`);
+    }
+    const zero = refStep(p, 0, Infinity).level, atTh = refStep({ ...p, tau: 0 }, 0, f(p.thresh)).level;
+    assert.equal(atTh, breaks.filter((b) => !Number.isNaN(b)).length, `${what}: θ's level is the number of breakpoints reached`);
+    assert.equal(atTh + word[33]!, zero, `${what}: level after a spike`);
+    assert.equal((bitsOf(chargeOf(p, atTh)) + word[32]!) | 0, bitsOf(chargeOf(p, zero)), `${what}: charge after a spike`);
   }
   assert.equal(qlifStepTable({ ...FIXED[0]!, levels: QLIF_STEP_LEVELS + 1 }), undefined, 'more levels than the step path takes');
   assert.equal(qlifStepTable({ ...FIXED[0]!, interval: 0 }), undefined, 'interval 0');

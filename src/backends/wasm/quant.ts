@@ -152,9 +152,10 @@ function fromOrd(o: number): number {
 /**
  * The table of qlifForward's step path (assembly/qlif.ts), or undefined where that path does not apply: more than
  * QLIF_STEP_LEVELS levels, or parameters under which the next level might not be a step function of the charge.
- * Float32 slots: the breakpoints b_1 … b_{levels−1} from 0 (b_j the least float32 h whose level is ≥ j, NaN where no
- * h reaches j), the charges τ·(lb + k·interval) of the levels k from 16, the charge of the level of 0 at 32, and that
- * level (int32) at 33.
+ * 4-byte slots: the breakpoints b_1 … b_{levels−1} from 0 (float32; b_j the least float32 h whose level is ≥ j, NaN
+ * where no h reaches j), at 16 the charge τ·(lb + k·interval) of level 0 (float32), at 16 + k the bits of level k's
+ * charge minus those of level k − 1's (int32, wrapping), at 32 the bits of the charge of the level of 0 minus those
+ * of the level of θ (int32), at 33 the level of 0 minus the level of θ.
  *
  * Why the level is a step function of h here: c = min(max(h, lb), θ) never decreases as h grows, nor does
  * k = floor((c − lb)/interval) clamped (every rounding is monotone, interval > 0). For one k, with lo ≤ hi its grid
@@ -189,10 +190,14 @@ export function qlifStepTable(p: QlifParams): Float32Array | undefined {
     }
     table[j - 1] = fromOrd(at);
   }
-  const charge = (k: number): number => fr(tau * fr(lb + fr(k * iv)));
-  for (let k = 0; k < L; k++) table[16 + k] = charge(k);
-  const zero = levelOf(0, lb, th, iv, top);
-  table[32] = charge(zero);
-  new Int32Array(table.buffer)[33] = zero;
+  // the charges of the levels as bits: tv_0, then the differences of neighbours (wrapping, as the i32 lanes add them)
+  const word = new Int32Array(table.buffer), bits = new Int32Array(1), asFloat = new Float32Array(bits.buffer);
+  const chargeBits = (k: number): number => { asFloat[0] = fr(tau * fr(lb + fr(k * iv))); return bits[0]!; };
+  word[16] = chargeBits(0);
+  for (let k = 1; k < L; k++) word[16 + k] = chargeBits(k) - chargeBits(k - 1);
+  // a spike: from the level of θ (all breakpoints that some h reaches lie at or below θ) to the level of 0
+  const zero = levelOf(0, lb, th, iv, top), atTh = levelOf(th, lb, th, iv, top);
+  word[32] = chargeBits(zero) - chargeBits(atTh);
+  word[33] = zero - atTh;
   return table;
 }
