@@ -104,11 +104,13 @@ function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
 // with θ, and per breakpoint a compare, an and and an add.
 // The glue (src/backends/wasm/quant.ts, qlifStepTable) finds the breakpoints with the reference's own rounding and
 // uses this path only when the level is a step function of h; its table at `tab` (4-byte slots): b_j (f32) at slot
-// j − 1, tv_0 (f32) at 16, the differences (i32) at 16 + j, the one for a spike (i32) at 32, and at 33 the level of 0
-// minus L(θ) (i32).
+// j − 1, tv_0 (f32) at 16, the differences (i32) at 16 + j, the one for a spike (i32) at 32, at 33 the level of 0
+// minus L(θ) (i32) and at 34 the number of breakpoints n (i32). The first seven breakpoints and differences are held
+// in registers (one function per n up to 7, the unused ones left out); beyond them a loop reads the rest from the
+// table at every use.
 
-/** Largest number of levels the step path takes (and of breakpoints in registers, plus one). */
-const STEP_LEVELS = 8;
+/** Largest number of levels the step path takes (the table holds 15 breakpoints). */
+const STEP_LEVELS = 16;
 
 /** τ·(lb + level·interval) of four neurons from their levels lv (whole floats), as charge() rounds it. */
 @inline function chargeOf(lv: v128, tau: v128, lb: v128, iv: v128): v128 {
@@ -117,7 +119,7 @@ const STEP_LEVELS = 8;
 
 /** The charge of the next step of four neurons from h (see above); fire is their h > θ. */
 @inline function nextCharge(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128,
-  t0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, dz: v128): v128 {
+  t0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, dz: v128, tab: usize): v128 {
   let tv = i32x4.add(t0, v128.and(f32x4.ge(h, b1), d1));
   if (n >= 2) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b2), d2));
   if (n >= 3) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b3), d3));
@@ -125,12 +127,29 @@ const STEP_LEVELS = 8;
   if (n >= 5) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b5), d5));
   if (n >= 6) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b6), d6));
   if (n >= 7) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b7), d7));
+  if (n >= 8) tv = more(h, tv, tab);
   return i32x4.add(tv, v128.and(fire, dz));
+}
+
+/** Breakpoints 8 … n (n > 7, the table's slot 34) of the charge, read from the table at each use (registers hold the first seven). */
+@inline function more(h: v128, tv: v128, tab: usize): v128 {
+  const end = tab + 4 * <usize>load<i32>(tab, 136);
+  for (let p = tab + 28; p < end; p += 4) {
+    tv = i32x4.add(tv, v128.and(f32x4.ge(h, v128.load32_splat(p)), v128.load32_splat(p, 68)));
+  }
+  return tv;
+}
+
+/** Breakpoints 8 … n of the level, as more() (minus the count). */
+@inline function moreLevel(h: v128, k: v128, tab: usize): v128 {
+  const end = tab + 4 * <usize>load<i32>(tab, 136);
+  for (let p = tab + 28; p < end; p += 4) k = i32x4.add(k, f32x4.ge(h, v128.load32_splat(p)));
+  return k;
 }
 
 /** The next levels (i32 lanes) of four neurons from h: the number of breakpoints at or below h, plus zl where they fire. */
 @inline function nextLevel(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128,
-  zl: v128): v128 {
+  zl: v128, tab: usize): v128 {
   // each true compare is −1: the sum of the masks is minus the count
   let k = f32x4.ge(h, b1);
   if (n >= 2) k = i32x4.add(k, f32x4.ge(h, b2));
@@ -139,6 +158,7 @@ const STEP_LEVELS = 8;
   if (n >= 5) k = i32x4.add(k, f32x4.ge(h, b5));
   if (n >= 6) k = i32x4.add(k, f32x4.ge(h, b6));
   if (n >= 7) k = i32x4.add(k, f32x4.ge(h, b7));
+  if (n >= 8) k = moreLevel(h, k, tab);
   return i32x4.sub(v128.and(fire, zl), k);
 }
 
@@ -150,7 +170,8 @@ const STEP_LEVELS = 8;
 
 /**
  * The step path over neurons [i0, i1) (T ≥ 1): blocks of 16 neurons (four independent chains), then of 4, then
- * the rest one at a time in lane 0; the spike count is written to cnt. n (a constant) is the number of breakpoints.
+ * the rest one at a time in lane 0; the spike count is written to cnt. n (a constant) is the number of breakpoints, 8 for
+ * 8 or more (the rest counted from the table).
  */
 @inline function steps(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize,
   i0: i32, i1: i32, cnt: usize, n: i32): void {
@@ -174,16 +195,16 @@ const STEP_LEVELS = 8;
       v128.store(sp, v128.and(f2, one), 32); v128.store(sp, v128.and(f3, one), 48);
       count = i32x4.sub(count, i32x4.add(i32x4.add(f0, f1), i32x4.add(f2, f3)));
       if (t == last) {
-        storeLevelsInt(lp, nextLevel(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, zl));
-        storeLevelsInt(lp + 4, nextLevel(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, zl));
-        storeLevelsInt(lp + 8, nextLevel(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, zl));
-        storeLevelsInt(lp + 12, nextLevel(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, zl));
+        storeLevelsInt(lp, nextLevel(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
+        storeLevelsInt(lp + 4, nextLevel(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
+        storeLevelsInt(lp + 8, nextLevel(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
+        storeLevelsInt(lp + 12, nextLevel(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
         break;
       }
-      v0 = nextCharge(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
-      v1 = nextCharge(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
-      v2 = nextCharge(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
-      v3 = nextCharge(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
+      v0 = nextCharge(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
+      v1 = nextCharge(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
+      v2 = nextCharge(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
+      v3 = nextCharge(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
     }
   }
   for (; i + 4 <= i1; i += 4) {
@@ -193,8 +214,8 @@ const STEP_LEVELS = 8;
       const o = f4(t * m + i), h = f32x4.add(v, v128.load(x + (stat != 0 ? f4(i) : o))), fire = f32x4.gt(h, th);
       v128.store(s + o, v128.and(fire, one));
       count = i32x4.sub(count, fire);
-      if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl)); break; }
-      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
+      if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl, tab)); break; }
+      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
     }
   }
   // the remaining neurons in lane 0 of a splat
@@ -205,8 +226,8 @@ const STEP_LEVELS = 8;
       const o = f4(t * m + i), h = f32x4.add(v, f32x4.splat(load<f32>(x + (stat != 0 ? f4(i) : o)))), fire = f32x4.gt(h, th);
       store<f32>(s + o, f32x4.extract_lane(v128.and(fire, one), 0));
       tail -= i32x4.extract_lane(fire, 0);
-      if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl), 0)); break; }
-      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz);
+      if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl, tab), 0)); break; }
+      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
     }
   }
   store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);
@@ -233,7 +254,9 @@ function steps6(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt:
 function steps7(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
   steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 7);
 }
-
+function stepsMore(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 8);
+}
 /**
  * Neurons i0 ≤ i < i1 (i0 a multiple of 4) of m over T steps: x [T, m] (or [m] when stat), level [m] (i8) in and
  * out, s [T, m] written; the number of spikes is written to cnt (i32). With tab ≠ 0 (the step path's table, see
@@ -250,7 +273,8 @@ export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, st
     else if (n == 4) steps4(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     else if (n == 5) steps5(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     else if (n == 6) steps6(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else steps7(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    else if (n == 7) steps7(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    else stepsMore(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     return;
   }
   const pow2 = powerOfTwo(interval), rv = f32x4.splat(pow2 ? 1 / interval : 0);

@@ -121,7 +121,11 @@ function makeCase(p: QlifParams, breaks: number[], seed: number, T: number, m: n
   return { what: `${JSON.stringify(p)} T ${T} m ${m}${stat ? ' static' : ''}`, p, T, m, stat, x, level: start };
 }
 
-/** Grids: LeNet's ternary one, 2-bit, intervals that are not powers of two, unreachable top levels, 0 below the grid, θ below lb, subnormal steps, negative τ, then random ones. */
+/**
+ * Grids: LeNet's ternary one, 2-bit, intervals that are not powers of two, unreachable top levels, 0 below the grid,
+ * θ below lb, subnormal steps, negative τ, 9 … 16 levels (breakpoints past the seventh read from the table), then
+ * random ones.
+ */
 const FIXED: QlifParams[] = [
   { tau: 0.9, thresh: 1, lb: -1, interval: 1, levels: 3 },
   { tau: 0.9, thresh: 1, lb: -2, interval: 1, levels: 4 },
@@ -133,10 +137,13 @@ const FIXED: QlifParams[] = [
   { tau: -0.6, thresh: 1.2, lb: -1.1, interval: 0.7, levels: 4 },
   { tau: 0.9, thresh: 1e-44, lb: -2e-44, interval: 1e-44, levels: 4 },
   { tau: 0.95, thresh: 1, lb: -1.1, interval: 0.31, levels: QLIF_STEP_LEVELS },
+  { tau: 0.85, thresh: 1, lb: -2.75, interval: 0.25, levels: 16 },
+  { tau: 0.9, thresh: 1.3, lb: -2.2, interval: 0.3, levels: 12 },
+  { tau: 0.9, thresh: 0.8, lb: -1.2, interval: 0.2, levels: 9 },
 ];
 function grids(): QlifParams[] {
-  const r = rng(77), out = [...FIXED], counts = [2, 3, 4, 5, 6, 7, 8].filter((l) => l <= QLIF_STEP_LEVELS);
-  for (let i = 0; i < 14; i++) {
+  const r = rng(77), out = [...FIXED], counts = [2, 3, 4, 5, 6, 7, 8, 9, 12, 16].filter((l) => l <= QLIF_STEP_LEVELS);
+  for (let i = 0; i < 20; i++) {
     const levels = counts[i % counts.length]!, interval = f(0.05 + (r() * 0.5 + 0.5) * 1.5), lb = f(-(r() * 0.5 + 0.5) * (levels - 1) * interval);
     const top = lb + (levels - 1) * interval;
     // θ from inside the grid (some top levels unreachable) to above it
@@ -183,6 +190,7 @@ test('qlifStepTable: breakpoints equal those found with the reference body, char
     assert.equal(atTh, breaks.filter((b) => !Number.isNaN(b)).length, `${what}: θ's level is the number of breakpoints reached`);
     assert.equal(atTh + word[33]!, zero, `${what}: level after a spike`);
     assert.equal((bitsOf(chargeOf(p, atTh)) + word[32]!) | 0, bitsOf(chargeOf(p, zero)), `${what}: charge after a spike`);
+    assert.equal(word[34], p.levels - 1, `${what}: number of breakpoints`);
   }
   assert.equal(qlifStepTable({ ...FIXED[0]!, levels: QLIF_STEP_LEVELS + 1 }), undefined, 'more levels than the step path takes');
   assert.equal(qlifStepTable({ ...FIXED[0]!, interval: 0 }), undefined, 'interval 0');

@@ -128,7 +128,7 @@ function convAdds(g: ConvGeom): number {
 }
 
 /** Most levels the step path of assembly/qlif.ts takes (its STEP_LEVELS). */
-export const QLIF_STEP_LEVELS = 8;
+export const QLIF_STEP_LEVELS = 16;
 
 const fr = Math.fround;
 
@@ -155,7 +155,7 @@ function fromOrd(o: number): number {
  * 4-byte slots: the breakpoints b_1 … b_{levels−1} from 0 (float32; b_j the least float32 h whose level is ≥ j, NaN
  * where no h reaches j), at 16 the charge τ·(lb + k·interval) of level 0 (float32), at 16 + k the bits of level k's
  * charge minus those of level k − 1's (int32, wrapping), at 32 the bits of the charge of the level of 0 minus those
- * of the level of θ (int32), at 33 the level of 0 minus the level of θ.
+ * of the level of θ (int32), at 33 the level of 0 minus the level of θ, at 34 the number of breakpoints.
  *
  * Why the level is a step function of h here: c = min(max(h, lb), θ) never decreases as h grows, nor does
  * k = floor((c − lb)/interval) clamped (every rounding is monotone, interval > 0). For one k, with lo ≤ hi its grid
@@ -179,7 +179,7 @@ export function qlifStepTable(p: QlifParams): Float32Array | undefined {
     const lo = fr(lb + fr(k * iv)), hi = fr(lo + iv);
     if (hi !== lo && !(hi - lo > spacing)) return undefined;
   }
-  const table = new Float32Array(34), level = (o: number): number => levelOf(fromOrd(o), lb, th, iv, top);
+  const table = new Float32Array(35), level = (o: number): number => levelOf(fromOrd(o), lb, th, iv, top);
   for (let j = 1; j < L; j++) {
     if (level(ORD_INF) < j) { table[j - 1] = NaN; continue; }
     // the least o with level(o) ≥ j: level(below) < j (below −∞ counts as < j), level(at) ≥ j
@@ -199,5 +199,6 @@ export function qlifStepTable(p: QlifParams): Float32Array | undefined {
   const zero = levelOf(0, lb, th, iv, top), atTh = levelOf(th, lb, th, iv, top);
   word[32] = chargeBits(zero) - chargeBits(atTh);
   word[33] = zero - atTh;
+  word[34] = L - 1;
   return table;
 }
