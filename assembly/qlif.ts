@@ -105,12 +105,14 @@ function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
 // The glue (src/backends/wasm/quant.ts, qlifStepTable) finds the breakpoints with the reference's own rounding and
 // uses this path only when the level is a step function of h; its table at `tab` (4-byte slots): b_j (f32) at slot
 // j − 1, tv_0 (f32) at 16, the differences (i32) at 16 + j, the one for a spike (i32) at 32, at 33 the level of 0
-// minus L(θ) (i32) and at 34 the number of breakpoints n (i32). The first seven breakpoints and differences are held
-// in registers (one function per n up to 7, the unused ones left out); beyond them a loop reads the rest from the
-// table at every use.
+// minus L(θ) (i32) and at 34 the number of breakpoints n (i32). The first REG breakpoints and differences are held
+// in registers (one function per n up to REG); beyond them a loop reads the rest from the table at every use, which
+// runs as fast as more registers would (those spill).
 
 /** Largest number of levels the step path takes (the table holds 15 breakpoints). */
 const STEP_LEVELS = 16;
+/** Breakpoints held in registers (b1 … b3, d1 … d3). */
+const REG = 3;
 
 /** τ·(lb + level·interval) of four neurons from their levels lv (whole floats), as charge() rounds it. */
 @inline function chargeOf(lv: v128, tau: v128, lb: v128, iv: v128): v128 {
@@ -118,47 +120,38 @@ const STEP_LEVELS = 16;
 }
 
 /** The charge of the next step of four neurons from h (see above); fire is their h > θ. */
-@inline function nextCharge(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128,
-  t0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, d6: v128, d7: v128, dz: v128, tab: usize): v128 {
+@inline function nextCharge(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, t0: v128, d1: v128, d2: v128, d3: v128, dz: v128,
+  tab: usize): v128 {
   let tv = i32x4.add(t0, v128.and(f32x4.ge(h, b1), d1));
   if (n >= 2) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b2), d2));
   if (n >= 3) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b3), d3));
-  if (n >= 4) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b4), d4));
-  if (n >= 5) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b5), d5));
-  if (n >= 6) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b6), d6));
-  if (n >= 7) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b7), d7));
-  if (n >= 8) tv = more(h, tv, tab);
+  if (n > REG) tv = more(h, tv, tab);
   return i32x4.add(tv, v128.and(fire, dz));
 }
 
-/** Breakpoints 8 … n (n > 7, the table's slot 34) of the charge, read from the table at each use (registers hold the first seven). */
+/** Breakpoints REG + 1 … n (n from the table's slot 34) of the charge, read from the table at each use. */
 @inline function more(h: v128, tv: v128, tab: usize): v128 {
   const end = tab + 4 * <usize>load<i32>(tab, 136);
-  for (let p = tab + 28; p < end; p += 4) {
+  for (let p = tab + 4 * REG; p < end; p += 4) {
     tv = i32x4.add(tv, v128.and(f32x4.ge(h, v128.load32_splat(p)), v128.load32_splat(p, 68)));
   }
   return tv;
 }
 
-/** Breakpoints 8 … n of the level, as more() (minus the count). */
+/** Breakpoints REG + 1 … n of the level, as more() (minus the count). */
 @inline function moreLevel(h: v128, k: v128, tab: usize): v128 {
   const end = tab + 4 * <usize>load<i32>(tab, 136);
-  for (let p = tab + 28; p < end; p += 4) k = i32x4.add(k, f32x4.ge(h, v128.load32_splat(p)));
+  for (let p = tab + 4 * REG; p < end; p += 4) k = i32x4.add(k, f32x4.ge(h, v128.load32_splat(p)));
   return k;
 }
 
 /** The next levels (i32 lanes) of four neurons from h: the number of breakpoints at or below h, plus zl where they fire. */
-@inline function nextLevel(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, b4: v128, b5: v128, b6: v128, b7: v128,
-  zl: v128, tab: usize): v128 {
+@inline function nextLevel(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, zl: v128, tab: usize): v128 {
   // each true compare is −1: the sum of the masks is minus the count
   let k = f32x4.ge(h, b1);
   if (n >= 2) k = i32x4.add(k, f32x4.ge(h, b2));
   if (n >= 3) k = i32x4.add(k, f32x4.ge(h, b3));
-  if (n >= 4) k = i32x4.add(k, f32x4.ge(h, b4));
-  if (n >= 5) k = i32x4.add(k, f32x4.ge(h, b5));
-  if (n >= 6) k = i32x4.add(k, f32x4.ge(h, b6));
-  if (n >= 7) k = i32x4.add(k, f32x4.ge(h, b7));
-  if (n >= 8) k = moreLevel(h, k, tab);
+  if (n > REG) k = moreLevel(h, k, tab);
   return i32x4.sub(v128.and(fire, zl), k);
 }
 
@@ -170,15 +163,13 @@ const STEP_LEVELS = 16;
 
 /**
  * The step path over neurons [i0, i1) (T ≥ 1): blocks of 16 neurons (four independent chains), then of 4, then
- * the rest one at a time in lane 0; the spike count is written to cnt. n (a constant) is the number of breakpoints, 8 for
- * 8 or more (the rest counted from the table).
+ * the rest one at a time in lane 0; the spike count is written to cnt. n (a constant) is the number of breakpoints,
+ * REG + 1 standing for more than REG (those past REG counted from the table).
  */
 @inline function steps(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize,
   i0: i32, i1: i32, cnt: usize, n: i32): void {
-  const b1 = v128.load32_splat(tab), b2 = v128.load32_splat(tab + 4), b3 = v128.load32_splat(tab + 8), b4 = v128.load32_splat(tab + 12);
-  const b5 = v128.load32_splat(tab + 16), b6 = v128.load32_splat(tab + 20), b7 = v128.load32_splat(tab + 24);
+  const b1 = v128.load32_splat(tab), b2 = v128.load32_splat(tab + 4), b3 = v128.load32_splat(tab + 8);
   const t0 = v128.load32_splat(tab + 64), d1 = v128.load32_splat(tab + 68), d2 = v128.load32_splat(tab + 72), d3 = v128.load32_splat(tab + 76);
-  const d4 = v128.load32_splat(tab + 80), d5 = v128.load32_splat(tab + 84), d6 = v128.load32_splat(tab + 88), d7 = v128.load32_splat(tab + 92);
   const dz = v128.load32_splat(tab + 128), zl = v128.load32_splat(tab + 132), one = f32x4.splat(1);
   const last = T - 1;
   let count = i32x4.splat(0), i = i0;
@@ -195,16 +186,16 @@ const STEP_LEVELS = 16;
       v128.store(sp, v128.and(f2, one), 32); v128.store(sp, v128.and(f3, one), 48);
       count = i32x4.sub(count, i32x4.add(i32x4.add(f0, f1), i32x4.add(f2, f3)));
       if (t == last) {
-        storeLevelsInt(lp, nextLevel(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
-        storeLevelsInt(lp + 4, nextLevel(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
-        storeLevelsInt(lp + 8, nextLevel(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
-        storeLevelsInt(lp + 12, nextLevel(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, zl, tab));
+        storeLevelsInt(lp, nextLevel(h0, f0, n, b1, b2, b3, zl, tab));
+        storeLevelsInt(lp + 4, nextLevel(h1, f1, n, b1, b2, b3, zl, tab));
+        storeLevelsInt(lp + 8, nextLevel(h2, f2, n, b1, b2, b3, zl, tab));
+        storeLevelsInt(lp + 12, nextLevel(h3, f3, n, b1, b2, b3, zl, tab));
         break;
       }
-      v0 = nextCharge(h0, f0, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
-      v1 = nextCharge(h1, f1, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
-      v2 = nextCharge(h2, f2, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
-      v3 = nextCharge(h3, f3, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
+      v0 = nextCharge(h0, f0, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+      v1 = nextCharge(h1, f1, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+      v2 = nextCharge(h2, f2, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+      v3 = nextCharge(h3, f3, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
     }
   }
   for (; i + 4 <= i1; i += 4) {
@@ -214,8 +205,8 @@ const STEP_LEVELS = 16;
       const o = f4(t * m + i), h = f32x4.add(v, v128.load(x + (stat != 0 ? f4(i) : o))), fire = f32x4.gt(h, th);
       v128.store(s + o, v128.and(fire, one));
       count = i32x4.sub(count, fire);
-      if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl, tab)); break; }
-      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
+      if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, zl, tab)); break; }
+      v = nextCharge(h, fire, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
     }
   }
   // the remaining neurons in lane 0 of a splat
@@ -226,8 +217,8 @@ const STEP_LEVELS = 16;
       const o = f4(t * m + i), h = f32x4.add(v, f32x4.splat(load<f32>(x + (stat != 0 ? f4(i) : o)))), fire = f32x4.gt(h, th);
       store<f32>(s + o, f32x4.extract_lane(v128.and(fire, one), 0));
       tail -= i32x4.extract_lane(fire, 0);
-      if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, b4, b5, b6, b7, zl, tab), 0)); break; }
-      v = nextCharge(h, fire, n, b1, b2, b3, b4, b5, b6, b7, t0, d1, d2, d3, d4, d5, d6, d7, dz, tab);
+      if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, zl, tab), 0)); break; }
+      v = nextCharge(h, fire, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
     }
   }
   store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);
@@ -242,20 +233,8 @@ function steps2(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt:
 function steps3(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
   steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 3);
 }
-function steps4(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 4);
-}
-function steps5(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 5);
-}
-function steps6(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 6);
-}
-function steps7(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 7);
-}
 function stepsMore(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 8);
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, REG + 1);
 }
 /**
  * Neurons i0 ≤ i < i1 (i0 a multiple of 4) of m over T steps: x [T, m] (or [m] when stat), level [m] (i8) in and
@@ -270,10 +249,6 @@ export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, st
     if (n == 1) steps1(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     else if (n == 2) steps2(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     else if (n == 3) steps3(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else if (n == 4) steps4(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else if (n == 5) steps5(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else if (n == 6) steps6(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else if (n == 7) steps7(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     else stepsMore(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
     return;
   }
