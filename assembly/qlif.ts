@@ -109,8 +109,12 @@ function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
 // in registers (one function per n up to REG); beyond them a loop reads the rest from the table at every use, which
 // runs as fast as more registers would (those spill).
 
-/** Largest number of levels the step path takes (the table holds 15 breakpoints). */
-const STEP_LEVELS = 16;
+/**
+ * Largest number of levels the step path takes (the table has room for 15 breakpoints): its cost grows by a compare,
+ * an and and an add per level, and past 8 levels its lead over the general path (with a power-of-two interval)
+ * shrinks to nothing by 16.
+ */
+const STEP_LEVELS = 8;
 /** Breakpoints held in registers (b1 … b3, d1 … d3). */
 const REG = 3;
 

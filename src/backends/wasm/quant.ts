@@ -2,7 +2,8 @@
  * The wasm body of the quantized kernels (assembly/quant.ts, quant-conv.ts, quant-windows.ts, qlif.ts): inputs
  * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid on the
  * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), rows, items or neurons split over the threads when the work is large, outputs copied back unless
- * written in place.
+ * written in place. qlifForward on grids of up to QLIF_STEP_LEVELS levels takes the step path of assembly/qlif.ts with
+ * the breakpoints qlifStepTable finds (once per parameter set).
  */
 import type { ConvGeom } from '../../kernels/contract.js';
 import type { QlifParams, QuantKernels } from '../../kernels/quant.js';
@@ -128,7 +129,7 @@ function convAdds(g: ConvGeom): number {
 }
 
 /** Most levels the step path of assembly/qlif.ts takes (its STEP_LEVELS). */
-export const QLIF_STEP_LEVELS = 16;
+export const QLIF_STEP_LEVELS = 8;
 
 const fr = Math.fround;
 
