@@ -93,13 +93,169 @@ function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
   return (b & 0x7fffff) == 0 && (b >> 31) == 0 && e > 1 && e < 253;
 }
 
+// The step path, for grids of at most STEP_LEVELS levels. As a function of the charged value h, a neuron that does
+// not fire moves to a level that never decreases as h grows (a step function), so its next level is the number of
+// breakpoints b_1 … b_n (n = levels − 1) with h ≥ b_j, b_j the least float32 h whose level is ≥ j (NaN where none
+// is, which no h reaches; a NaN h reaches none, level 0 as in the reference). Every b_j that some h reaches lies at
+// or below θ, so a neuron that fires (h − θ > 0 exactly when h > θ) has all of those, the level L(θ), and goes to
+// the level of 0 instead. The charge of the next step, tv = τ·(lb + level·interval), comes from the bits of the
+// level's charge, summed as integers (wrapping) in telescoping differences: bits(tv_0) + Σ_{h ≥ b_j} (bits(tv_j) −
+// bits(tv_{j−1})) + (fire ? bits(tv of the level of 0) − bits(tv_{L(θ)}) : 0). A step is then an add, a compare
+// with θ, and per breakpoint a compare, an and and an add.
+// The glue (src/backends/wasm/quant.ts, qlifStepTable) finds the breakpoints with the reference's own rounding and
+// uses this path only when the level is a step function of h; its table at `tab` (4-byte slots): b_j (f32) at slot
+// j − 1, tv_0 (f32) at 16, the differences (i32) at 16 + j, the one for a spike (i32) at 32, at 33 the level of 0
+// minus L(θ) (i32) and at 34 the number of breakpoints n (i32). The first REG breakpoints and differences are held
+// in registers (one function per n up to REG); beyond them a loop reads the rest from the table at every use, which
+// runs as fast as more registers would (those spill).
+
+/**
+ * Largest number of levels the step path takes (the table has room for 15 breakpoints): its cost grows by a compare,
+ * an and and an add per level, and past 8 levels its lead over the general path (with a power-of-two interval)
+ * shrinks to nothing by 16.
+ */
+const STEP_LEVELS = 8;
+/** Breakpoints held in registers (b1 … b3, d1 … d3). */
+const REG = 3;
+
+/** τ·(lb + level·interval) of four neurons from their levels lv (whole floats), as charge() rounds it. */
+@inline function chargeOf(lv: v128, tau: v128, lb: v128, iv: v128): v128 {
+  return f32x4.mul(tau, f32x4.add(lb, f32x4.mul(lv, iv)));
+}
+
+/** The charge of the next step of four neurons from h (see above); fire is their h > θ. */
+@inline function nextCharge(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, t0: v128, d1: v128, d2: v128, d3: v128, dz: v128,
+  tab: usize): v128 {
+  let tv = i32x4.add(t0, v128.and(f32x4.ge(h, b1), d1));
+  if (n >= 2) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b2), d2));
+  if (n >= 3) tv = i32x4.add(tv, v128.and(f32x4.ge(h, b3), d3));
+  if (n > REG) tv = more(h, tv, tab);
+  return i32x4.add(tv, v128.and(fire, dz));
+}
+
+/** Breakpoints REG + 1 … n (n from the table's slot 34) of the charge, read from the table at each use. */
+@inline function more(h: v128, tv: v128, tab: usize): v128 {
+  const end = tab + 4 * <usize>load<i32>(tab, 136);
+  for (let p = tab + 4 * REG; p < end; p += 4) {
+    tv = i32x4.add(tv, v128.and(f32x4.ge(h, v128.load32_splat(p)), v128.load32_splat(p, 68)));
+  }
+  return tv;
+}
+
+/** Breakpoints REG + 1 … n of the level, as more() (minus the count). */
+@inline function moreLevel(h: v128, k: v128, tab: usize): v128 {
+  const end = tab + 4 * <usize>load<i32>(tab, 136);
+  for (let p = tab + 4 * REG; p < end; p += 4) k = i32x4.add(k, f32x4.ge(h, v128.load32_splat(p)));
+  return k;
+}
+
+/** The next levels (i32 lanes) of four neurons from h: the number of breakpoints at or below h, plus zl where they fire. */
+@inline function nextLevel(h: v128, fire: v128, n: i32, b1: v128, b2: v128, b3: v128, zl: v128, tab: usize): v128 {
+  // each true compare is −1: the sum of the masks is minus the count
+  let k = f32x4.ge(h, b1);
+  if (n >= 2) k = i32x4.add(k, f32x4.ge(h, b2));
+  if (n >= 3) k = i32x4.add(k, f32x4.ge(h, b3));
+  if (n > REG) k = moreLevel(h, k, tab);
+  return i32x4.sub(v128.and(fire, zl), k);
+}
+
+/** Stores the levels (i32 lanes, 0 … 127) of four neurons as i8 at p. */
+@inline function storeLevelsInt(p: usize, lv: v128): void {
+  const l16 = i16x8.narrow_i32x4_s(lv, lv);
+  store<i32>(p, i32x4.extract_lane(i8x16.narrow_i16x8_s(l16, l16), 0));
+}
+
+/**
+ * The step path over neurons [i0, i1) (T ≥ 1): blocks of 16 neurons (four independent chains), then of 4, then
+ * the rest one at a time in lane 0; the spike count is written to cnt. n (a constant) is the number of breakpoints,
+ * REG + 1 standing for more than REG (those past REG counted from the table).
+ */
+@inline function steps(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize,
+  i0: i32, i1: i32, cnt: usize, n: i32): void {
+  const b1 = v128.load32_splat(tab), b2 = v128.load32_splat(tab + 4), b3 = v128.load32_splat(tab + 8);
+  const t0 = v128.load32_splat(tab + 64), d1 = v128.load32_splat(tab + 68), d2 = v128.load32_splat(tab + 72), d3 = v128.load32_splat(tab + 76);
+  const dz = v128.load32_splat(tab + 128), zl = v128.load32_splat(tab + 132), one = f32x4.splat(1);
+  const last = T - 1;
+  let count = i32x4.splat(0), i = i0;
+  for (; i + 16 <= i1; i += 16) {
+    const lp = level + <usize>i;
+    let v0 = chargeOf(loadLevels(lp), vt, vlb, iv), v1 = chargeOf(loadLevels(lp + 4), vt, vlb, iv);
+    let v2 = chargeOf(loadLevels(lp + 8), vt, vlb, iv), v3 = chargeOf(loadLevels(lp + 12), vt, vlb, iv);
+    for (let t = 0; ; t++) {
+      const o = f4(t * m + i), xp = x + (stat != 0 ? f4(i) : o), sp = s + o;
+      const h0 = f32x4.add(v0, v128.load(xp)), h1 = f32x4.add(v1, v128.load(xp, 16));
+      const h2 = f32x4.add(v2, v128.load(xp, 32)), h3 = f32x4.add(v3, v128.load(xp, 48));
+      const f0 = f32x4.gt(h0, th), f1 = f32x4.gt(h1, th), f2 = f32x4.gt(h2, th), f3 = f32x4.gt(h3, th);
+      v128.store(sp, v128.and(f0, one)); v128.store(sp, v128.and(f1, one), 16);
+      v128.store(sp, v128.and(f2, one), 32); v128.store(sp, v128.and(f3, one), 48);
+      count = i32x4.sub(count, i32x4.add(i32x4.add(f0, f1), i32x4.add(f2, f3)));
+      if (t == last) {
+        storeLevelsInt(lp, nextLevel(h0, f0, n, b1, b2, b3, zl, tab));
+        storeLevelsInt(lp + 4, nextLevel(h1, f1, n, b1, b2, b3, zl, tab));
+        storeLevelsInt(lp + 8, nextLevel(h2, f2, n, b1, b2, b3, zl, tab));
+        storeLevelsInt(lp + 12, nextLevel(h3, f3, n, b1, b2, b3, zl, tab));
+        break;
+      }
+      v0 = nextCharge(h0, f0, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+      v1 = nextCharge(h1, f1, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+      v2 = nextCharge(h2, f2, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+      v3 = nextCharge(h3, f3, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+    }
+  }
+  for (; i + 4 <= i1; i += 4) {
+    const lp = level + <usize>i;
+    let v = chargeOf(loadLevels(lp), vt, vlb, iv);
+    for (let t = 0; ; t++) {
+      const o = f4(t * m + i), h = f32x4.add(v, v128.load(x + (stat != 0 ? f4(i) : o))), fire = f32x4.gt(h, th);
+      v128.store(s + o, v128.and(fire, one));
+      count = i32x4.sub(count, fire);
+      if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, zl, tab)); break; }
+      v = nextCharge(h, fire, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+    }
+  }
+  // the remaining neurons in lane 0 of a splat
+  let tail = 0;
+  for (; i < i1; i++) {
+    let v = chargeOf(f32x4.splat(<f32>load<i8>(level + <usize>i)), vt, vlb, iv);
+    for (let t = 0; ; t++) {
+      const o = f4(t * m + i), h = f32x4.add(v, f32x4.splat(load<f32>(x + (stat != 0 ? f4(i) : o)))), fire = f32x4.gt(h, th);
+      store<f32>(s + o, f32x4.extract_lane(v128.and(fire, one), 0));
+      tail -= i32x4.extract_lane(fire, 0);
+      if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, zl, tab), 0)); break; }
+      v = nextCharge(h, fire, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
+    }
+  }
+  store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);
+}
+
+function steps1(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 1);
+}
+function steps2(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 2);
+}
+function steps3(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 3);
+}
+function stepsMore(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, REG + 1);
+}
 /**
  * Neurons i0 ≤ i < i1 (i0 a multiple of 4) of m over T steps: x [T, m] (or [m] when stat), level [m] (i8) in and
- * out, s [T, m] written; the number of spikes is written to cnt (i32).
+ * out, s [T, m] written; the number of spikes is written to cnt (i32). With tab ≠ 0 (the step path's table, see
+ * above) and 2 … STEP_LEVELS levels the step path runs; else the levels are rounded as the reference writes it.
  */
 export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, tau: f32, thresh: f32, lb: f32, interval: f32,
-  levels: i32, i0: i32, i1: i32, cnt: usize): void {
+  levels: i32, tab: usize, i0: i32, i1: i32, cnt: usize): void {
   const vt = f32x4.splat(tau), th = f32x4.splat(thresh), vlb = f32x4.splat(lb), iv = f32x4.splat(interval), top = f32x4.splat(<f32>(levels - 2));
+  if (tab != 0 && T > 0 && levels >= 2 && levels <= STEP_LEVELS) {
+    const n = levels - 1;
+    if (n == 1) steps1(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    else if (n == 2) steps2(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    else if (n == 3) steps3(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    else stepsMore(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    return;
+  }
   const pow2 = powerOfTwo(interval), rv = f32x4.splat(pow2 ? 1 / interval : 0);
   // cnt points at this call's 32 bytes: the count goes to cnt, a vector counter lives at cnt + 16
   const counter = cnt + 16;

@@ -5,12 +5,16 @@
  * ternary, 4- and 8-bit codes. Every line gives the float spike kernel's time, the dense float kernel's (what
  * the float path uses where spikes are dense), the quantized kernel's, and the speedup as the median over
  * turns of the ratio within a turn (turnTimes). `items` is the rows of one call: batch × T, as a net folds time. Activations live in lent wasm memory as in evaluation; weights
- * and codes are plain arrays as parameters are. One thread unless --threads N.
+ * and codes are plain arrays as parameters are. Then the quantized-membrane neuron beside the float one
+ * (neuronLines). One thread unless --threads N.
  */
 import { backendInfo, kernels, quantKernels, setBackend, setThreads } from '../src/backends/index.js';
 import { outSize, type ConvGeom } from '../src/kernels/contract.js';
 import type { QuantBits } from '../src/kernels/quant.js';
 import { floatsFor, workspace } from '../src/tensor/storage.js';
+import { neuronKernels } from '../src/backends/neuron.js';
+import { kernelParams, neuronParams } from '../src/neurons/neuron.js';
+import { membraneGrid, zeroLevel } from '../src/neurons/qlif.js';
 import { emit } from './engine.js';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -123,7 +127,33 @@ export async function runQuantKernelsBench(): Promise<void> {
         }
       }
     }
+    neuronLines(info);
   });
+}
+
+/**
+ * qlifForward beside the float LIF kernel (neuronForward, hard reset, no membranes kept) on LeNet's neuron layers
+ * (T = 4; the first fed one static frame): membranes of 3 (ternary), 4 and 8 levels (the step path of the wasm
+ * body) and 16 (its general path).
+ */
+function neuronLines(info: ReturnType<typeof backendInfo>): void {
+  const K = neuronKernels(), Q = quantKernels(), T = 4, p = neuronParams('lif', { vth: 1, beta: 0.9, fire: '>', reset: 'hard', vReset: 0 });
+  const kp = kernelParams(p), grids = [1.58, 2, 3, 4].map((bits) => ({ bits, mq: membraneGrid(bits, 1) }));
+  for (const [name, items, perItem, stat] of [['lenet-lif1', 256, 2304, true], ['lenet-lif2', 256, 256, false], ['lenet-lif1', 1, 2304, true],
+    ['lenet-lif2', 1, 256, false]] as const) {
+    const m = items * perItem, x = floatsFor(stat ? m : T * m), s = floatsFor(T * m), v = floatsFor(m), none = new Float32Array(0);
+    for (let i = 0; i < x.length; i++) x[i] = Math.random() * 3 - 1.5;
+    const levels = grids.map(({ mq }) => new Int8Array(m).fill(zeroLevel(mq)));
+    const fns = [() => { v.fill(0); K.neuronForward(x, v, s, none, T, m, stat, kp); },
+      ...grids.map(({ mq }, g) => () => Q.qlifForward(x, levels[g]!, s, T, m, stat, { tau: 0.9, thresh: 1, lb: mq.lb, interval: mq.interval, levels: mq.levels }))];
+    const { wall: ts } = turnTimesCpu(fns, items > 1 ? 15 : 41);
+    for (const [g, { bits, mq }] of grids.entries()) {
+      emit({
+        bench: 'quant-kernels', case: name, items, T, static: stat, membrane_bits: bits, levels: mq.levels, threads: info.threads, body: info.body,
+        ms: round(median(ts[g + 1]!), 4), float_neuron_ms: round(median(ts[0]!), 4), speedup_vs_float_neuron: ratio(ts[0]!, ts[g + 1]!),
+      });
+    }
+  }
 }
 
 /**

@@ -2,10 +2,11 @@
  * The wasm body of the quantized kernels (assembly/quant.ts, quant-conv.ts, quant-windows.ts, qlif.ts): inputs
  * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid on the
  * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), rows, items or neurons split over the threads when the work is large, outputs copied back unless
- * written in place.
+ * written in place. qlifForward on grids of up to QLIF_STEP_LEVELS levels takes the step path of assembly/qlif.ts with
+ * the breakpoints qlifStepTable finds (once per parameter set).
  */
 import type { ConvGeom } from '../../kernels/contract.js';
-import type { QuantKernels } from '../../kernels/quant.js';
+import type { QlifParams, QuantKernels } from '../../kernels/quant.js';
 import type { Arena } from './arena.js';
 import type { ThreadSettings } from './kernels.js';
 import type { WasmExports } from './loader.js';
@@ -21,7 +22,7 @@ export interface QuantExports {
   spikeConvQPack(q: number, scale: number, wr: number, plan: number): void;
   spikeConv2dQ(s: number, wr: number, y: number, gate: number, plan: number, b0: number, b1: number, scratch: number): void;
   qlifForward(x: number, level: number, s: number, T: number, m: number, stat: number, tau: number, thresh: number, lb: number,
-    interval: number, levels: number, i0: number, i1: number, cnt: number): void;
+    interval: number, levels: number, tab: number, i0: number, i1: number, cnt: number): void;
 }
 
 /** How the kernels may split: the pool and the settings read on every call (absent: one thread). */
@@ -70,6 +71,16 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
     if (parts === 1) { (exp[name as keyof QuantExports] as (...a: number[]) => void)(...head, 0, items, scratch[0]!); return; }
     threads!.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]!], parts * threads!.settings.chunksPerThread);
   };
+  /** The step path's table of the last parameters asked for (inference calls a layer with the same ones every time). */
+  let lastStep: { p: QlifParams; table: Float32Array | undefined } | undefined;
+  const stepTable = (p: QlifParams): Float32Array | undefined => {
+    const l = lastStep?.p;
+    if (l && Object.is(l.tau, p.tau) && Object.is(l.thresh, p.thresh) && Object.is(l.lb, p.lb) && Object.is(l.interval, p.interval)
+      && l.levels === p.levels) return lastStep!.table;
+    const table = qlifStepTable(p);
+    lastStep = { p: { tau: p.tau, thresh: p.thresh, lb: p.lb, interval: p.interval, levels: p.levels }, table };
+    return table;
+  };
   return {
     spikeLinearQ: (s, q, scale, y, m, n, k, bits) => scoped(() => {
       const ps = arena.put(s, m * k), py = arena.out(y, m * n);
@@ -97,8 +108,9 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
         const blocks = Math.ceil(m / 4), parts = m < 8 ? 1 : threadsFor(WORK_PER_UPDATE * T * m, blocks), cnt = arena.alloc(32 * parts);
         // per part 32 bytes: its spike count at 0, a vector counter at 16 (assembly/qlif.ts)
         arena.i32(cnt, 8 * parts).fill(0);
+        const table = stepTable(p), tab = table ? arena.put(table) : 0;
         const args = (q: number, b0: number, b1: number): number[] => [px, pl, ps, T, m, staticInput ? 1 : 0, p.tau, p.thresh, p.lb,
-          p.interval, p.levels, 4 * b0, Math.min(m, 4 * b1), cnt + 32 * q];
+          p.interval, p.levels, tab, 4 * b0, Math.min(m, 4 * b1), cnt + 32 * q];
         if (parts === 1) exp.qlifForward(...(args(0, 0, blocks) as Parameters<QuantExports['qlifForward']>));
         else threads!.pool.run('qlifForward', parts, 0, blocks, args);
         const counts = arena.i32(cnt, 8 * parts);
@@ -114,4 +126,80 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
 /** Adds of a spike convolution at full density (the dense forward's multiply-adds): the work that decides a split. */
 function convAdds(g: ConvGeom): number {
   return g.n * g.cout * g.oh * g.ow * (g.cin / g.groups) * g.kh * g.kw;
+}
+
+/** Most levels the step path of assembly/qlif.ts takes (its STEP_LEVELS). */
+export const QLIF_STEP_LEVELS = 8;
+
+const fr = Math.fround;
+
+/** The level the reference body (src/backends/ref/quant.ts) gives a neuron that does not fire at charge h, rounded as it rounds. */
+function levelOf(h: number, lb: number, th: number, iv: number, top: number): number {
+  const c = Math.min(Math.max(h, lb), th);
+  const u = Math.floor(fr(fr(c - lb) / iv));
+  const k = Number.isNaN(u) ? 0 : Math.min(Math.max(u, 0), top);
+  const lo = fr(lb + fr(k * iv)), hi = fr(lo + iv);
+  return Math.abs(fr(c - hi)) < Math.abs(fr(c - lo)) ? k + 1 : k;
+}
+
+/** Float32 values ordered as integers: o ≥ 0 is the float with bits o, o < 0 minus the float with bits −o; −0 and +0 are both 0. */
+const ORD_INF = 0x7f800000;
+const ordBits = new Uint32Array(1), ordFloat = new Float32Array(ordBits.buffer);
+function fromOrd(o: number): number {
+  ordBits[0] = o >= 0 ? o : (-o | 0x80000000) >>> 0;
+  return ordFloat[0]!;
+}
+
+/**
+ * The table of qlifForward's step path (assembly/qlif.ts), or undefined where that path does not apply: more than
+ * QLIF_STEP_LEVELS levels, or parameters under which the next level might not be a step function of the charge.
+ * 4-byte slots: the breakpoints b_1 … b_{levels−1} from 0 (float32; b_j the least float32 h whose level is ≥ j, NaN
+ * where no h reaches j), at 16 the charge τ·(lb + k·interval) of level 0 (float32), at 16 + k the bits of level k's
+ * charge minus those of level k − 1's (int32, wrapping), at 32 the bits of the charge of the level of 0 minus those
+ * of the level of θ (int32), at 33 the level of 0 minus the level of θ, at 34 the number of breakpoints.
+ *
+ * Why the level is a step function of h here: c = min(max(h, lb), θ) never decreases as h grows, nor does
+ * k = floor((c − lb)/interval) clamped (every rounding is monotone, interval > 0). For one k, with lo ≤ hi its grid
+ * values (lo ≥ lb), the test |c − hi| < |c − lo| is false below lo (c − hi ≤ c − lo ≤ 0 after rounding), turns true
+ * at most once on [lo, hi] (|c − hi| falls, |c − lo| grows), and above hi it holds unless c − hi and c − lo round to
+ * the same float: that cannot happen when hi − lo exceeds the spacing of float32 at |θ − lb| (each difference is
+ * at most θ − lb and rounds by at most half that spacing), or when hi = lo (never true). So within one k the level
+ * goes from k to k + 1 at most once, and from one k to the next it never falls. Grids that fail the spacing test
+ * (θ far above the top level next to a fine interval) keep the general path.
+ */
+export function qlifStepTable(p: QlifParams): Float32Array | undefined {
+  const lb = fr(p.lb), th = fr(p.thresh), iv = fr(p.interval), tau = fr(p.tau), L = p.levels, top = L - 2;
+  if (!Number.isInteger(L) || L < 2 || L > QLIF_STEP_LEVELS || !Number.isFinite(lb) || !Number.isFinite(th) || !Number.isFinite(iv) || !(iv > 0)) return undefined;
+  const span = Math.abs(th - lb);
+  if (!(span < 2 ** 127)) return undefined;
+  // the spacing of float32 in the binade [2^e, 2^(e+1)) that holds span (2^−149 at the least)
+  let e = span === 0 ? -149 : Math.floor(Math.log2(span));
+  if (span !== 0) { if (2 ** (e + 1) <= span) e++; else if (2 ** e > span) e--; }
+  const spacing = 2 ** Math.max(e - 23, -149);
+  for (let k = 0; k <= top; k++) {
+    const lo = fr(lb + fr(k * iv)), hi = fr(lo + iv);
+    if (hi !== lo && !(hi - lo > spacing)) return undefined;
+  }
+  const table = new Float32Array(35), level = (o: number): number => levelOf(fromOrd(o), lb, th, iv, top);
+  for (let j = 1; j < L; j++) {
+    if (level(ORD_INF) < j) { table[j - 1] = NaN; continue; }
+    // the least o with level(o) ≥ j: level(below) < j (below −∞ counts as < j), level(at) ≥ j
+    let below = -ORD_INF - 1, at = ORD_INF;
+    while (at - below > 1) {
+      const mid = Math.floor((below + at) / 2);
+      if (level(mid) >= j) at = mid; else below = mid;
+    }
+    table[j - 1] = fromOrd(at);
+  }
+  // the charges of the levels as bits: tv_0, then the differences of neighbours (wrapping, as the i32 lanes add them)
+  const word = new Int32Array(table.buffer), bits = new Int32Array(1), asFloat = new Float32Array(bits.buffer);
+  const chargeBits = (k: number): number => { asFloat[0] = fr(tau * fr(lb + fr(k * iv))); return bits[0]!; };
+  word[16] = chargeBits(0);
+  for (let k = 1; k < L; k++) word[16 + k] = chargeBits(k) - chargeBits(k - 1);
+  // a spike: from the level of θ (all breakpoints that some h reaches lie at or below θ) to the level of 0
+  const zero = levelOf(0, lb, th, iv, top), atTh = levelOf(th, lb, th, iv, top);
+  word[32] = chargeBits(zero) - chargeBits(atTh);
+  word[33] = zero - atTh;
+  word[34] = L - 1;
+  return table;
 }
