@@ -6,7 +6,7 @@
  * evaluation does not redo them.
  */
 import { EdgespikeError } from '../util/errors.js';
-import { spread, type Dataset } from '../data/dataset.js';
+import { spread, stratumIndex, type Dataset } from '../data/dataset.js';
 import { SpikingNet } from '../layers/net.js';
 import type { EncoderSpec } from '../layers/encode.js';
 import { zoo } from '../models/zoo.js';
@@ -60,7 +60,8 @@ export interface EvalCell {
  */
 export const SETTINGS = {
   /**
-   * Training samples held out of training, every k-th so class-ordered sets stay balanced: at most this
+   * Training samples held out of training, one from each stratum of the set (stratumIndex) so sets stored
+   * class by class or with their classes in a cycle stay balanced: at most this
    * many, and at most this fraction of the training set. The exit threshold and the corrected T are chosen on them.
    */
   heldOut: 1000,
@@ -191,14 +192,14 @@ function pick(d: Dataset, idx: Int32Array | number[]): Dataset {
 }
 
 /**
- * Splits a training set into the samples it trains on and the held-out ones: every k-th sample is held
- * out (SETTINGS.heldOut at most, and at most SETTINGS.heldOutFraction of the set).
+ * Splits a training set into the samples it trains on and the held-out ones: one sample of each of h strata
+ * is held out (stratumIndex; h is SETTINGS.heldOut at most, and at most SETTINGS.heldOutFraction of the set).
  */
 export function holdOut(d: Dataset): { train: Dataset; heldOut: Dataset } {
   const h = Math.min(SETTINGS.heldOut, Math.floor(d.length * SETTINGS.heldOutFraction));
   if (h < 1) throw new EdgespikeError(`evaluate: ${d.name} has ${d.length} training samples; at least ${Math.ceil(1 / SETTINGS.heldOutFraction)} are needed (some are held out)`);
   const held = new Set<number>();
-  for (let k = 0; k < h; k++) held.add(Math.floor(((k + 0.5) * d.length) / h));
+  for (let k = 0; k < h; k++) held.add(stratumIndex(k, h, d.length));
   const rest: number[] = [];
   for (let i = 0; i < d.length; i++) if (!held.has(i)) rest.push(i);
   return { train: pick(d, rest), heldOut: pick(d, [...held].sort((a, b) => a - b)) };
@@ -232,7 +233,7 @@ export function exitSteps(trace: StepTrace, theta: number): Int32Array {
  */
 export function exitCost(net: SpikingNet, test: Dataset, steps: Int32Array): { sops: number; energyUj: number; latencyMs: number } {
   const m = Math.min(test.length, SETTINGS.costSamples);
-  const idx = Array.from({ length: m }, (_, k) => Math.floor((k * test.length) / m));
+  const idx = Array.from({ length: m }, (_, k) => stratumIndex(k, m, test.length));
   let sops = 0, energy = 0, latency = 0;
   for (let t = 1; t <= net.config.T; t++) {
     const group = idx.filter((i) => steps[i] === t);

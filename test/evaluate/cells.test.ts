@@ -20,13 +20,18 @@ const counting = (n: number, shape: number[], temporal = false): Dataset => ({
 });
 const firstValue = (d: Dataset, i: number): number => { const b = new Float32Array(d.shape.reduce((a, x) => a * x, 1)); d.read(i, b, 0); return b[0]!; };
 
-test('held out: every k-th training sample, at most 1000 and 10 %, disjoint from the samples trained on', () => {
+test('held out: one sample per stratum, at most 1000 and 10 %, disjoint from the samples trained on, balanced over cyclic classes', () => {
   const d = counting(50, [1]);
   const { train, heldOut } = holdOut(d);
   assert.equal(heldOut.length, 5);
   assert.equal(train.length, 45);
   const held = Array.from({ length: 5 }, (_, i) => firstValue(heldOut, i) / 100);
-  assert.deepEqual(held, [5, 15, 25, 35, 45], 'spread over the set, so class-ordered sets stay balanced');
+  held.forEach((x, i) => assert.ok(x >= 10 * i && x < 10 * (i + 1), `held ${held}: one per tenth of the set`));
+  // a training set whose classes repeat in a cycle (the embedded Fashion-MNIST's order): every class held out
+  const cyclic: Dataset = { ...counting(60_000, [1]), numClasses: 10, label: (i) => i % 10 };
+  const count = new Array<number>(10).fill(0), h = holdOut(cyclic).heldOut;
+  for (let i = 0; i < h.length; i++) count[h.label(i)]!++;
+  assert.ok(count.every((c) => c >= 70 && c <= 130), `held-out classes ${count.join(' ')}`);
   const trained = Array.from({ length: 45 }, (_, i) => firstValue(train, i) / 100);
   assert.deepEqual([...trained, ...held].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
   assert.equal(train.label(5), 6 % 3);
@@ -150,8 +155,10 @@ test('runCell: the ablation rows run their components and report them', { timeou
   assert.equal(complete!.trained_epochs, 2 * SETTINGS.spikeCosts.length + 4);
   assert.equal(coopt!.T_max, 4);
   assert.equal(coopt!.correction, undefined);
-  // correction: measured at T = 1 and 2, and never worse there than the plain network by more than a sample or two
+  // correction: measured at T = 1 and 2; at T = 1, where the plain network has had one step to charge and
+  // answers near chance, matching the firing rates lifts it well above
   assert.deepEqual(correction!.correction!.map((g) => g.T), [1, 2]);
-  for (const g of correction!.correction!) assert.ok(g.corrected >= g.plain - 2 / 300, JSON.stringify(g));
+  const [t1] = correction!.correction!;
+  assert.ok(t1!.corrected >= t1!.plain + 0.2, JSON.stringify(correction!.correction));
   assert.ok(complete!.accuracy > 0.8, `complete: accuracy ${complete!.accuracy}`);
 });
