@@ -83,9 +83,11 @@ export const SETTINGS = {
   /**
    * Dynamic coding's choice of input coding for images: each of these trains the recipe's network for
    * probeEpochs on probeSamples training samples (spread over the set), and the coding with the best
-   * held-out accuracy is the cell's (ties: fewer held-out spikes, then the order here).
+   * held-out accuracy is the cell's when it beats direct beyond the probe's noise (chooseCoding).
    */
   codings: ['direct', 'rate', 'latency', 'delta'],
+  /** Standard errors by which a coding's probe must beat the first coding's to be chosen instead (chooseCoding). */
+  codingZ: 2,
   probeSamples: 10_000,
   probeEpochs: 1,
   /**
@@ -420,7 +422,7 @@ export function chooseWeight(points: readonly { accuracy: number; spikes_per_sam
 /**
  * Dynamic coding's choice of input coding for an image set, by measurement: each of SETTINGS.codings trains
  * the recipe's network for SETTINGS.probeEpochs on SETTINGS.probeSamples training samples, and is measured on
- * the held-out samples at the recipe's T; the most accurate is chosen (ties: fewer spikes, then list order).
+ * the held-out samples at the recipe's T; chooseCoding picks among them.
  */
 export function probeCodings(cell: EvalCell, trainSet: Dataset, heldOut: Dataset, progress?: boolean): CodingProbe[] {
   const probeSet = spread(trainSet, SETTINGS.probeSamples);
@@ -430,12 +432,29 @@ export function probeCodings(cell: EvalCell, trainSet: Dataset, heldOut: Dataset
     const r = exitAt(traceSteps(net, heldOut), Infinity);
     return { coding: kind, accuracy: r.accuracy, spikes_per_sample: r.spikesPerSample };
   });
+  const pick = chooseCoding(probes, heldOut.length);
+  return probes.map((p, i) => (i === pick ? { ...p, chosen: true } : p));
+}
+
+/**
+ * The coding chosen from probes measured on n held-out samples: the first (direct: the image as it is, nothing
+ * lost in coding) unless another's accuracy beats it by more than SETTINGS.codingZ standard errors of the
+ * difference of two accuracies on n samples, in which case the most accurate of those (ties: fewer spikes,
+ * then list order). A probe is short, so a difference within its noise does not change the coding.
+ */
+export function chooseCoding(probes: readonly { accuracy: number; spikes_per_sample: number }[], n: number): number {
+  const base = probes[0]!;
+  const beats = (p: { accuracy: number }): boolean => {
+    const se = Math.sqrt((p.accuracy * (1 - p.accuracy) + base.accuracy * (1 - base.accuracy)) / Math.max(1, n));
+    return p.accuracy - base.accuracy > SETTINGS.codingZ * se;
+  };
   let pick = 0;
   probes.forEach((p, i) => {
+    if (i === 0 || !beats(p)) return;
     const q = probes[pick]!;
-    if (p.accuracy > q.accuracy || (p.accuracy === q.accuracy && p.spikes_per_sample < q.spikes_per_sample)) pick = i;
+    if (pick === 0 || p.accuracy > q.accuracy || (p.accuracy === q.accuracy && p.spikes_per_sample < q.spikes_per_sample)) pick = i;
   });
-  return probes.map((p, i) => (i === pick ? { ...p, chosen: true } : p));
+  return pick;
 }
 
 /** The recipe's network for a data set (the zoo model or spec, sized to the data's input and classes). */

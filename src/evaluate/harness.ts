@@ -30,7 +30,7 @@ const EMBEDDED = new Set(['mnist', 'fashion-mnist']);
 export const EMULATED_NMNIST = { train: 6000, test: 1000, maxTrain: 60_000, maxTest: 10_000, seed: 1 } as const;
 
 /** Bumped when the meaning of a cell's settings changes, so rows of older settings are not reused. */
-const CELL_FORMAT = 6;
+const CELL_FORMAT = 7;
 
 /** A model file given for a data set: its absolute path, its T and the SHA-256 of its bytes. */
 export interface ModelChoice {
