@@ -4,6 +4,7 @@
 // sums are widened into i32. Each output then gets one f32 multiply by its channel's scale. The integer sums
 // are exact, so the bits do not depend on the order of the rows or on the number of threads.
 import { f4 } from './geom';
+import { activeOffsets } from './spike';
 
 /** True when codes of `bits` are summed in i16 lanes (4 and 8 bits), false for i8 lanes (ternary). */
 @inline export function wideLanes(bits: i32): bool {
@@ -152,27 +153,6 @@ function segmentedLanes<L>(list: usize, end: usize, w: usize, out: usize, scale:
 /** Lanes of a row of n outputs: n rounded up to a multiple of 16. */
 @inline export function lanesOf(n: i32): i32 {
   return (n + 15) & ~15;
-}
-
-/**
- * Writes, for every non-zero float s[p] (p < k), the byte offset p·rowBytes to list (i32) and returns their
- * count; 16 inputs per test.
- */
-export function activeOffsets(s: usize, k: i32, list: usize, rowBytes: i32): i32 {
-  const z = f32x4.splat(0);
-  let cnt = 0, p = 0;
-  for (; p + 16 <= k; p += 16) {
-    const q = s + f4(p);
-    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q), z), f32x4.ne(v128.load(q, 16), z));
-    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
-    let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
-    while (mask != 0) {
-      store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * rowBytes);
-      mask &= mask - 1;
-    }
-  }
-  for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p * rowBytes);
-  return cnt;
 }
 
 /** Bytes of spikeLinearQ's re-laid codes: k rows of lanesOf(n) lanes, then lanesOf(n) scales. */

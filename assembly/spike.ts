@@ -4,10 +4,11 @@
 import { f4 } from './geom';
 
 /**
- * Writes the indices of the non-zero entries of s[0..k) to list (i32) and returns their count: 16 inputs per
+ * Writes, for every non-zero float s[p] (p < k), p·stride to list (i32) and returns their count: 16 inputs per
  * SIMD test, whose set bits are listed one by one (a branch per input mispredicts at spike densities).
+ * stride 1 lists indices; the quantized kernels list byte offsets of code rows.
  */
-function activeList(s: usize, k: i32, list: usize): i32 {
+export function activeOffsets(s: usize, k: i32, list: usize, stride: i32): i32 {
   const z = f32x4.splat(0);
   let cnt = 0, p = 0;
   for (; p + 16 <= k; p += 16) {
@@ -16,12 +17,17 @@ function activeList(s: usize, k: i32, list: usize): i32 {
     const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
     let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
     while (mask != 0) {
-      store<i32>(list + f4(cnt++), p + <i32>ctz(mask));
+      store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * stride);
       mask &= mask - 1;
     }
   }
-  for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p);
+  for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p * stride);
   return cnt;
+}
+
+/** The indices of the non-zero entries of s[0..k), written to list (i32); returns their count. */
+@inline function activeList(s: usize, k: i32, list: usize): i32 {
+  return activeOffsets(s, k, list, 1);
 }
 
 /** The first `rem` (1 … 3) floats at p in the low lanes of a vector, the others 0 (no read past them). */
