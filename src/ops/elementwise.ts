@@ -2,7 +2,7 @@
  * Elementwise ops with NumPy broadcasting: add, sub, mul, div, pow, maximum, and the unary ops.
  * Each op computes its output and records its backward right below it.
  */
-import { Tensor, scalar } from '../tensor/tensor.js';
+import { Tensor, scalar, type Shape } from '../tensor/tensor.js';
 import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
 import { floatsFor } from '../tensor/storage.js';
 import { EdgespikeError } from '../util/errors.js';
@@ -13,7 +13,32 @@ export type Operand = Tensor | number;
 
 const asTensor = (x: Operand): Tensor => (typeof x === 'number' ? scalar(x) : x);
 
-interface Aligned { out: number[]; ia: Int32Array | null; ib: Int32Array | null }
+/**
+ * How an operand's elements map to the output's: the same layout (null), or a block pattern, operand
+ * index floor(i / div) mod len for output position i — a scalar (len 1), an operand constant over the output's
+ * trailing axes ([T, 1] against [T, M]: div M) or repeated over its leading ones ([C] against [N, C]: div 1) —
+ * or, for any other broadcast, an index map built on first use.
+ */
+interface OperandMap { readonly shape: Shape; readonly div: number; readonly len: number; readonly block: boolean; index?: Int32Array }
+
+interface Aligned { out: number[]; ia: OperandMap | null; ib: OperandMap | null }
+
+/** The map of an operand of `shape` broadcast to `out` (not the same shape). */
+function operandMap(shape: Shape, out: number[]): OperandMap {
+  const rank = out.length, padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
+  const len = padded.reduce((p, d) => p * d, 1);
+  // the operand's axes that are not 1 must be one run of the output's axes
+  let first = -1, last = -1;
+  for (let d = 0; d < rank; d++) if (padded[d] !== 1) { if (first < 0) first = d; last = d; }
+  const run = first < 0 || padded.slice(first, last + 1).every((v, i) => v === out[first + i]);
+  const div = first < 0 ? 1 : out.slice(last + 1).reduce((p, d) => p * d, 1);
+  return { shape, div, len, block: run };
+}
+
+/** Operand index of every output position (built once per map, for the general case and the gradients). */
+function indexOf(m: OperandMap, out: number[]): Int32Array {
+  return (m.index ??= broadcastIndex(m.shape, out));
+}
 
 /** Index maps for a broadcast binary op (null = identity / same layout). */
 function align(op: string, a: Tensor, b: Tensor): Aligned {
@@ -21,8 +46,8 @@ function align(op: string, a: Tensor, b: Tensor): Aligned {
   const out = broadcastShapes(op, a.shape, b.shape);
   return {
     out,
-    ia: sameShape(a.shape, out) ? null : broadcastIndex(a.shape, out),
-    ib: sameShape(b.shape, out) ? null : broadcastIndex(b.shape, out),
+    ia: sameShape(a.shape, out) ? null : operandMap(a.shape, out),
+    ib: sameShape(b.shape, out) ? null : operandMap(b.shape, out),
   };
 }
 
@@ -31,11 +56,17 @@ type F2 = (x: number, y: number) => number;
 function map2(a: Tensor, b: Tensor, al: Aligned, f: F2): Float32Array {
   const n = al.out.reduce((p, d) => p * d, 1);
   const r = new Float32Array(n);
-  const A = a.data, B = b.data, ia = al.ia, ib = al.ib;
-  if (ia === null && ib === null) for (let i = 0; i < n; i++) r[i] = f(A[i]!, B[i]!);
-  else if (ia === null && B.length === 1) { const y = B[0]!; for (let i = 0; i < n; i++) r[i] = f(A[i]!, y); }
-  else if (ib === null && A.length === 1) { const x = A[0]!; for (let i = 0; i < n; i++) r[i] = f(x, B[i]!); }
-  else {
+  const A = a.data, B = b.data, ma = al.ia, mb = al.ib;
+  if (ma === null && mb === null) for (let i = 0; i < n; i++) r[i] = f(A[i]!, B[i]!);
+  else if (ma === null && mb!.block) {
+    // b's element k covers div consecutive outputs, the pattern repeating every div·len
+    const { div, len } = mb!;
+    for (let i = 0, k = 0; i < n; k = k + 1 === len ? 0 : k + 1) { const y = B[k]!; for (const e = i + div; i < e; i++) r[i] = f(A[i]!, y); }
+  } else if (mb === null && ma!.block) {
+    const { div, len } = ma!;
+    for (let i = 0, k = 0; i < n; k = k + 1 === len ? 0 : k + 1) { const x = A[k]!; for (const e = i + div; i < e; i++) r[i] = f(x, B[i]!); }
+  } else {
+    const ia = ma ? indexOf(ma, al.out) : null, ib = mb ? indexOf(mb, al.out) : null;
     for (let i = 0; i < n; i++) r[i] = f(A[ia ? ia[i]! : i]!, B[ib ? ib[i]! : i]!);
   }
   return r;
@@ -44,7 +75,7 @@ function map2(a: Tensor, b: Tensor, al: Aligned, f: F2): Float32Array {
 /** Elementwise value of a local derivative at every output position, times g. */
 function grad2(a: Tensor, b: Tensor, al: Aligned, g: Float32Array, d: F2): Float32Array {
   const r = new Float32Array(g.length);
-  const A = a.data, B = b.data, ia = al.ia, ib = al.ib;
+  const A = a.data, B = b.data, ia = al.ia ? indexOf(al.ia, al.out) : null, ib = al.ib ? indexOf(al.ib, al.out) : null;
   for (let i = 0; i < g.length; i++) r[i] = g[i]! * d(A[ia ? ia[i]! : i]!, B[ib ? ib[i]! : i]!);
   return r;
 }
