@@ -28,6 +28,9 @@ export interface QuantExports {
 /** How the kernels may split: the pool and the settings read on every call (absent: one thread). */
 export interface QuantThreads { readonly pool: ThreadPool; readonly settings: ThreadSettings }
 
+/** Step-path tables kept by the quantized kernels (one per quantized-membrane layer of the nets in use). */
+const STEP_TABLES = 256;
+
 /** Work per neuron and step of qlifForward, in the units of ThreadSettings.minParallelWork (about its float operations). */
 const WORK_PER_UPDATE = 20;
 
@@ -71,14 +74,18 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
     if (parts === 1) { (exp[name as keyof QuantExports] as (...a: number[]) => void)(...head, 0, items, scratch[0]!); return; }
     threads!.pool.run(name, parts, 0, items, (p, from, to) => [...head, from, to, scratch[p]!], parts * threads!.settings.chunksPerThread);
   };
-  /** The step path's table of the last parameters asked for (inference calls a layer with the same ones every time). */
-  let lastStep: { p: QlifParams; table: Float32Array | undefined } | undefined;
+  /**
+   * The step path's tables by parameter set (inference calls each layer with its own parameters every time, and
+   * finding a table costs about as much as a batch-1 layer); at most STEP_TABLES kept, the oldest dropped first.
+   */
+  const steps = new Map<string, Float32Array | undefined>();
+  const exact = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
   const stepTable = (p: QlifParams): Float32Array | undefined => {
-    const l = lastStep?.p;
-    if (l && Object.is(l.tau, p.tau) && Object.is(l.thresh, p.thresh) && Object.is(l.lb, p.lb) && Object.is(l.interval, p.interval)
-      && l.levels === p.levels) return lastStep!.table;
+    const key = `${exact(p.tau)} ${exact(p.thresh)} ${exact(p.lb)} ${exact(p.interval)} ${p.levels}`;
+    if (steps.has(key)) return steps.get(key);
     const table = qlifStepTable(p);
-    lastStep = { p: { tau: p.tau, thresh: p.thresh, lb: p.lb, interval: p.interval, levels: p.levels }, table };
+    if (steps.size >= STEP_TABLES) steps.delete(steps.keys().next().value!);
+    steps.set(key, table);
     return table;
   };
   return {
