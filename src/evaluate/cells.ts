@@ -316,23 +316,26 @@ export async function runCell(cell: EvalCell, load: DataLoader, o: { modelOut?: 
     } else {
       ({ encoder, name: coding } = inputCoding(trainSet));
     }
-    // co-optimization: one network per regularizer weight; otherwise one without the regularizer
-    const weights = c.coopt ? SETTINGS.spikeCosts : [0];
-    search = [];
+    // co-optimization: one network per regularizer weight, measured on the held-out samples; otherwise one
+    // network without the regularizer
+    const weights = c.coopt ? SETTINGS.spikeCosts : [0], measured: SearchPoint[] = [];
     for (const w of weights) {
       const n = recipeNet(cell, trainSet, encoder);
       const hist = train(n, trainSet, null, trainConfig(cell, trainSet, w, o.progress));
       epochs = hist.length;
       trainedEpochs += hist.length;
-      const full = exitAt(traceSteps(n, heldOut), Infinity);
       candidates.push({ net: n, hist });
-      search.push({ spike_cost: w, accuracy: full.accuracy, spikes_per_sample: full.spikesPerSample });
+      if (c.coopt) {
+        const full = exitAt(traceSteps(n, heldOut), Infinity);
+        measured.push({ spike_cost: w, accuracy: full.accuracy, spikes_per_sample: full.spikesPerSample });
+      }
     }
-    const pick = chooseWeight(search);
-    spikeCost = search[pick]!.spike_cost;
+    const pick = c.coopt ? chooseWeight(measured) : 0;
     net = candidates[pick]!.net;
-    search = search.map((p, i) => (i === pick ? { ...p, chosen: true } : p));
-    if (!c.coopt) { search = undefined; spikeCost = undefined; }
+    if (c.coopt) {
+      spikeCost = weights[pick]!;
+      search = measured.map((p, i) => (i === pick ? { ...p, chosen: true } : p));
+    }
     if (o.modelOut) saveNet(o.modelOut, net, { dataset: cell.dataset, training: { epochs: candidates[pick]!.hist } });
   }
   const T = net.config.T;
