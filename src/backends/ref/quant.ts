@@ -5,6 +5,7 @@
  */
 import type { ConvGeom } from '../../kernels/contract.js';
 import type { QlifParams, QuantBits, QuantKernels } from '../../kernels/quant.js';
+import { forEachTap } from './conv.js';
 
 const f = Math.fround;
 
@@ -23,35 +24,18 @@ export function spikeLinearQ(s: Float32Array, q: Int8Array, scale: Float32Array,
   }
 }
 
-/** The convolution's integer sum at one output: the codes of co's taps whose input is inside the image and active. */
-function windowSum(s: Float32Array, q: Int8Array, g: ConvGeom, b: number, co: number, oy: number, ox: number): number {
-  const cinG = g.cin / g.groups, c0 = Math.floor(co / (g.cout / g.groups)) * cinG;
-  let sum = 0;
-  for (let cl = 0; cl < cinG; cl++) {
-    for (let ky = 0; ky < g.kh; ky++) {
-      const iy = oy * g.strideH - g.padH + ky;
-      if (iy < 0 || iy >= g.h) continue;
-      for (let kx = 0; kx < g.kw; kx++) {
-        const ix = ox * g.strideW - g.padW + kx;
-        if (ix < 0 || ix >= g.w || s[((b * g.cin + c0 + cl) * g.h + iy) * g.w + ix] === 0) continue;
-        sum += q[((co * cinG + cl) * g.kh + ky) * g.kw + kx]!;
-      }
-    }
-  }
-  return sum;
-}
-
-/** Every (item, channel) plane: zeros when gated off, else fround(scale[co] · window sum) per output. */
+/**
+ * Every (item, channel) plane: zeros when gated off, else fround(scale[co] · the integer sum of the codes of its
+ * window's active taps) per output (the taps as the float reference visits them, forEachTap).
+ */
 export function spikeConv2dQ(s: Float32Array, q: Int8Array, scale: Float32Array, y: Float32Array, g: ConvGeom, _bits: QuantBits,
   gate?: Uint8Array): void {
-  const ohw = g.oh * g.ow;
+  const ohw = g.oh * g.ow, sum = new Float64Array(g.n * g.cout * ohw);
+  forEachTap(g, (xi, wi, yi) => { if (s[xi] !== 0) sum[yi] += q[wi]!; });
   for (let b = 0; b < g.n; b++) {
     for (let co = 0; co < g.cout; co++) {
-      const plane = (b * g.cout + co) * ohw;
-      if (gate !== undefined && gate[b * g.cout + co] === 0) { y.fill(0, plane, plane + ohw); continue; }
-      for (let oy = 0; oy < g.oh; oy++) {
-        for (let ox = 0; ox < g.ow; ox++) y[plane + oy * g.ow + ox] = f(scale[co]! * f(windowSum(s, q, g, b, co, oy, ox)));
-      }
+      const plane = (b * g.cout + co) * ohw, open = gate === undefined || gate[b * g.cout + co] !== 0;
+      for (let i = plane; i < plane + ohw; i++) y[i] = open ? f(scale[co]! * f(sum[i]!)) : 0;
     }
   }
 }
