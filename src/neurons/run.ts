@@ -100,9 +100,13 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   // A user-supplied surrogate has no kernel id: the reference body evaluates it.
   const sur = surrogate(p.surrogate);
   const K = sur.id === undefined ? refNeuronKernels : neuronKernels();
-  const v = o.v0 ? new Float32Array(o.v0) : new Float32Array(m);
-  const v0 = new Float32Array(v);
+  // the state in workspace memory when one is lent: a fresh array of a large layer costs page faults per call
+  const v = floatsFor(m);
+  if (o.v0) v.set(o.v0); else v.fill(0);
   const learn = needsGrad(xs, lp.decay, lp.vth);
+  // the initial state, which only the backward reads (lent too: the backward runs within the same workspace)
+  const v0 = learn ? floatsFor(m) : v;
+  if (learn) { if (o.v0) v0.set(o.v0); else v0.fill(0); }
   const s = floatsFor(T * m), h = floatsFor(learn || (o.keepMembrane ?? true) ? T * m : 0);
   const count = K.neuronForward(xs.data, v, s, h, T, m, !!o.staticInput, kp);
   const spikes = new Tensor(s, [T, ...shape]);
