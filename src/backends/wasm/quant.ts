@@ -1,7 +1,8 @@
 /**
  * The wasm body of the quantized kernels (assembly/quant.ts, quant-conv.ts, quant-windows.ts, qlif.ts): inputs
  * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid on the
- * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), rows, items or neurons split over the threads when the work is large, outputs copied back unless
+ * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), in wasm memory of
+ * their own from the second call on; rows, items or neurons split over the threads when the work is large, outputs copied back unless
  * written in place. qlifForward on grids of up to QLIF_STEP_LEVELS levels takes the step path of assembly/qlif.ts with
  * the breakpoints qlifStepTable finds (once per parameter set).
  */
@@ -34,13 +35,22 @@ const STEP_TABLES = 256;
 /** Work per neuron and step of qlifForward, in the units of ThreadSettings.minParallelWork (about its float operations). */
 const WORK_PER_UPDATE = 20;
 
-/** Re-laid codes by the q array they came from: per layout key, the scale array they were made with and the bytes. */
-type PackCache = WeakMap<Int8Array, Map<string, { scale: Float32Array; bytes: Uint8Array }>>;
+/** Re-laid codes of one layout: the scale array they were made with, the bytes, and their offset in wasm memory once pinned (else −1). */
+interface PackEntry { readonly scale: Float32Array; readonly bytes: Uint8Array; pinned: number }
+/** Re-laid codes by the q array they came from, per layout key. */
+type PackCache = WeakMap<Int8Array, Map<string, PackEntry>>;
+
+/** Most bytes of re-laid codes kept in wasm memory for good (beyond it they are copied in on every call). */
+const PIN_LIMIT = 64 << 20;
 
 /** Binds the quantized kernels to a module's exports and arena; with `threads`, large calls split over the pool. */
 export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: QuantThreads): QuantKernels {
   const exp = exports as unknown as QuantExports & WasmExports;
   const packs: PackCache = new WeakMap();
+  // codes used a second time are copied once into memory reserved for good (up to PIN_LIMIT bytes in all), so that
+  // later calls read them in place instead of copying them in (at batch 1 the copy costs as much as a layer's sums)
+  const pending: PackEntry[] = [];
+  let pinnedBytes = 0;
   /**
    * The re-laid codes of (q, scale) for layout `key` (bytes long) at a new arena offset: copied from the cache
    * when this q and scale were re-laid for the key before, else made by `pack` (given the arena offsets of q and
@@ -48,16 +58,35 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
    * re-laying the codes then costs more than the sums at batch 1.
    */
   const packed = (q: Int8Array, scale: Float32Array, key: string, bytes: number, pack: (pq: number, psc: number, dst: number) => void): number => {
-    const at = arena.alloc(bytes);
     let byKey = packs.get(q);
     const hit = byKey?.get(key);
-    if (hit && hit.scale === scale) { arena.u8(at, bytes).set(hit.bytes); return at; }
+    if (hit && hit.scale === scale) {
+      if (hit.pinned >= 0) return hit.pinned;
+      const at = arena.alloc(bytes);
+      arena.u8(at, bytes).set(hit.bytes);
+      if (pinnedBytes + bytes <= PIN_LIMIT) pending.push(hit);
+      return at;
+    }
+    const at = arena.alloc(bytes);
     pack(arena.put(q), arena.put(scale), at);
     if (!byKey) { byKey = new Map(); packs.set(q, byKey); }
-    byKey.set(key, { scale, bytes: arena.u8(at, bytes).slice() });
+    byKey.set(key, { scale, bytes: arena.u8(at, bytes).slice(), pinned: -1 });
     return at;
   };
-  const scoped = (fn: () => void): void => { const mark = arena.mark(); try { fn(); } finally { arena.release(mark); } };
+  /** Gives the codes met again since the last call memory of their own, outside any kernel scope. */
+  const pin = (): void => {
+    for (const e of pending.splice(0)) {
+      if (e.pinned >= 0 || pinnedBytes + e.bytes.length > PIN_LIMIT) continue;
+      e.pinned = arena.reserve(e.bytes.length);
+      arena.u8(e.pinned, e.bytes.length).set(e.bytes);
+      pinnedBytes += e.bytes.length;
+    }
+  };
+  const scoped = (fn: () => void): void => {
+    const mark = arena.mark();
+    try { fn(); } finally { arena.release(mark); }
+    if (pending.length) pin();
+  };
   /** Threads for `work` units over `items` pieces (1 below minParallelWork or without a pool). */
   const threadsFor = (work: number, items: number): number => {
     const cfg = threads?.settings;
