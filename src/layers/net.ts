@@ -116,6 +116,9 @@ export type TensorValues = Readonly<Record<string, Float32Array>>;
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
+/** What a direct encoder is handed for a generator: it draws nothing. */
+const UNUSED_RNG = new Rng(0);
+
 /** A value during a run: the tensor and whether it is static [N, …] or folded [T·N, …]. */
 interface Val { readonly t: Tensor; readonly static: boolean }
 
@@ -260,7 +263,9 @@ export class SpikingNet {
     const plan = this.planRun(from, to);
     const start = this.startValue(x, from, opts);
     const N = start.static ? start.t.shape[0]! : start.t.shape[0]! / T;
-    const rng = opts.rng ?? new Rng(this.config.seed);
+    // the generator layers draw from, made on first use (inference rarely draws)
+    let made: Rng | undefined;
+    const seed = this.config.seed, rng = (): Rng => opts.rng ?? (made ??= new Rng(seed));
     const r = this.recurrent && plan.some((l) => (l.node.recurrent?.length ?? 0) > 0)
       ? this.runSteps(plan, from, to, start, N, rng, opts)
       : this.runFused(plan, from, to, start, N, rng, opts);
@@ -274,9 +279,12 @@ export class SpikingNet {
   }
 
   private readonly plans = new Map<string, Layer[]>();
+  /** The plan of the whole graph (input to output), the one nearly every run takes. */
+  private whole: Layer[] | undefined;
 
   /** The layers to run for from → to, in graph order; every input they read must be produced by them or be `from`. */
   private planRun(from: string, to: string): Layer[] {
+    if (from === INPUT && to === this.graph.output) return (this.whole ??= this.makePlan(from, to));
     const key = `${from}\u0000${to}`;
     let plan = this.plans.get(key);
     if (!plan) { plan = this.makePlan(from, to); this.plans.set(key, plan); }
@@ -321,15 +329,15 @@ export class SpikingNet {
     if (x.rank !== want.length || x.shape.some((d, i) => d !== want[i])) {
       throw new EdgespikeError(`net: input must be ${fmtShape([N, ...shape])} or ${fmtShape([N, T, ...shape])}, got ${fmtShape(x.shape)}`);
     }
-    const enc = temporal ? { x: toTimeMajor(x), static: false } : encode(x, this.config.encoder, T, opts.rng ?? new Rng(this.config.seed));
+    const enc = temporal ? { x: toTimeMajor(x), static: false } : encode(x, this.config.encoder, T, opts.rng ?? (this.config.encoder.kind === 'direct' ? UNUSED_RNG : new Rng(this.config.seed)));
     return { t: enc.x, static: enc.static };
   }
 
   /** All T steps per node (feed-forward graphs). */
-  private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
+  private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: () => Rng, opts: RunOptions): Val {
     const T = this.config.T;
     const integer: IntegerRun | undefined = opts.training || opts.integer === false ? undefined : { gates: this.gatedConvs(), masks: new Map() };
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, ...(integer ? { integer } : {}) };
+    const ctx: RunContext = { T, N, training: opts.training, get rng() { return rng(); }, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, integer };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
@@ -370,9 +378,9 @@ export class SpikingNet {
    * its carried state; a recurrent edge adds its source's previous-step output (zeros at step 0). Nodes
    * whose inputs are all static run once. Outputs over time are concatenated along the folded axis.
    */
-  private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
+  private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: () => Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
+    const ctx: RunContext = { T: 1, N, training: opts.training, get rng() { return rng(); }, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
     const state = new Map<string, unknown>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();

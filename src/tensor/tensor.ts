@@ -20,7 +20,7 @@ export interface TapeNode {
 /** Number of elements of a shape. */
 export function numel(shape: Shape): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
   return n;
 }
 
@@ -52,12 +52,14 @@ export class Tensor {
     if (data.length !== n) {
       throw new EdgespikeError(`tensor: data has ${data.length} values, shape ${fmtShape(shape)} needs ${n}`);
     }
-    for (const d of shape) {
+    for (let i = 0; i < shape.length; i++) {
+      const d = shape[i]!;
       if (!Number.isInteger(d) || d < 0) throw new EdgespikeError(`tensor: invalid shape ${fmtShape(shape)}`);
     }
     this.id = nextId++;
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    // a copy the caller cannot change; readonly by type (freezing it cost more than the rest of a small op)
+    this.shape = shape.slice();
     this.requiresGrad = requiresGrad;
   }
 

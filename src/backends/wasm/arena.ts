@@ -14,6 +14,8 @@ export class Arena {
   private top: number;
   /** Every buffer object the memory has had (a shared memory hands out a new one after each growth). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** The newest of them (checked first: nearly every view is of it). */
+  private last: ArrayBufferLike | undefined;
   /** Open mark() scopes: memory reserved for good must not come from inside one. */
   private open = 0;
 
@@ -39,7 +41,8 @@ export class Arena {
 
   /** The byte offset of a when it is a view of this memory, else −1. */
   offsetOf(a: ArenaArray): number {
-    return this.buffers.has(a.buffer) ? a.byteOffset : -1;
+    const b = a.buffer;
+    return b === this.last || this.buffers.has(b) ? a.byteOffset : -1;
   }
 
   /** The offset of `src` when it already lives in this memory, else room for it with `src` copied in. */
@@ -85,7 +88,7 @@ export class Arena {
   /** The memory's current buffer, remembered as one of its own. */
   private buffer(): ArrayBufferLike {
     const b = this.memory.buffer;
-    this.buffers.add(b);
+    if (b !== this.last) { this.buffers.add(b); this.last = b; }
     return b;
   }
 

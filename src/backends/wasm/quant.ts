@@ -107,14 +107,15 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
    * The step path's tables by parameter set (inference calls each layer with its own parameters every time, and
    * finding a table costs about as much as a batch-1 layer); at most STEP_TABLES kept, the oldest dropped first.
    */
-  const steps = new Map<string, Float32Array | undefined>();
-  const exact = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+  const steps: { p: QlifParams; table: Float32Array | undefined }[] = [];
+  const same = (a: QlifParams, b: QlifParams): boolean => Object.is(a.tau, b.tau) && Object.is(a.thresh, b.thresh) && Object.is(a.lb, b.lb)
+    && Object.is(a.interval, b.interval) && a.levels === b.levels;
   const stepTable = (p: QlifParams): Float32Array | undefined => {
-    const key = `${exact(p.tau)} ${exact(p.thresh)} ${exact(p.lb)} ${exact(p.interval)} ${p.levels}`;
-    if (steps.has(key)) return steps.get(key);
+    // compared field by field (values, not the object: callers build a new one per call)
+    for (let i = steps.length - 1; i >= 0; i--) if (same(steps[i]!.p, p)) return steps[i]!.table;
     const table = qlifStepTable(p);
-    if (steps.size >= STEP_TABLES) steps.delete(steps.keys().next().value!);
-    steps.set(key, table);
+    if (steps.length >= STEP_TABLES) steps.shift();
+    steps.push({ p: { tau: p.tau, thresh: p.thresh, lb: p.lb, interval: p.interval, levels: p.levels }, table });
     return table;
   };
   return {
