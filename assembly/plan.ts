@@ -208,6 +208,8 @@ export const SPIKE_WEIGHT_SCATTER: i32 = 43;
 export const QUANT_LISTS: i32 = 51;
 /** Row-mask words over the windows of up to four neighbouring pixels, their set bits summed (quant-windows.ts). */
 export const QUANT_WINDOWS: i32 = 52;
+/** Tables of each kernel row's 2^kw tap sums, one row added per kernel row and pixel (quant-lut.ts). */
+export const QUANT_LUT: i32 = 53;
 
 /**
  * Every spikeConv2dQ plan. The caller writes bits (2, 4 or 8) and gated (1 when the call has a gate) before
@@ -239,3 +241,6 @@ export const QUANT_WINDOWS: i32 = 52;
 @unmanaged export class QuantWindowsPlan extends SpikeConvQPlan {
   masks: i32; rows16: i32; words: i32; pixels: i32;
 }
+
+/** QUANT_LUT: scratch holds the windows' row masks at masks (the other windows fields unused). */
+@unmanaged export class QuantLutPlan extends QuantWindowsPlan {}

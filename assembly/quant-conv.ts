@@ -5,11 +5,12 @@
 // (quant-windows.ts). A gate switches (item, channel) pairs off: the item's open channels' codes are compacted
 // so that the sums run over open channels only, and the planes of closed ones are zero-filled.
 import { Conv, f4 } from './geom';
-import { align64, planAt, QUANT_LISTS, QUANT_WINDOWS, QuantListsPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
+import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
 import { planeBits, streamBits } from './spike-masks';
 import { OVERCOPY, positionLists } from './spike-lists';
 import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
+import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
 /** Bytes per lane of a plan's codes: 1 (i8 lanes, ternary) or 2 (i16). */
 @inline function laneBytes(p: SpikeConvQPlan): i32 {
@@ -67,10 +68,11 @@ function planListsQ(p: QuantListsPlan, start: i32): i32 {
  */
 export function planSpikeConvQ(plan: usize): void {
   const p = planAt<SpikeConvQPlan>(plan), cinG = p.cin / p.groups, windows = windowsApply(p) && !listsPreferred(p);
-  p.path = windows ? QUANT_WINDOWS : QUANT_LISTS;
+  const lut = windows && lutApplies(p, p.bits);
+  p.path = lut ? QUANT_LUT : windows ? QUANT_WINDOWS : QUANT_LISTS;
   p.itemPaths = 0;
   p.width = lanesOf(p.cout / p.groups);
-  p.rows = windows ? windowRows(p) : p.kh * p.kw * cinG;
+  p.rows = lut ? lutRows(p) : windows ? windowRows(p) : p.kh * p.kw * cinG;
   p.groupBytes = align64(p.rows * p.width * laneBytes(p));
   p.scale = p.groups * p.groupBytes;
   p.weightBytes = p.scale + 4 * p.groups * p.width;
@@ -78,7 +80,8 @@ export function planSpikeConvQ(plan: usize): void {
   p.open = align64(CARRY_BYTES + (windows ? p.oh * p.ow : p.ow) * p.width * 4);
   p.planeBits = align64(compactAt(p) + (p.gated != 0 ? p.weightBytes : 0));
   const end = align64(p.planeBits + p.h * p.w / 8 + 64);
-  p.scratchBytes = windows ? planWindows(planAt<QuantWindowsPlan>(plan), end) : planListsQ(planAt<QuantListsPlan>(plan), end);
+  p.scratchBytes = lut ? planLut(planAt<QuantLutPlan>(plan), end)
+    : windows ? planWindows(planAt<QuantWindowsPlan>(plan), end) : planListsQ(planAt<QuantListsPlan>(plan), end);
 }
 
 /** Packs q [cout, cinG, kh, kw] (i8) into the lists layout (row (ky·kw + kx)·cinG + cl, tap-major) at wr, zeroed by the caller. */
@@ -107,7 +110,8 @@ function listsPack(q: usize, wr: usize, p: SpikeConvQPlan): void {
 export function spikeConvQPack(q: usize, scale: usize, wr: usize, plan: usize): void {
   const p = planAt<SpikeConvQPlan>(plan), coutG = p.cout / p.groups, scales = wr + <usize>p.scale, width = p.width;
   memory.fill(wr, 0, <usize>p.weightBytes);
-  if (p.path == QUANT_WINDOWS) windowsPack(q, wr, planAt<QuantWindowsPlan>(plan));
+  if (p.path == QUANT_LUT) lutPack(q, wr, planAt<QuantLutPlan>(plan));
+  else if (p.path == QUANT_WINDOWS) windowsPack(q, wr, planAt<QuantWindowsPlan>(plan));
   else listsPack(q, wr, p);
   for (let co = 0; co < p.cout; co++) store<f32>(scales + f4((co / coutG) * width + co % coutG), load<f32>(scale + f4(co)));
 }
@@ -146,7 +150,7 @@ function openChannels(p: SpikeConvQPlan, gate: usize, b: i32, info: usize): i32 
 /** The packed codes and scales of the open channels only, group by group, in the packed layout at dst (narrower rows). */
 function compactWeights(p: SpikeConvQPlan, wr: usize, dst: usize, info: usize): void {
   const lb = laneBytes(p), rows = p.rows, width = p.width, groupBytes = p.groupBytes, scales = <usize>p.scale, groups = p.groups;
-  const chans = info + f4(2 * groups), coutG = p.cout / groups, windows = p.path == QUANT_WINDOWS;
+  const chans = info + f4(2 * groups), coutG = p.cout / groups, windows = p.path != QUANT_LISTS;
   for (let grp = 0; grp < groups; grp++) {
     const c = load<i32>(info + f4(grp)), wc = load<i32>(info + f4(groups + grp)), ch = chans + f4(grp * coutG);
     if (c == 0) continue;
@@ -324,6 +328,18 @@ function windowsItem<L>(s: usize, w: usize, p: QuantWindowsPlan, b: i32, yb: usi
   }
 }
 
+/** Item b by tables: row masks once, then each group's sums for the whole item, then its planes. */
+function lutItem<L>(s: usize, w: usize, p: QuantLutPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
+  const acc = scratch + <usize>CARRY_BYTES;
+  windowsMasks(s, p, b, scratch);
+  for (let grp = 0; grp < p.groups; grp++) {
+    if (openCount(info, grp) == 0) continue;
+    const width = openWidth(p, info, grp);
+    lutGroup<L>(p, grp, w + <usize>(grp * p.groupBytes), w + <usize>p.scale + f4(grp * p.width), width, acc, scratch, scratch);
+    emitGroup(acc, width, yb, p, grp, 0, p.oh * p.ow, info, mapped);
+  }
+}
+
 /**
  * y[b] for items b0 ≤ b < b1, codes and scales from spikeConvQPack at wr; gate (a pointer to n·cout bytes) is
  * read when the plan says gated. An item with closed channels compacts its open channels' codes first and
@@ -341,7 +357,9 @@ export function spikeConv2dQ(s: usize, wr: usize, y: usize, gate: usize, plan: u
       compactWeights(p, wr, w, info);
     }
     const wide = wideLanes(p.bits), windows = p.path == QUANT_WINDOWS;
-    if (windows && wide) windowsItem<i16>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
+    if (p.path == QUANT_LUT && wide) lutItem<i16>(s, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
+    else if (p.path == QUANT_LUT) lutItem<i8>(s, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
+    else if (windows && wide) windowsItem<i16>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
     else if (windows) windowsItem<i8>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
     else if (wide) listsItem<i16>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
     else listsItem<i8>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);

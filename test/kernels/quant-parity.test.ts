@@ -15,6 +15,7 @@ import { refKernels } from '../../src/backends/ref/index.js';
 import { refQuantKernels } from '../../src/backends/ref/quant.js';
 import { WASM_BODIES, wasmBackendSync } from '../../src/backends/wasm/index.js';
 import { wasmQuantKernels } from '../../src/backends/wasm/quant.js';
+import { PLAN_PATHS, writePlan } from '../../src/backends/wasm/plan.js';
 import { convGeom, convSizes, rng } from './geom.js';
 import { CONVS, label } from './shapes.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -95,9 +96,12 @@ const sameBits = (got: Float32Array, want: Float32Array, what: string): void => 
 /** Linear shapes [m, n, k]: odd widths, more than one segment of ternary (k > 127) and 8-bit (k > 255) rows. */
 const LINEARS: [number, number, number][] = [[1, 1, 1], [5, 7, 9], [37, 45, 130], [64, 33, 17], [9, 260, 70], [3, 16, 700], [4, 10, 256]];
 const DENSITIES = [0.1, 0.3, 1];
-/** Extra conv shapes: lenet- and vgg-like layers (the windows path and the channel lists). */
+/**
+ * Extra conv shapes: lenet- and vgg-like layers (the tables, the windows and the channel lists); 24 channels of
+ * 5×5 8-bit codes carry their table sums into i32 twice (10 channels per segment), in two channel blocks.
+ */
 const QCONVS = [...CONVS, { n: 2, cin: 6, h: 12, w: 12, cout: 16, kh: 5, kw: 5 }, { n: 2, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1 },
-  { n: 1, cin: 150, h: 4, w: 4, cout: 20, kh: 3, kw: 3, pad: 1 }];
+  { n: 1, cin: 150, h: 4, w: 4, cout: 20, kh: 3, kw: 3, pad: 1 }, { n: 2, cin: 24, h: 8, w: 8, cout: 20, kh: 5, kw: 5, pad: 2 }];
 
 describe('reference quantized kernels equal the plain computation with w = scale·q', () => {
   test('spikeLinearQ', () => {
@@ -189,6 +193,24 @@ function convCases(): ConvCase[] {
   return convMemo;
 }
 
+test('spikeConv2dQ plans: tables for small images and kernels at every bit width, the windows past the table size, lists for wide ones', () => {
+  const backend = wasmBackendSync(1, WASM_BODIES[0]);
+  assert.ok(backend, 'the wasm body is missing');
+  const path = (o: Parameters<typeof convGeom>[0], bits: QuantBits): string => {
+    const mark = backend.arena.mark();
+    try { return PLAN_PATHS[writePlan(backend.wasm.exports, backend.arena, 'planSpikeConvQ', convGeom(o), [bits, 0]).path]!; } finally { backend.arena.release(mark); }
+  };
+  const lenet2 = { n: 4, cin: 16, h: 12, w: 12, cout: 16, kh: 5, kw: 5 };
+  for (const bits of BITS) assert.equal(path(lenet2, bits), 'tables', `lenet's second conv, bits ${bits}`);
+  // 64 channels of 5×5 8-bit tables: 64·5·32 rows of 16 i16 lanes, 4 blocks = 1.3 MB
+  assert.equal(path({ n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 5, kw: 5, pad: 2 }, 8), 'windows');
+  assert.equal(path({ n: 1, cin: 3, h: 12, w: 12, cout: 16, kh: 3, kw: 7 }, 2), 'windows', 'kw = 7');
+  assert.equal(path({ n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1 }, 2), 'lists');
+  assert.equal(path({ n: 1, cin: 4, h: 32, w: 32, cout: 8, kh: 3, kw: 3, pad: 1 }, 2), 'lists', 'rows wider than 16');
+  // every QCONVS shape the table path takes is in the parity cases below; at least these do
+  assert.ok(QCONVS.filter((o) => path(o, 8) === 'tables').length >= 8);
+});
+
 for (const body of WASM_BODIES) {
   const backend = wasmBackendSync(1, body);
   if (backend === undefined) throw new Error(`quant parity: the ${body} body is missing (run node scripts/build-wasm.mjs)`);
@@ -226,14 +248,14 @@ for (const body of WASM_BODIES) {
         setup();
         const g = convGeom({ n: 3, cin: 6, h: 12, w: 12, cout: 16, kh: 5, kw: 5 }), z = convSizes(g), sc = scales(g.cout, 3);
         const s = spikes(z.x, 1, 0.2), q1 = codes(z.w, 4, 2), q2 = codes(z.w, 4, 5);
-        for (const [q, b, what] of [[q1, 3, 'first'], [q1, 3, 'again'], [q2, 3, 'new codes'], [q2, 1, 'one item']] as const) {
+        for (const [q, b, what] of [[q1, 3, 'first'], [q1, 3, 'again'], [q1, 3, 'in memory of their own'], [q2, 3, 'new codes'], [q2, 1, 'one item']] as const) {
           const gb = { ...g, n: b }, want = nanFilled(gb.n * g.cout * g.oh * g.ow), got = nanFilled(want.length);
           refQuantKernels.spikeConv2dQ(s, q, sc, want, gb, 4);
           wasm.spikeConv2dQ(s, q, sc, got, gb, 4);
           sameBits(got, want, `conv, ${what}`);
         }
         const [m, n, k] = [5, 40, 70], sl = spikes(m * k, 7, 0.3), s2 = scales(n, 8), l1 = codes(n * k, 2, 9), l2 = codes(n * k, 2, 10);
-        for (const [q, sc2, what] of [[l1, s2, 'first'], [l1, s2, 'again'], [l2, s2, 'new codes'], [l2, scales(n, 11), 'new scales']] as const) {
+        for (const [q, sc2, what] of [[l1, s2, 'first'], [l1, s2, 'again'], [l1, s2, 'in memory of their own'], [l2, s2, 'new codes'], [l2, scales(n, 11), 'new scales']] as const) {
           const want = nanFilled(m * n), got = nanFilled(m * n);
           refQuantKernels.spikeLinearQ(sl, q, sc2, want, m, n, k, 2);
           wasm.spikeLinearQ(sl, q, sc2, got, m, n, k, 2);

@@ -21,7 +21,7 @@ export const PLAN_PATHS: Readonly<Record<number, string>> = {
   21: 'winograd', 22: 'implicit', 23: 'im2col',
   31: 'lists', 32: 'narrow masks', 33: 'masks', 34: 'scatter',
   41: 'lists', 42: 'masks', 43: 'scatter',
-  51: 'lists', 52: 'windows',
+  51: 'lists', 52: 'windows', 53: 'tables',
 };
 
 /** itemPaths bits: the per-item alternatives a plan allows. */
