@@ -30,6 +30,23 @@ import { f4 } from './geom';
   return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p))));
 }
 
+/**
+ * Sets bits o … o + 15 of the packed spikes at sb (bit j & 7 of byte j >> 3) from the fire masks of 16 neurons:
+ * one u16 store when o is a multiple of 8 (those bytes are these neurons' alone), else or-ed into a u32.
+ */
+@inline function packed16(sb: usize, o: i32, f0: v128, f1: v128, f2: v128, f3: v128): void {
+  const mask = i8x16.bitmask(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(f0, f1), i16x8.narrow_i32x4_s(f2, f3)));
+  const a = sb + <usize>(o >> 3), sh = o & 7;
+  if (sh == 0) store<u16>(a, <u16>mask);
+  else store<u32>(a, load<u32>(a) | (<u32>mask << <u32>sh));
+}
+
+/** Or-s the fire mask of n neurons (n ≤ 4 lanes of f, the rest 0) into bits o … of the packed spikes at sb. */
+@inline function packedOr(sb: usize, o: i32, f: v128): void {
+  const a = sb + <usize>(o >> 3);
+  store<u16>(a, load<u16>(a) | <u16>(i32x4.bitmask(f) << (o & 7)));
+}
+
 /** Stores the levels lv (whole floats, 0 … 127) of four neurons as i8 at p. */
 @inline function storeLevels(p: usize, fl: v128): void {
   const lv = i32x4.trunc_sat_f32x4_s(fl), l16 = i16x8.narrow_i32x4_s(lv, lv);
@@ -42,7 +59,7 @@ import { f4 } from './geom';
  * counted into *count (i32x4).
  */
 @inline function blocks(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, th: v128, vlb: v128, iv: v128, rv: v128,
-  top: v128, i0: i32, i1: i32, counter: usize, pow2: bool): i32 {
+  top: v128, i0: i32, i1: i32, counter: usize, sb: usize, pow2: bool): i32 {
   const zero = f32x4.splat(0), one = f32x4.splat(1);
   let count = v128.load(counter), i = i0;
   for (; i + 16 <= i1; i += 16) {
@@ -56,6 +73,7 @@ import { f4 } from './geom';
       const f2 = f32x4.gt(f32x4.sub(h2, th), zero), f3 = f32x4.gt(f32x4.sub(h3, th), zero);
       v128.store(sp, v128.and(f0, one)); v128.store(sp, v128.and(f1, one), 16);
       v128.store(sp, v128.and(f2, one), 32); v128.store(sp, v128.and(f3, one), 48);
+      if (sb != 0) packed16(sb, t * m + i, f0, f1, f2, f3);
       count = i32x4.sub(count, i32x4.add(i32x4.add(f0, f1), i32x4.add(f2, f3)));
       l0 = quantize(h0, f0, th, vlb, iv, rv, top, pow2); l1 = quantize(h1, f1, th, vlb, iv, rv, top, pow2);
       l2 = quantize(h2, f2, th, vlb, iv, rv, top, pow2); l3 = quantize(h3, f3, th, vlb, iv, rv, top, pow2);
@@ -68,6 +86,7 @@ import { f4 } from './geom';
       const o = f4(t * m + i), h = charge(lv, v128.load(x + (stat != 0 ? f4(i) : o)), vt, vlb, iv);
       const fire = f32x4.gt(f32x4.sub(h, th), zero);
       v128.store(s + o, v128.and(fire, one));
+      if (sb != 0) packedOr(sb, t * m + i, fire);
       count = i32x4.sub(count, fire);
       lv = quantize(h, fire, th, vlb, iv, rv, top, pow2);
     }
@@ -78,13 +97,13 @@ import { f4 } from './geom';
 }
 
 function blocksPow2(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, th: v128, vlb: v128, iv: v128, rv: v128,
-  top: v128, i0: i32, i1: i32, counter: usize): i32 {
-  return blocks(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter, true);
+  top: v128, i0: i32, i1: i32, counter: usize, sb: usize): i32 {
+  return blocks(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter, sb, true);
 }
 
 function blocksDiv(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, th: v128, vlb: v128, iv: v128, rv: v128,
-  top: v128, i0: i32, i1: i32, counter: usize): i32 {
-  return blocks(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter, false);
+  top: v128, i0: i32, i1: i32, counter: usize, sb: usize): i32 {
+  return blocks(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter, sb, false);
 }
 
 /** True when v is a power of two in float32's normal range (its reciprocal is exact). */
@@ -171,7 +190,7 @@ const REG = 3;
  * REG + 1 standing for more than REG (those past REG counted from the table).
  */
 @inline function steps(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize,
-  i0: i32, i1: i32, cnt: usize, n: i32): void {
+  i0: i32, i1: i32, cnt: usize, sb: usize, n: i32): void {
   const b1 = v128.load32_splat(tab), b2 = v128.load32_splat(tab + 4), b3 = v128.load32_splat(tab + 8);
   const t0 = v128.load32_splat(tab + 64), d1 = v128.load32_splat(tab + 68), d2 = v128.load32_splat(tab + 72), d3 = v128.load32_splat(tab + 76);
   const dz = v128.load32_splat(tab + 128), zl = v128.load32_splat(tab + 132), one = f32x4.splat(1);
@@ -188,6 +207,7 @@ const REG = 3;
       const f0 = f32x4.gt(h0, th), f1 = f32x4.gt(h1, th), f2 = f32x4.gt(h2, th), f3 = f32x4.gt(h3, th);
       v128.store(sp, v128.and(f0, one)); v128.store(sp, v128.and(f1, one), 16);
       v128.store(sp, v128.and(f2, one), 32); v128.store(sp, v128.and(f3, one), 48);
+      if (sb != 0) packed16(sb, t * m + i, f0, f1, f2, f3);
       count = i32x4.sub(count, i32x4.add(i32x4.add(f0, f1), i32x4.add(f2, f3)));
       if (t == last) {
         storeLevelsInt(lp, nextLevel(h0, f0, n, b1, b2, b3, zl, tab));
@@ -208,6 +228,7 @@ const REG = 3;
     for (let t = 0; ; t++) {
       const o = f4(t * m + i), h = f32x4.add(v, v128.load(x + (stat != 0 ? f4(i) : o))), fire = f32x4.gt(h, th);
       v128.store(s + o, v128.and(fire, one));
+      if (sb != 0) packedOr(sb, t * m + i, fire);
       count = i32x4.sub(count, fire);
       if (t == last) { storeLevelsInt(lp, nextLevel(h, fire, n, b1, b2, b3, zl, tab)); break; }
       v = nextCharge(h, fire, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
@@ -220,6 +241,7 @@ const REG = 3;
     for (let t = 0; ; t++) {
       const o = f4(t * m + i), h = f32x4.add(v, f32x4.splat(load<f32>(x + (stat != 0 ? f4(i) : o)))), fire = f32x4.gt(h, th);
       store<f32>(s + o, f32x4.extract_lane(v128.and(fire, one), 0));
+      if (sb != 0) packedOr(sb, t * m + i, v128.and(fire, i32x4(-1, 0, 0, 0)));
       tail -= i32x4.extract_lane(fire, 0);
       if (t == last) { store<i8>(level + <usize>i, <i8>i32x4.extract_lane(nextLevel(h, fire, n, b1, b2, b3, zl, tab), 0)); break; }
       v = nextCharge(h, fire, n, b1, b2, b3, t0, d1, d2, d3, dz, tab);
@@ -228,40 +250,46 @@ const REG = 3;
   store<i32>(cnt, i32x4.extract_lane(count, 0) + i32x4.extract_lane(count, 1) + i32x4.extract_lane(count, 2) + i32x4.extract_lane(count, 3) + tail);
 }
 
-function steps1(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 1);
+function steps1(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize,
+  sb: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb, 1);
 }
-function steps2(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 2);
+function steps2(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize,
+  sb: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb, 2);
 }
-function steps3(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, 3);
+function steps3(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize,
+  sb: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb, 3);
 }
-function stepsMore(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize): void {
-  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, REG + 1);
+function stepsMore(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, i0: i32, i1: i32, cnt: usize,
+  sb: usize): void {
+  steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb, REG + 1);
 }
 /**
  * Neurons i0 ≤ i < i1 (i0 a multiple of 4) of m over T steps: x [T, m] (or [m] when stat), level [m] (i8) in and
- * out, s [T, m] written; the number of spikes is written to cnt (i32). With tab ≠ 0 (the step path's table, see
+ * out, s [T, m] written; the number of spikes is written to cnt (i32). With sb ≠ 0 the spikes are also or-ed into
+ * the packed bits at sb (zeroed by the caller; bit t·m + i): ranges run by different threads must then start at
+ * multiples of 16 neurons, with m a multiple of 16, so that no two write the same byte. With tab ≠ 0 (the step path's table, see
  * above) and 2 … STEP_LEVELS levels the step path runs; else the levels are rounded as the reference writes it.
  */
 export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, tau: f32, thresh: f32, lb: f32, interval: f32,
-  levels: i32, tab: usize, i0: i32, i1: i32, cnt: usize): void {
+  levels: i32, tab: usize, i0: i32, i1: i32, cnt: usize, sb: usize): void {
   const vt = f32x4.splat(tau), th = f32x4.splat(thresh), vlb = f32x4.splat(lb), iv = f32x4.splat(interval), top = f32x4.splat(<f32>(levels - 2));
   if (tab != 0 && T > 0 && levels >= 2 && levels <= STEP_LEVELS) {
     const n = levels - 1;
-    if (n == 1) steps1(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else if (n == 2) steps2(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else if (n == 3) steps3(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
-    else stepsMore(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt);
+    if (n == 1) steps1(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+    else if (n == 2) steps2(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+    else if (n == 3) steps3(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+    else stepsMore(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
     return;
   }
   const pow2 = powerOfTwo(interval), rv = f32x4.splat(pow2 ? 1 / interval : 0);
   // cnt points at this call's 32 bytes: the count goes to cnt, a vector counter lives at cnt + 16
   const counter = cnt + 16;
   v128.store(counter, i32x4.splat(0));
-  let i = pow2 ? blocksPow2(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter)
-    : blocksDiv(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter);
+  let i = pow2 ? blocksPow2(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter, sb)
+    : blocksDiv(x, level, s, T, m, stat, vt, th, vlb, iv, rv, top, i0, i1, counter, sb);
   const count = v128.load(counter);
   // the remaining neurons in lane 0 of a splat
   let tail = 0;
@@ -271,6 +299,7 @@ export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, st
       const o = f4(t * m + i), h = charge(lv, f32x4.splat(load<f32>(x + (stat != 0 ? f4(i) : o))), vt, vlb, iv);
       const fire = f32x4.gt(f32x4.sub(h, th), f32x4.splat(0));
       store<f32>(s + o, f32x4.extract_lane(v128.and(fire, f32x4.splat(1)), 0));
+      if (sb != 0) packedOr(sb, t * m + i, v128.and(fire, i32x4(-1, 0, 0, 0)));
       tail -= i32x4.extract_lane(fire, 0);
       lv = quantize(h, fire, th, vlb, iv, rv, top, false);
     }

@@ -317,9 +317,9 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
 }
 
 /** Item b by the windows path: row masks once, then each group's sums for the whole item, then its planes. */
-function windowsItem<L>(s: usize, w: usize, p: QuantWindowsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
+function windowsItem<L>(s: usize, sb: usize, w: usize, p: QuantWindowsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
   const acc = scratch + <usize>CARRY_BYTES, seg = segmentRows(p.bits);
-  windowsMasks(s, p, b, scratch);
+  windowsMasks(s, sb, p, b, scratch);
   for (let grp = 0; grp < p.groups; grp++) {
     if (openCount(info, grp) == 0) continue;
     const width = openWidth(p, info, grp);
@@ -329,9 +329,9 @@ function windowsItem<L>(s: usize, w: usize, p: QuantWindowsPlan, b: i32, yb: usi
 }
 
 /** Item b by tables: row masks once, then each group's sums for the whole item, then its planes. */
-function lutItem<L>(s: usize, w: usize, p: QuantLutPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
+function lutItem<L>(s: usize, sb: usize, w: usize, p: QuantLutPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
   const acc = scratch + <usize>CARRY_BYTES;
-  windowsMasks(s, p, b, scratch);
+  windowsMasks(s, sb, p, b, scratch);
   for (let grp = 0; grp < p.groups; grp++) {
     if (openCount(info, grp) == 0) continue;
     const width = openWidth(p, info, grp);
@@ -341,11 +341,12 @@ function lutItem<L>(s: usize, w: usize, p: QuantLutPlan, b: i32, yb: usize, scra
 }
 
 /**
- * y[b] for items b0 ≤ b < b1, codes and scales from spikeConvQPack at wr; gate (a pointer to n·cout bytes) is
+ * y[b] for items b0 ≤ b < b1, codes and scales from spikeConvQPack at wr; with sb ≠ 0 the windows and the tables
+ * read the spikes packed one bit each there (packedMasks) instead of the floats at s; gate (a pointer to n·cout bytes) is
  * read when the plan says gated. An item with closed channels compacts its open channels' codes first and
  * zero-fills the closed planes; an item with none open costs only the zeros.
  */
-export function spikeConv2dQ(s: usize, wr: usize, y: usize, gate: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
+export function spikeConv2dQ(s: usize, sb: usize, wr: usize, y: usize, gate: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
   const p = planAt<SpikeConvQPlan>(plan), ohw = p.oh * p.ow, info = scratch + <usize>p.open;
   for (let b = b0; b < b1; b++) {
     const yb = y + f4(b * p.cout * ohw), open = openChannels(p, gate, b, info), mapped = open < p.cout;
@@ -357,10 +358,10 @@ export function spikeConv2dQ(s: usize, wr: usize, y: usize, gate: usize, plan: u
       compactWeights(p, wr, w, info);
     }
     const wide = wideLanes(p.bits), windows = p.path == QUANT_WINDOWS;
-    if (p.path == QUANT_LUT && wide) lutItem<i16>(s, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
-    else if (p.path == QUANT_LUT) lutItem<i8>(s, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
-    else if (windows && wide) windowsItem<i16>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
-    else if (windows) windowsItem<i8>(s, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
+    if (p.path == QUANT_LUT && wide) lutItem<i16>(s, sb, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
+    else if (p.path == QUANT_LUT) lutItem<i8>(s, sb, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
+    else if (windows && wide) windowsItem<i16>(s, sb, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
+    else if (windows) windowsItem<i8>(s, sb, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
     else if (wide) listsItem<i16>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
     else listsItem<i8>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
   }

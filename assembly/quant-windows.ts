@@ -198,11 +198,30 @@ export function windowsGroup<L>(p: QuantWindowsPlan, grp: i32, w: usize, scale: 
 }
 
 /**
+ * windowsMasks from the spikes packed one bit each at sb (bit i & 7 of byte i >> 3 for s[i]): a row's w ≤ 16
+ * bits are at most 23 bits from a byte boundary, so one u32 read holds them.
+ */
+function packedMasks(sb: usize, p: QuantWindowsPlan, b: i32, scratch: usize): void {
+  const masks = scratch + <usize>p.masks, cin = p.cin, h = p.h, w = p.w, hp = h + 2 * p.pH, pW = p.pW, pH = p.pH;
+  const keep: u32 = (1 << w) - 1;
+  let bit = b * cin * h * w;
+  for (let c = 0; c < cin; c++) {
+    let dst = masks + (<usize>(c * hp) << 1);
+    for (let iy = 0; iy < pH; iy++, dst += 2) store<u16>(dst, 0);
+    for (let iy = 0; iy < h; iy++, dst += 2, bit += w) {
+      store<u16>(dst, <u16>(((load<u32>(sb + <usize>(bit >>> 3)) >>> <u32>(bit & 7)) & keep) << <u32>pW));
+    }
+    for (let iy = 0; iy < pH; iy++, dst += 2) store<u16>(dst, 0);
+  }
+}
+
+/**
  * The row masks of item b for the windows path, 16 bits each: bit ix + pW of masks[c·(h + 2·pH) + iy + pH] is set
  * when s[b, c, iy, ix] ≠ 0; padding rows are 0. A row's bits come from 16 floats read at once (w ≤ 16), except in
  * the rows at the item's end, where that read would pass its last plane.
  */
-export function windowsMasks(s: usize, p: QuantWindowsPlan, b: i32, scratch: usize): void {
+export function windowsMasks(s: usize, sb: usize, p: QuantWindowsPlan, b: i32, scratch: usize): void {
+  if (sb != 0) { packedMasks(sb, p, b, scratch); return; }
   const masks = scratch + <usize>p.masks, cin = p.cin, h = p.h, w = p.w, hp = h + 2 * p.pH, pW = p.pW, rows = cin * h;
   const keep: i32 = (1 << w) - 1, z = f32x4.splat(0), step = f4(w);
   // rows whose 16-float read stays within the item (counted here: V8 recomputed a bound kept as an address)

@@ -54,12 +54,15 @@ export interface QuantKernels {
    * is active (not 0), c0 the first input channel of co's group. y [n, cout, oh, ow] is overwritten. Sums are
    * exact integers, and q and scale kept unchanged once passed, as in spikeLinearQ.
    *
+   * packed (optional): s packed one bit per value (bit i & 7 of byte i >> 3 set when s[i] ≠ 0, packedBytes of
+   * s.length long), which a body may read instead of s (qlifForward writes it).
+   *
    * gate (optional, [n·cout]): the pair (item b, channel co) is computed when gate[b·cout + co] ≠ 0; a
    * gated-off pair's output plane is written 0 and its work is skipped (no sums are taken for it, so a gated-off
    * channel costs nothing but the zeros). Without a gate every pair is computed.
    */
   spikeConv2dQ(s: Float32Array, q: Int8Array, scale: Float32Array, y: Float32Array, g: ConvGeom, bits: QuantBits,
-    gate?: Uint8Array): void;
+    gate?: Uint8Array, packed?: Uint8Array): void;
 
   /**
    * T steps of the quantized-membrane LIF neuron (SpQuant / IM-SNN), all float32 arithmetic, each operation
@@ -76,10 +79,16 @@ export interface QuantKernels {
    * (c − lb)/interval is rounded to float32 before the floor; a NaN there (a NaN input) gives k = 0. x: [T, m],
    * or [m] when staticInput; level: [m] int8, the levels in, the levels after step T − 1 out (a fresh layer
    * starts at the index of 0, (0 − lb)/interval, which the caller sets); s: [T, m], overwritten. Returns the
-   * number of spikes.
+   * number of spikes. packed (optional, zeroed by the caller, packedBytes(T·m) long): s is also written there
+   * one bit per value, bit (t·m + i) & 7 of byte (t·m + i) >> 3.
    */
   qlifForward(x: Float32Array, level: Int8Array, s: Float32Array, T: number, m: number, staticInput: boolean,
-    p: QlifParams): number;
+    p: QlifParams, packed?: Uint8Array): number;
+}
+
+/** Bytes of n spikes packed one bit each, with the 8 bytes past them that the bodies' word reads may touch. */
+export function packedBytes(n: number): number {
+  return Math.ceil(n / 8) + 8;
 }
 
 /** The names of the quantized kernels, for tests that enumerate them. */

@@ -10,6 +10,7 @@
  * weights scale·q in float32 and so may differ from it in the last bits (within float32 summation error).
  */
 import { quantKernels } from '../backends/index.js';
+import { packedBytes } from '../kernels/quant.js';
 import type { QuantBits } from '../kernels/quant.js';
 import type { QlifParams } from '../kernels/quant.js';
 import type { GraphNode } from '../graph/graph.js';
@@ -86,6 +87,9 @@ export function qlifParams(p: NeuronParams): QlifParams | null {
   return { tau: p.beta, thresh: p.vth, lb: mq.lb, interval: mq.interval, levels: mq.levels };
 }
 
+/** Spikes of one layer call (T·m) from which the integer runtime also packs them one bit each. */
+const PACK_SPIKES = 1 << 15;
+
 /**
  * T steps of quantized-membrane neurons on integer levels: xs [T, m] (or [m] when static), each membrane
  * starting at the level of 0. Returns the spikes [T, m] (binary, with their density).
@@ -95,9 +99,17 @@ export function qlifIntegerRun(xs: Tensor, p: NeuronParams, kp: QlifParams, T: n
   // the levels in workspace memory when one is lent (the wasm body then reads and writes them in place)
   const room = floatsFor(Math.ceil(m / 4)), level = new Int8Array(room.buffer, room.byteOffset, m).fill(zeroLevel(p.membrane!));
   const s = floatsFor(T * m);
-  const count = quantKernels().qlifForward(xs.data, level, s, T, m, staticInput, kp);
+  // large layers also pack the spikes one bit each, which the integer convolution reads instead of the floats
+  // (in a small one the floats are still in cache and reading them costs less than packing)
+  let packed: Uint8Array | undefined;
+  if (T * m >= PACK_SPIKES) {
+    const words = floatsFor(Math.ceil(packedBytes(T * m) / 4));
+    packed = new Uint8Array(words.buffer, words.byteOffset, 4 * words.length).fill(0);
+  }
+  const count = quantKernels().qlifForward(xs.data, level, s, T, m, staticInput, kp, packed);
   const spikes = new Tensor(s, [T, m]);
   spikes.binary = true;
   spikes.density = count / Math.max(1, T * m);
+  if (packed) spikes.bits = packed;
   return spikes;
 }

@@ -124,7 +124,7 @@ export class Conv extends Base {
       const mask = gate?.mask(x);
       if (gate && mask) ctx.integer!.masks.set(gate.gate, mask);
       const y = floatsFor(g.n * g.cout * plane);
-      quantKernels().spikeConv2dQ(x.data, codes.q, codes.scale, y, g, codes.bits, mask);
+      quantKernels().spikeConv2dQ(x.data, codes.q, codes.scale, y, g, codes.bits, mask, x.bits);
       if (this.bias) kernels().biasAdd(y, this.bias.data, y, g.n, g.cout, plane);
       return new Tensor(y, [g.n, g.cout, g.oh, g.ow]);
     }

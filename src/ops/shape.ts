@@ -19,6 +19,7 @@ export function reshape(a: Tensor, shape: Shape): Tensor {
   const out = new Tensor(a.data, s);
   out.binary = a.binary;
   if (a.density !== undefined) out.density = a.density;
+  if (a.bits) out.bits = a.bits;
   // The tape drops the output's gradient right after this node runs, so the input may adopt it.
   return record(out, 'reshape', [a], (g) => accumulateOwned(a, g));
 }

@@ -44,6 +44,12 @@ export class Tensor {
   binary = false;
   /** Fraction of non-zero values when already known (spikes counted by the neuron kernel), else undefined. */
   density?: number;
+  /**
+   * The same spikes packed one bit each, when the neuron that made them wrote them so (the integer runtime): bit
+   * i & 7 of byte i >> 3 is set when data[i] ≠ 0. Kernels may read these instead of the floats; they describe
+   * data as it was made, so code that changes data in place must drop them.
+   */
+  bits?: Uint8Array;
   /** Optional name (parameters), for messages and files. */
   name?: string;
 

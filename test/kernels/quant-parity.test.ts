@@ -10,7 +10,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConvGeom } from '../../src/kernels/contract.js';
-import type { QuantBits, QuantKernels } from '../../src/kernels/quant.js';
+import { packedBytes, type QuantBits, type QuantKernels } from '../../src/kernels/quant.js';
 import { refKernels } from '../../src/backends/ref/index.js';
 import { refQuantKernels } from '../../src/backends/ref/quant.js';
 import { WASM_BODIES, wasmBackendSync } from '../../src/backends/wasm/index.js';
@@ -277,6 +277,39 @@ for (const body of WASM_BODIES) {
             assert.deepEqual(lg, lw, `${what} levels`);
             assert.equal(cg, cw, `${what} count`);
             assert.equal(cw, sw.reduce((a, v) => a + v, 0), `${what} count = Σ spikes`);
+          }
+        }
+      });
+      test('packed spikes: qlifForward packs the spikes it writes (any m; 16-neuron blocks per thread), spikeConv2dQ reading them gives the bits of the floats', () => {
+        setup();
+        // m = 48 and 1024 are whole 16-neuron blocks (split over the threads), the others one thread's unaligned rows
+        const cases: [number, number, boolean][] = [...QLIFS, [3, 48, false], [5, 1024, true]];
+        for (const [i, [T, m, stat]] of cases.entries()) {
+          for (const p of GRIDS) {
+            const x = qlifInput(stat ? m : T * m, i + 41, p), l0 = startLevels(m, i + 42, p.levels), n = T * m;
+            const lw = Int8Array.from(l0), lg = Int8Array.from(l0), sw = nanFilled(n), sg = nanFilled(n);
+            const pw = new Uint8Array(packedBytes(n)), pg = new Uint8Array(packedBytes(n));
+            refQuantKernels.qlifForward(x, lw, sw, T, m, stat, p, pw);
+            wasm.qlifForward(x, lg, sg, T, m, stat, p, pg);
+            const what = `T ${T} m ${m} levels ${p.levels}`;
+            sameBits(sg, sw, `${what} spikes`);
+            for (let k = 0; k < n; k++) assert.equal((pw[k >> 3]! >> (k & 7)) & 1, sw[k]! !== 0 ? 1 : 0, `${what}: reference bit ${k}`);
+            assert.deepEqual(pg, pw, `${what}: packed bytes`);
+          }
+        }
+        assert.throws(() => wasm.qlifForward(new Float32Array(64), new Int8Array(64), new Float32Array(64), 1, 64, false, GRIDS[0]!, new Uint8Array(8)), /packed spikes need 16 bytes/);
+        for (const c of convCases()) {
+          if (c.bits === 4) continue;
+          const packed = new Uint8Array(packedBytes(c.s.length));
+          c.s.forEach((v, k) => { if (v !== 0) packed[k >> 3]! |= 1 << (k & 7); });
+          const got = nanFilled(c.want.length);
+          wasm.spikeConv2dQ(c.s, c.q, c.sc, got, c.g, c.bits, c.gate, packed);
+          sameBits(got, c.want, `${c.what}, packed`);
+          // the floats are not read where the packed bits are: zeroed floats with the same bits give the same sums
+          if (c.g.w + 2 * c.g.padW <= 16 && c.g.cin < 32) {
+            const blind = nanFilled(c.want.length);
+            wasm.spikeConv2dQ(new Float32Array(c.s.length), c.q, c.sc, blind, c.g, c.bits, c.gate, packed);
+            sameBits(blind, c.want, `${c.what}, packed bits only`);
           }
         }
       });

@@ -31,16 +31,21 @@ const cfg: NetConfig = { input: [1, 28, 28], neuron: neuronParams('lif'), T: 4, 
 const images = (n: number): Tensor => new Tensor(Float32Array.from({ length: n * 784 }, (_, i) => (((i * 7919) % 13) / 13) * (i % 3 ? 4 : 0.5)), [n, 1, 28, 28]);
 
 /** Calls of the integer kernels during fn: counts by name, the gates seen by spikeConv2dQ. */
-function counted<T>(fn: () => T): { r: T; calls: Record<string, number>; closed: number } {
+function counted<T>(fn: () => T): { r: T; calls: Record<string, number>; closed: number; packed: number } {
   const inner = quantKernels(), calls: Record<string, number> = { spikeLinearQ: 0, spikeConv2dQ: 0, qlifForward: 0 };
-  let closed = 0;
+  let closed = 0, packed = 0;
   const k: QuantKernels = {
     spikeLinearQ: (...a) => { calls.spikeLinearQ!++; inner.spikeLinearQ(...a); },
-    spikeConv2dQ: (...a) => { calls.spikeConv2dQ!++; if (a[6]) closed += a[6].filter((v) => v === 0).length; inner.spikeConv2dQ(...a); },
+    spikeConv2dQ: (...a) => {
+      calls.spikeConv2dQ!++;
+      if (a[6]) closed += a[6].filter((v) => v === 0).length;
+      if (a[7]) packed++;
+      inner.spikeConv2dQ(...a);
+    },
     qlifForward: (...a) => { calls.qlifForward!++; return inner.qlifForward(...a); },
   };
   forceQuantKernels(k);
-  try { return { r: fn(), calls, closed }; } finally { forceQuantKernels(null); }
+  try { return { r: fn(), calls, closed, packed }; } finally { forceQuantKernels(null); }
 }
 
 /** Logits and every neuron layer's spikes of one inference pass. */
@@ -73,6 +78,8 @@ for (const backend of ['wasm', 'ref'] as const) {
           // is fed by pixels), each of the three QLIF layers unless the membrane has 256 levels (8 bits: float path)
           assert.deepEqual(flt.calls, { spikeLinearQ: 0, spikeConv2dQ: 0, qlifForward: 0 }, what);
           assert.deepEqual(int.calls, { spikeLinearQ: 2, spikeConv2dQ: 1, qlifForward: membraneBits === 8 ? 0 : 3 }, what);
+          // the first QLIF layer (4 steps of 8 × 2304 neurons) hands its spikes to the conv packed as well
+          assert.equal(int.packed, membraneBits === 8 ? 0 : 1, `${what}: packed spikes`);
           for (const [layer, s] of flt.r.spikes) {
             const si = int.r.spikes.get(layer)!;
             assert.ok(s.some((v) => v === 1), `${what}: ${layer} never fires (the comparison would be empty)`);

@@ -42,7 +42,7 @@ export function spikeConv2dQ(s: Float32Array, q: Int8Array, scale: Float32Array,
 
 /** T steps of the quantized-membrane neuron; see QuantKernels.qlifForward. */
 export function qlifForward(x: Float32Array, level: Int8Array, s: Float32Array, T: number, m: number, staticInput: boolean,
-  p: QlifParams): number {
+  p: QlifParams, packed?: Uint8Array): number {
   const tau = f(p.tau), th = f(p.thresh), lb = f(p.lb), iv = f(p.interval), top = p.levels - 2;
   let count = 0;
   for (let i = 0; i < m; i++) {
@@ -52,6 +52,7 @@ export function qlifForward(x: Float32Array, level: Int8Array, s: Float32Array, 
       const h = f(f(tau * v) + (staticInput ? x[i]! : x[t * m + i]!));
       const spike = f(h - th) > 0 ? 1 : 0;
       s[t * m + i] = spike;
+      if (spike && packed) packed[(t * m + i) >> 3] |= 1 << ((t * m + i) & 7);
       count += spike;
       const c = Math.min(Math.max(spike ? 0 : h, lb), th);
       const u = Math.floor(f(f(c - lb) / iv));

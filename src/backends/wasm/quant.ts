@@ -7,7 +7,8 @@
  * the breakpoints qlifStepTable finds (once per parameter set).
  */
 import type { ConvGeom } from '../../kernels/contract.js';
-import type { QlifParams, QuantKernels } from '../../kernels/quant.js';
+import { EdgespikeError } from '../../util/errors.js';
+import { packedBytes, type QlifParams, type QuantKernels } from '../../kernels/quant.js';
 import type { Arena } from './arena.js';
 import type { ThreadSettings } from './kernels.js';
 import type { WasmExports } from './loader.js';
@@ -21,9 +22,9 @@ export interface QuantExports {
   spikeLinearQPack(q: number, scale: number, packed: number, n: number, k: number, bits: number): void;
   spikeLinearQ(s: number, packed: number, y: number, m: number, n: number, k: number, bits: number, i0: number, i1: number, scratch: number): void;
   spikeConvQPack(q: number, scale: number, wr: number, plan: number): void;
-  spikeConv2dQ(s: number, wr: number, y: number, gate: number, plan: number, b0: number, b1: number, scratch: number): void;
+  spikeConv2dQ(s: number, sb: number, wr: number, y: number, gate: number, plan: number, b0: number, b1: number, scratch: number): void;
   qlifForward(x: number, level: number, s: number, T: number, m: number, stat: number, tau: number, thresh: number, lb: number,
-    interval: number, levels: number, tab: number, i0: number, i1: number, cnt: number): void;
+    interval: number, levels: number, tab: number, i0: number, i1: number, cnt: number, sb: number): void;
 }
 
 /** How the kernels may split: the pool and the settings read on every call (absent: one thread). */
@@ -126,7 +127,7 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
       split('spikeLinearQ', m * n * k, m, exp.spikeLinearQScratchBytes(k), [ps, pk, py, m, n, k, bits]);
       arena.copyOut(y, py, m * n);
     }),
-    spikeConv2dQ: (s, q, scale, y, g, bits, gate) => scoped(() => {
+    spikeConv2dQ: (s, q, scale, y, g, bits, gate, packedSpikes) => scoped(() => {
       const plan = writePlan(exp, arena, 'planSpikeConvQ', g, [bits, gate ? 1 : 0]);
       const nx = g.n * g.cin * g.h * g.w, ny = g.n * g.cout * g.oh * g.ow, nw = g.cout * (g.cin / g.groups) * g.kh * g.kw;
       const ps = arena.put(s, nx), py = arena.out(y, ny);
@@ -135,25 +136,31 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
       const key = `conv ${g.cin} ${g.h} ${g.w} ${g.cout} ${g.kh} ${g.kw} ${g.strideH} ${g.strideW} ${g.padH} ${g.padW} ${g.groups} ${bits} ${plan.path}`;
       const wr = packed(q.length === nw ? q : q.subarray(0, nw), scale.length === g.cout ? scale : scale.subarray(0, g.cout), key, plan.weightBytes,
         (pq, psc, dst) => exp.spikeConvQPack(pq, psc, dst, plan.at));
-      split('spikeConv2dQ', convAdds(g), g.n, plan.scratchBytes, [ps, wr, py, pg, plan.at]);
+      const psb = packedSpikes && packedSpikes.length >= packedBytes(nx) ? arena.put(packedSpikes) : 0;
+      split('spikeConv2dQ', convAdds(g), g.n, plan.scratchBytes, [ps, psb, wr, py, pg, plan.at]);
       arena.copyOut(y, py, ny);
     }),
-    qlifForward: (x, level, s, T, m, staticInput, p) => {
+    qlifForward: (x, level, s, T, m, staticInput, p, packed) => {
       let count = 0;
+      if (packed && packed.length < packedBytes(T * m)) throw new EdgespikeError(`qlifForward: packed spikes need ${packedBytes(T * m)} bytes, got ${packed.length}`);
       scoped(() => {
         const px = arena.put(x, staticInput ? m : T * m), pl = arena.put(level, m), ps = arena.out(s, T * m);
-        const blocks = Math.ceil(m / 4), parts = m < 8 ? 1 : threadsFor(WORK_PER_UPDATE * T * m, blocks), cnt = arena.alloc(32 * parts);
+        const psb = packed ? arena.put(packed) : 0;
+        // with packed spikes, threads take whole blocks of 16 neurons (m a multiple of 16) so that none shares a byte
+        const unit = packed ? 16 : 4, blocks = Math.ceil(m / unit);
+        const parts = m < 8 || (packed && m % 16 !== 0) ? 1 : threadsFor(WORK_PER_UPDATE * T * m, blocks), cnt = arena.alloc(32 * parts);
         // per part 32 bytes: its spike count at 0, a vector counter at 16 (assembly/qlif.ts)
         arena.i32(cnt, 8 * parts).fill(0);
         const table = stepTable(p), tab = table ? arena.put(table) : 0;
         const args = (q: number, b0: number, b1: number): number[] => [px, pl, ps, T, m, staticInput ? 1 : 0, p.tau, p.thresh, p.lb,
-          p.interval, p.levels, tab, 4 * b0, Math.min(m, 4 * b1), cnt + 32 * q];
+          p.interval, p.levels, tab, unit * b0, Math.min(m, unit * b1), cnt + 32 * q, psb];
         if (parts === 1) exp.qlifForward(...(args(0, 0, blocks) as Parameters<QuantExports['qlifForward']>));
         else threads!.pool.run('qlifForward', parts, 0, blocks, args);
         const counts = arena.i32(cnt, 8 * parts);
         for (let q = 0; q < parts; q++) count += counts[8 * q]!;
         arena.copyOut(level, pl, m);
         arena.copyOut(s, ps, T * m);
+        if (packed) arena.copyOut(packed, psb);
       });
       return count;
     },
