@@ -4,7 +4,7 @@
 // sums are widened into i32. Each output then gets one f32 multiply by its channel's scale. The integer sums
 // are exact, so the bits do not depend on the order of the rows or on the number of threads.
 import { f4 } from './geom';
-import { activeOffsets } from './spike';
+import { activeOffsets, activePacked } from './spike';
 
 /** True when codes of `bits` are summed in i16 lanes (4 and 8 bits), false for i8 lanes (ternary). */
 @inline export function wideLanes(bits: i32): bool {
@@ -236,11 +236,12 @@ export function spikeLinearQPack(q: usize, scale: usize, packed: usize, n: i32, 
  * Rows i0 ≤ i < i1 with L lanes: each row's outputs in full 16-lane blocks straight into y, the last partial
  * block through a tail buffer.
  */
-function linearRows<L>(s: usize, packed: usize, y: usize, n: i32, k: i32, seg: i32, i0: i32, i1: i32, scratch: usize): void {
+function linearRows<L>(s: usize, sb: usize, packed: usize, y: usize, n: i32, k: i32, seg: i32, i0: i32, i1: i32, scratch: usize): void {
   const lanes = lanesOf(n), rowBytes = lanes * sizeof<L>(), n16 = n & ~15, scale = packed + <usize>(k * rowBytes);
   const carry = scratch, tail = scratch + <usize>CARRY_BYTES, list = tail + 64;
   for (let i = i0; i < i1; i++) {
-    const end = list + f4(activeOffsets(s + f4(i * k), k, list, rowBytes)), yi = y + f4(i * n);
+    const active = sb != 0 ? activePacked(sb, i * k, k, list, rowBytes) : activeOffsets(s + f4(i * k), k, list, rowBytes);
+    const end = list + f4(active), yi = y + f4(i * n);
     sumLanes<L>(list, end, packed, yi, scale, carry, n16, seg);
     if (n16 == n) continue;
     sumLanes<L>(list, end, packed + <usize>(n16 * sizeof<L>()), tail, scale + f4(n16), carry, 16, seg);
@@ -250,9 +251,10 @@ function linearRows<L>(s: usize, packed: usize, y: usize, n: i32, k: i32, seg: i
 
 /**
  * y[i, :] for rows i0 ≤ i < i1: each row lists its active inputs, then sums their rows of codes from
- * spikeLinearQPack (packed: codes, then scales). Scratch: spikeLinearQScratchBytes(k).
+ * spikeLinearQPack (packed: codes, then scales); with sb ≠ 0 the active inputs are read from the spikes packed one
+ * bit each there instead of the floats at s. Scratch: spikeLinearQScratchBytes(k).
  */
-export function spikeLinearQ(s: usize, packed: usize, y: usize, m: i32, n: i32, k: i32, bits: i32, i0: i32, i1: i32, scratch: usize): void {
-  if (wideLanes(bits)) linearRows<i16>(s, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
-  else linearRows<i8>(s, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
+export function spikeLinearQ(s: usize, sb: usize, packed: usize, y: usize, m: i32, n: i32, k: i32, bits: i32, i0: i32, i1: i32, scratch: usize): void {
+  if (wideLanes(bits)) linearRows<i16>(s, sb, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
+  else linearRows<i8>(s, sb, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
 }

@@ -25,6 +25,23 @@ export function activeOffsets(s: usize, k: i32, list: usize, stride: i32): i32 {
   return cnt;
 }
 
+/**
+ * activeOffsets of the k spikes packed one bit each from bit o on at sb (bit j & 7 of byte j >> 3): 16 inputs per
+ * u32 read.
+ */
+export function activePacked(sb: usize, o: i32, k: i32, list: usize, stride: i32): i32 {
+  let cnt = 0, p = 0;
+  for (; p < k; p += 16) {
+    const at = o + p;
+    let mask = (load<u32>(sb + <usize>(at >>> 3)) >>> <u32>(at & 7)) & (k - p >= 16 ? 0xffff : (1 << (k - p)) - 1);
+    while (mask != 0) {
+      store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * stride);
+      mask &= mask - 1;
+    }
+  }
+  return cnt;
+}
+
 /** The indices of the non-zero entries of s[0..k), written to list (i32); returns their count. */
 @inline function activeList(s: usize, k: i32, list: usize): i32 {
   return activeOffsets(s, k, list, 1);

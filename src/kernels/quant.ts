@@ -43,9 +43,10 @@ export interface QuantKernels {
    * scale. The SIMD body re-lays q with each input's codes contiguous (i8 lanes for bits 2, i16 lanes for 4
    * and 8) and keeps that copy for later calls with the same q and scale arrays (by identity, as a frozen
    * layer passes them): q and scale must not be changed in place once passed — new codes come in new arrays.
+   * packed (optional): s packed one bit per value as spikeConv2dQ takes it, which a body may read instead of s.
    */
   spikeLinearQ(s: Float32Array, q: Int8Array, scale: Float32Array, y: Float32Array, m: number, n: number, k: number,
-    bits: QuantBits): void;
+    bits: QuantBits, packed?: Uint8Array): void;
 
   /**
    * Convolution of binary s [n, cin, h, w] with int8 codes q [cout, cin/groups, kh, kw] (zero padding, stride

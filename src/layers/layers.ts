@@ -144,7 +144,7 @@ export class Dense extends Base {
     const codes = integerInput(xf, ctx.integer, this.weight, this.bias) ? layerCodes(this.node, this.weight.data, this.tensor('wscale')?.data, nOut) : null;
     if (codes) {
       const rows = xf.shape[0]!, y = floatsFor(rows * nOut);
-      quantKernels().spikeLinearQ(xf.data, codes.q, codes.scale, y, rows, nOut, this.nIn, codes.bits);
+      quantKernels().spikeLinearQ(xf.data, codes.q, codes.scale, y, rows, nOut, this.nIn, codes.bits, xf.bits);
       if (this.bias) kernels().biasAdd(y, this.bias.data, y, rows, nOut, 1);
       return new Tensor(y, [rows, nOut]);
     }

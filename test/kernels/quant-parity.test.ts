@@ -280,7 +280,7 @@ for (const body of WASM_BODIES) {
           }
         }
       });
-      test('packed spikes: qlifForward packs the spikes it writes (any m; 16-neuron blocks per thread), spikeConv2dQ reading them gives the bits of the floats', () => {
+      test('packed spikes: qlifForward packs the spikes it writes (any m; 16-neuron blocks per thread), spikeLinearQ and spikeConv2dQ reading them give the bits of the floats', () => {
         setup();
         // m = 48 and 1024 are whole 16-neuron blocks (split over the threads), the others one thread's unaligned rows
         const cases: [number, number, boolean][] = [...QLIFS, [3, 48, false], [5, 1024, true]];
@@ -298,6 +298,19 @@ for (const body of WASM_BODIES) {
           }
         }
         assert.throws(() => wasm.qlifForward(new Float32Array(64), new Int8Array(64), new Float32Array(64), 1, 64, false, GRIDS[0]!, new Uint8Array(8)), /packed spikes need 16 bytes/);
+        for (const [i, [m, n, k]] of LINEARS.entries()) {
+          for (const bits of [2, 8] as const) {
+            const s = spikes(m * k, i + 51, 0.3), q = codes(n * k, bits, i + 52), sc = scales(n, i + 53);
+            const packed = new Uint8Array(packedBytes(s.length));
+            s.forEach((v, j) => { if (v !== 0) packed[j >> 3]! |= 1 << (j & 7); });
+            const want = nanFilled(m * n), got = nanFilled(m * n), blind = nanFilled(m * n);
+            refQuantKernels.spikeLinearQ(s, q, sc, want, m, n, k, bits);
+            wasm.spikeLinearQ(s, q, sc, got, m, n, k, bits, packed);
+            sameBits(got, want, `linear ${m}x${n}x${k} bits ${bits}, packed`);
+            wasm.spikeLinearQ(new Float32Array(s.length), q, sc, blind, m, n, k, bits, packed);
+            sameBits(blind, want, `linear ${m}x${n}x${k} bits ${bits}, packed bits only`);
+          }
+        }
         for (const c of convCases()) {
           if (c.bits === 4) continue;
           const packed = new Uint8Array(packedBytes(c.s.length));

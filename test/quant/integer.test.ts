@@ -35,7 +35,7 @@ function counted<T>(fn: () => T): { r: T; calls: Record<string, number>; closed:
   const inner = quantKernels(), calls: Record<string, number> = { spikeLinearQ: 0, spikeConv2dQ: 0, qlifForward: 0 };
   let closed = 0, packed = 0;
   const k: QuantKernels = {
-    spikeLinearQ: (...a) => { calls.spikeLinearQ!++; inner.spikeLinearQ(...a); },
+    spikeLinearQ: (...a) => { calls.spikeLinearQ!++; if (a[8]) packed++; inner.spikeLinearQ(...a); },
     spikeConv2dQ: (...a) => {
       calls.spikeConv2dQ!++;
       if (a[6]) closed += a[6].filter((v) => v === 0).length;
@@ -78,7 +78,8 @@ for (const backend of ['wasm', 'ref'] as const) {
           // is fed by pixels), each of the three QLIF layers unless the membrane has 256 levels (8 bits: float path)
           assert.deepEqual(flt.calls, { spikeLinearQ: 0, spikeConv2dQ: 0, qlifForward: 0 }, what);
           assert.deepEqual(int.calls, { spikeLinearQ: 2, spikeConv2dQ: 1, qlifForward: membraneBits === 8 ? 0 : 3 }, what);
-          // the first QLIF layer (4 steps of 8 × 2304 neurons) hands its spikes to the conv packed as well
+          // the first QLIF layer (4 steps of 8 × 2304 neurons) hands its spikes to the conv packed as well; the
+          // others (4 × 8 × 256) are below the size worth packing
           assert.equal(int.packed, membraneBits === 8 ? 0 : 1, `${what}: packed spikes`);
           for (const [layer, s] of flt.r.spikes) {
             const si = int.r.spikes.get(layer)!;
@@ -97,6 +98,17 @@ for (const backend of ['wasm', 'ref'] as const) {
     }
   });
 }
+
+test('a batch large enough packs the spikes of both QLIF layers that feed integer layers; the bits equal the float path', () => {
+  setBackend('wasm');
+  const net = freezeQuant(quantizeNet(new SpikingNet(zoo('lenet').spec, cfg), { weights: { kind: 'ternary', bits: 2 }, membraneBits: 1.58, keepEnds: true }));
+  const x = images(32);
+  const int = counted(() => infer(net, x, true)), flt = infer(net, x, false);
+  // 4 steps × 32 × 2304 and 4 × 32 × 256 spikes, packed for 2.conv and 4.dense (5.dense is the float last layer)
+  assert.equal(int.packed, 2);
+  for (const [layer, s] of flt.spikes) assert.deepEqual(int.r.spikes.get(layer), s, layer);
+  assert.deepEqual(Array.from(argmaxRows(new Tensor(int.r.logits, [32, 10]))), Array.from(argmaxRows(new Tensor(flt.logits, [32, 10]))));
+});
 
 test('the gate before an integer convolution decides first: its closed channels are skipped and their spikes stay 0', () => {
   setBackend('wasm');
