@@ -45,7 +45,7 @@ export const CARRY_BYTES: i32 = 512;
 }
 
 /** Outputs 8j … 8j + 7: fround(scale · f32(sum)), the sums in the i16 lanes of a (plus the carries when carried). */
-@inline function finish16(a: v128, j: i32, out: usize, scale: usize, carry: usize, carried: bool): void {
+@inline export function finish16(a: v128, j: i32, out: usize, scale: usize, carry: usize, carried: bool): void {
   const o = <usize>j << 5;
   let x = i32x4.extend_low_i16x8_s(a), y = i32x4.extend_high_i16x8_s(a);
   if (carried) { x = i32x4.add(x, v128.load(carry + o)); y = i32x4.add(y, v128.load(carry + o, 16)); }
