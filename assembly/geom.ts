@@ -47,6 +47,11 @@ export function zero(dst: usize, n: i32): void {
   memory.fill(dst, 0, f4(n));
 }
 
+/** n bytes from dst on set to v (JavaScript's fill of a view of shared memory stores one element at a time). */
+export function fillBytes(dst: usize, v: i32, n: i32): void {
+  memory.fill(dst, <u8>v, <usize>n);
+}
+
 /** The 4×4 block at s (rows lsb bytes apart) transposed to d (rows ldb bytes apart), in registers. */
 @inline function block4(s: usize, lsb: usize, d: usize, ldb: usize): void {
   const r0 = v128.load(s), r1 = v128.load(s + lsb), r2 = v128.load(s + 2 * lsb), r3 = v128.load(s + 3 * lsb);

@@ -11,7 +11,7 @@ export {
   planSpikeConvForward, planSpikeConvBackwardWeight, spikeConvForwardPack, spikeConv2dForward, spikeConvWeightGroups, spikeConvUnpackWeights,
 } from './spike-conv';
 export { maxPool2dForward, maxPool2dBackward, avgPool2dForward, avgPool2dBackward } from './pool';
-export { addInto, zero, transpose, countNonZero } from './geom';
+export { addInto, zero, fillBytes, transpose, countNonZero } from './geom';
 export { biasAdd, biasGrad } from './bias';
 export { neuronForward, neuronBackwardGroups } from './neuron';
 export { spikeLinearQ, spikeLinearQPack, spikeLinearQPackedBytes, spikeLinearQScratchBytes } from './quant';

@@ -18,7 +18,7 @@ import { zeroLevel, type MembraneQuant } from '../neurons/qlif.js';
 import type { NeuronParams } from '../neurons/neuron.js';
 import { needsGrad } from '../tensor/tape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { floatsFor } from '../tensor/storage.js';
+import { fillBytes, floatsFor } from '../tensor/storage.js';
 import { parameterGeneration } from '../tensor/generation.js';
 
 /** A frozen layer's codes as the integer kernels take them. */
@@ -97,14 +97,16 @@ const PACK_SPIKES = 1 << 15;
 export function qlifIntegerRun(xs: Tensor, p: NeuronParams, kp: QlifParams, T: number, staticInput: boolean): Tensor {
   const m = staticInput ? xs.size : xs.size / T;
   // the levels in workspace memory when one is lent (the wasm body then reads and writes them in place)
-  const room = floatsFor(Math.ceil(m / 4)), level = new Int8Array(room.buffer, room.byteOffset, m).fill(zeroLevel(p.membrane!));
+  const room = floatsFor(Math.ceil(m / 4)), level = new Int8Array(room.buffer, room.byteOffset, m);
+  fillBytes(level, zeroLevel(p.membrane!) & 0xff);
   const s = floatsFor(T * m);
   // large layers also pack the spikes one bit each, which the integer convolution reads instead of the floats
   // (in a small one the floats are still in cache and reading them costs less than packing)
   let packed: Uint8Array | undefined;
   if (T * m >= PACK_SPIKES) {
     const words = floatsFor(Math.ceil(packedBytes(T * m) / 4));
-    packed = new Uint8Array(words.buffer, words.byteOffset, 4 * words.length).fill(0);
+    packed = new Uint8Array(words.buffer, words.byteOffset, 4 * words.length);
+    fillBytes(packed, 0);
   }
   const count = quantKernels().qlifForward(xs.data, level, s, T, m, staticInput, kp, packed);
   const spikes = new Tensor(s, [T, m]);

@@ -4,7 +4,7 @@
  */
 import { Tensor, type Shape } from '../tensor/tensor.js';
 import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
-import { floatsFor } from '../tensor/storage.js';
+import { fillBytes, floatsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { neuronKernels } from '../backends/neuron.js';
 import { coefficientGrads, kernelParams, type NeuronParams } from './neuron.js';
@@ -102,11 +102,11 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   const K = sur.id === undefined ? refNeuronKernels : neuronKernels();
   // the state in workspace memory when one is lent: a fresh array of a large layer costs page faults per call
   const v = floatsFor(m);
-  if (o.v0) v.set(o.v0); else v.fill(0);
+  if (o.v0) v.set(o.v0); else fillBytes(v, 0);
   const learn = needsGrad(xs, lp.decay, lp.vth);
   // the initial state, which only the backward reads (lent too: the backward runs within the same workspace)
   const v0 = learn ? floatsFor(m) : v;
-  if (learn) { if (o.v0) v0.set(o.v0); else v0.fill(0); }
+  if (learn) { if (o.v0) v0.set(o.v0); else fillBytes(v0, 0); }
   const s = floatsFor(T * m), h = floatsFor(learn || (o.keepMembrane ?? true) ? T * m : 0);
   const count = K.neuronForward(xs.data, v, s, h, T, m, !!o.staticInput, kp);
   const spikes = new Tensor(s, [T, ...shape]);

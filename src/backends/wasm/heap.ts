@@ -16,8 +16,12 @@ export class Heap implements Lender {
   private readonly lentBytes: number[] = [];
   private reserved = 0;
 
-  /** Lends at most `limitBytes` in total; past that take() returns undefined (plain arrays are used). */
-  constructor(private readonly arena: Arena, private readonly limitBytes: number) {}
+  /**
+   * Lends at most `limitBytes` in total; past that take() returns undefined (plain arrays are used). `fill` sets
+   * bytes of the memory natively (a typed array's fill on shared memory stores one element at a time).
+   */
+  constructor(private readonly arena: Arena, private readonly limitBytes: number,
+    private readonly fill: (off: number, byte: number, n: number) => void = (off, byte, n) => { arena.u8(off, n).fill(byte); }) {}
 
   begin(): number { return this.lentOff.length; }
 
@@ -31,9 +35,8 @@ export class Heap implements Lender {
     }
     this.lentOff.push(off);
     this.lentBytes.push(bytes);
-    const a = this.arena.f32(off, n);
-    if (zero) a.fill(0);
-    return a;
+    if (zero) this.fill(off, 0, 4 * n);
+    return this.arena.f32(off, n);
   }
 
   end(mark: number): void {
@@ -46,6 +49,13 @@ export class Heap implements Lender {
   }
 
   owns(a: Float32Array): boolean { return this.arena.offsetOf(a) >= 0; }
+
+  fillBytes(a: Float32Array | Int8Array | Uint8Array, byte: number): boolean {
+    const off = this.arena.offsetOf(a);
+    if (off < 0) return false;
+    this.fill(off, byte, a.byteLength);
+    return true;
+  }
 
   /** Bytes reserved for lending so far (they stay with the memory for reuse). */
   get reservedBytes(): number { return this.reserved; }

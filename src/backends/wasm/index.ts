@@ -53,7 +53,7 @@ export function createWasmBackend(wasm: WasmModule, threads = 1): WasmBackend {
     settings,
     wasm,
     arena,
-    heap: new Heap(arena, LEND_LIMIT_BYTES),
+    heap: new Heap(arena, LEND_LIMIT_BYTES, (off, byte, n) => wasm.exports.fillBytes(off, byte, n)),
     pool,
     usableThreads: () => pool.usable(settings.threads),
     prepareThreads: () => pool.prepare(settings.threads),

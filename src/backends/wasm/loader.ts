@@ -39,6 +39,7 @@ export interface WasmExports {
   spikeConvUnpackWeights(wr: number, w: number, geom: number, beta: number): void;
   addInto(dst: number, src: number, n: number): void;
   zero(dst: number, n: number): void;
+  fillBytes(dst: number, v: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   countNonZero(p: number, n: number): number;
   biasAdd(x: number, b: number, y: number, n: number, c: number, plane: number): void;
