@@ -8,6 +8,7 @@
  * through time and through the recurrent edges.
  */
 import { Tensor, parameter } from '../tensor/tensor.js';
+import { accumulateOwned, record } from '../tensor/tape.js';
 import * as op from '../ops/index.js';
 import { Rng } from '../data/rng.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
@@ -455,8 +456,18 @@ export function aggregateSteps(steps: Tensor, readout: ReadoutMode, beta: number
     let acc = 0;
     for (let t = T - 1; t >= 0; t--) { acc = acc * beta + 1; w[t] = acc / T; }
   }
-  const weighted = op.mul(op.reshape(steps, [T, N * C]), new Tensor(w, [T, 1]));
-  return op.reshape(op.sum(weighted, 0), [N, C]);
+  // Σ_t fround(w[t]·steps[t]) in step order, rounded to float32 after every add (as a broadcast multiply and a
+  // sum over axis 0 compute it), in one pass
+  const S = steps.data, NC = N * C, r = new Float32Array(NC);
+  for (let t = 0; t < T; t++) {
+    const wt = w[t]!, o = t * NC;
+    for (let j = 0; j < NC; j++) r[j]! += Math.fround(S[o + j]! * wt);
+  }
+  return record(new Tensor(r, [N, C]), 'aggregateSteps', [steps], (g) => {
+    const gs = new Float32Array(T * NC);
+    for (let t = 0; t < T; t++) for (let j = 0; j < NC; j++) gs[t * NC + j] = g[j]! * w[t]!;
+    accumulateOwned(steps, gs);
+  });
 }
 
 /** Sums a node's inputs; static ones are repeated over T when another input varies over time. */
