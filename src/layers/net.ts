@@ -264,9 +264,7 @@ export class SpikingNet {
     const plan = this.planRun(from, to);
     const start = this.startValue(x, from, opts);
     const N = start.static ? start.t.shape[0]! : start.t.shape[0]! / T;
-    // the generator layers draw from, made on first use (inference rarely draws)
-    let made: Rng | undefined;
-    const seed = this.config.seed, rng = (): Rng => opts.rng ?? (made ??= new Rng(seed));
+    const rng = opts.rng ?? new Rng(this.config.seed);
     const r = this.recurrent && plan.some((l) => (l.node.recurrent?.length ?? 0) > 0)
       ? this.runSteps(plan, from, to, start, N, rng, opts)
       : this.runFused(plan, from, to, start, N, rng, opts);
@@ -335,10 +333,10 @@ export class SpikingNet {
   }
 
   /** All T steps per node (feed-forward graphs). */
-  private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: () => Rng, opts: RunOptions): Val {
+  private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
     const integer: IntegerRun | undefined = opts.training || opts.integer === false ? undefined : { gates: this.gatedConvs(), masks: new Map() };
-    const ctx: RunContext = { T, N, training: opts.training, get rng() { return rng(); }, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, integer };
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, integer };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
@@ -379,9 +377,9 @@ export class SpikingNet {
    * its carried state; a recurrent edge adds its source's previous-step output (zeros at step 0). Nodes
    * whose inputs are all static run once. Outputs over time are concatenated along the folded axis.
    */
-  private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: () => Rng, opts: RunOptions): Val {
+  private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T: 1, N, training: opts.training, get rng() { return rng(); }, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
+    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
     const state = new Map<string, unknown>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();
