@@ -7,7 +7,11 @@ export function maxPool2dForward(x: usize, y: usize, arg: usize, geom: usize, p0
   const g = changetype<Pool>(geom);
   // Geometry in locals: the loops below must not re-read the record on every element.
   const h = g.h, w = g.w, oh = g.oh, ow = g.ow, kh = g.kh, kw = g.kw, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
-  if (kh == 2 && kw == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0) { maxPool2x2(x, y, arg, h, w, oh, ow, p0, p1); return; }
+  if (kh == 2 && kw == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0) {
+    if (arg != 0) maxPool2x2(x, y, arg, h, w, oh, ow, p0, p1);
+    else maxPool2x2Values(x, y, h, w, oh, ow, p0, p1);
+    return;
+  }
   const inPlane = h * w, outPlane = oh * ow;
   for (let pl = p0; pl < p1; pl++) {
     const xp = x + f4(pl * inPlane);
@@ -26,7 +30,7 @@ export function maxPool2dForward(x: usize, y: usize, arg: usize, geom: usize, p0
         }
         const o = pl * outPlane + oy * ow + ox;
         store<f32>(y + f4(o), best);
-        store<i32>(arg + f4(o), at);
+        if (arg != 0) store<i32>(arg + f4(o), at);
       }
     }
   }
@@ -73,6 +77,41 @@ function maxPool2x2(x: usize, y: usize, arg: usize, h: i32, w: i32, oh: i32, ow:
         if (e > best) { best = e; at = r1 + c + 1; }
         store<f32>(y + f4(o), best);
         store<i32>(arg + f4(o), at);
+      }
+    }
+  }
+}
+
+/**
+ * maxPool2x2 without the argmax (inference): the same compares in the same order, so the same maxima (a NaN
+ * first in its window stays; a later NaN never replaces).
+ */
+function maxPool2x2Values(x: usize, y: usize, h: i32, w: i32, oh: i32, ow: i32, p0: i32, p1: i32): void {
+  const inPlane = h * w, outPlane = oh * ow;
+  for (let pl = p0; pl < p1; pl++) {
+    const xp = x + f4(pl * inPlane);
+    for (let oy = 0; oy < oh; oy++) {
+      const r0 = xp + f4(2 * oy * w), r1 = r0 + f4(w);
+      let o = y + f4(pl * outPlane + oy * ow), ox = 0;
+      for (; ox + 4 <= ow; ox += 4, o += 16) {
+        const c = f4(2 * ox);
+        const a0 = v128.load(r0 + c), a1 = v128.load(r0 + c, 16), b0 = v128.load(r1 + c), b1 = v128.load(r1 + c, 16);
+        const e0 = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6), d0 = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+        const e1 = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6), d1 = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+        let best = v128.bitselect(d0, e0, f32x4.gt(d0, e0));
+        best = v128.bitselect(e1, best, f32x4.gt(e1, best));
+        v128.store(o, v128.bitselect(d1, best, f32x4.gt(d1, best)));
+      }
+      for (; ox < ow; ox++, o += 4) {
+        const c = f4(2 * ox);
+        let best = load<f32>(r0 + c);
+        const b = load<f32>(r0 + c, 4);
+        if (b > best) best = b;
+        const d = load<f32>(r1 + c);
+        if (d > best) best = d;
+        const e = load<f32>(r1 + c, 4);
+        if (e > best) best = e;
+        store<f32>(o, best);
       }
     }
   }

@@ -77,8 +77,11 @@ export interface Kernels {
   /** conv2dBackwardWeight for binary input, summing over active inputs only. */
   spikeConv2dBackwardWeight(s: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeom, beta: 0 | 1): void;
 
-  /** Max pooling; writes y and, per output, the flat index (within its [h·w] plane) of the max in `arg`. Padding is −∞. */
-  maxPool2dForward(x: Float32Array, y: Float32Array, arg: Int32Array, g: PoolGeom): void;
+  /**
+   * Max pooling; writes y and, per output, the flat index (within its [h·w] plane) of the max in `arg` (null when
+   * no gradient will be routed: inference). Padding is −∞.
+   */
+  maxPool2dForward(x: Float32Array, y: Float32Array, arg: Int32Array | null, g: PoolGeom): void;
   /** Routes dy to the argmax positions: dx is overwritten (zeroed, then accumulated). */
   maxPool2dBackward(dy: Float32Array, arg: Int32Array, dx: Float32Array, g: PoolGeom): void;
   /** Average pooling; padded cells count as zeros and the divisor is always kh·kw. */

@@ -3,7 +3,7 @@
  * start = floor(i·H/OH), end = ceil((i+1)·H/OH)). Max pooling keeps spikes binary.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { accumulateOwned, record } from '../tensor/tape.js';
+import { accumulateOwned, needsGrad, record } from '../tensor/tape.js';
 import { floatsFor, intsFor } from '../tensor/storage.js';
 import { EdgespikeError, fmtShape } from '../util/errors.js';
 import { kernels } from '../backends/index.js';
@@ -29,13 +29,14 @@ export function maxPool2d(x: Tensor, k: number, opts: PoolOptions = {}): Tensor 
   const g = poolGeom('maxPool2d', x, k, opts);
   const K = kernels();
   const n = g.n * g.c * g.oh * g.ow;
-  const y = floatsFor(n), arg = intsFor(n);
+  // the argmax only when a gradient may be routed through it
+  const y = floatsFor(n), arg = needsGrad(x) ? intsFor(n) : null;
   K.maxPool2dForward(x.data, y, arg, g);
   const out = new Tensor(y, [g.n, g.c, g.oh, g.ow]);
   out.binary = x.binary;
   return record(out, 'maxPool2d', [x], (gy) => {
     const gx = floatsFor(x.size);
-    K.maxPool2dBackward(gy, arg, gx, g);
+    K.maxPool2dBackward(gy, arg!, gx, g);
     accumulateOwned(x, gx);
   });
 }

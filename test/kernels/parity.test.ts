@@ -31,6 +31,8 @@ const sz = (o: ConvOpts) => convSizes(convGeom(o));
 
 const POOLS: [number, number, number, number, number, number, number][] = [
   [2, 3, 7, 7, 3, 2, 1], [1, 2, 6, 6, 2, 2, 0], [2, 1, 5, 8, 3, 1, 1], [1, 1, 9, 9, 3, 3, 0],
+  // 2×2 windows of stride 2: whole groups of four outputs, a group and a tail, odd heights and widths
+  [2, 3, 12, 16, 2, 2, 0], [1, 2, 10, 14, 2, 2, 0], [1, 1, 9, 11, 2, 2, 0],
 ];
 const poolCases = <K extends KernelName>(make: (p: (typeof POOLS)[number], i: number) => Parameters<Kernels[K]>): Case<K>[] =>
   POOLS.map((p, i) => ({ label: `pool ${p.join(',')}`, args: () => make(p, i) }));
@@ -69,10 +71,19 @@ const CASES: { [K in KernelName]: Case<K>[] } = {
   spikeConv2dForward: convCases((o, i) => [spikes(sz(o).x, i + 11), rand(sz(o).w, i + 12), nanFilled(sz(o).y), convGeom(o)]),
   spikeConv2dBackwardWeight: convCases((o, i) => [spikes(sz(o).x, i + 13), rand(sz(o).y, i + 14),
     i % 2 ? rand(sz(o).w, i) : nanFilled(sz(o).w), convGeom(o), i % 2 ? 1 : 0]),
-  maxPool2dForward: poolCases((p, i) => {
-    const g = poolGeom(...p), ny = g.n * g.c * g.oh * g.ow, nx = g.n * g.c * g.h * g.w;
-    return [i % 2 ? tiesInput(nx, i) : rand(nx, i), nanFilled(ny), new Int32Array(ny).fill(-7), g];
-  }),
+  maxPool2dForward: [
+    ...poolCases<'maxPool2dForward'>((p, i) => {
+      const g = poolGeom(...p), ny = g.n * g.c * g.oh * g.ow, nx = g.n * g.c * g.h * g.w;
+      return [i % 2 ? tiesInput(nx, i) : rand(nx, i), nanFilled(ny), new Int32Array(ny).fill(-7), g];
+    }),
+    // inference: no argmax, the same maxima (NaNs placed first and later in windows)
+    ...poolCases<'maxPool2dForward'>((p, i) => {
+      const g = poolGeom(...p), ny = g.n * g.c * g.oh * g.ow, nx = g.n * g.c * g.h * g.w;
+      const x = i % 2 ? tiesInput(nx, i) : rand(nx, i);
+      for (let k = 3; k < nx; k += 17) x[k] = NaN;
+      return [x, nanFilled(ny), null, g];
+    }).map((c) => ({ ...c, label: `${c.label} values only` })),
+  ],
   maxPool2dBackward: poolCases((p, i) => {
     const g = poolGeom(...p);
     return [rand(g.n * g.c * g.oh * g.ow, i), argsOfMax(p, i + 1), nanFilled(g.n * g.c * g.h * g.w), g];

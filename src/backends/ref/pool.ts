@@ -28,8 +28,8 @@ function forEachWindowCell(g: PoolGeom, visit: (plane: number, oi: number, ii: n
 }
 
 /** Max pooling; y gets each window's maximum and arg its index in the [h·w] plane (−1 if the window is all padding). */
-export function maxPool2dForward(x: Float32Array, y: Float32Array, arg: Int32Array, g: PoolGeom): void {
-  const outPlane = g.oh * g.ow, inPlane = g.h * g.w;
+export function maxPool2dForward(x: Float32Array, y: Float32Array, argOut: Int32Array | null, g: PoolGeom): void {
+  const outPlane = g.oh * g.ow, inPlane = g.h * g.w, arg = argOut ?? new Int32Array(y.length);
   y.fill(-Infinity);
   arg.fill(-1);
   forEachWindowCell(g, (plane, oi, ii) => {

@@ -197,10 +197,10 @@ function poolKernels(ctx: Ctx): Pick<Kernels, PoolNames> {
   const sizes = (g: PoolGeom) => ({ nx: g.n * g.c * g.h * g.w, ny: g.n * g.c * g.oh * g.ow, planes: g.n * g.c });
   return {
     maxPool2dForward: (x, y, arg, g) => ctx.scoped(() => {
-      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.out(y, ny), pa = arena.out(arg, ny);
+      const { nx, ny, planes } = sizes(g), px = arena.put(x, nx), py = arena.out(y, ny), pa = arg ? arena.out(arg, ny) : 0;
       ctx.splitDynamic('maxPool2dForward', ny * g.kh * g.kw, planes, 0, [px, py, pa, ctx.pool2d(g)]);
       arena.copyOut(y, py, ny);
-      arena.copyOut(arg, pa, ny);
+      if (arg) arena.copyOut(arg, pa, ny);
     }),
     maxPool2dBackward: (dy, arg, dx, g) => ctx.scoped(() => {
       const { nx, ny, planes } = sizes(g), pdy = arena.put(dy, ny), pa = arena.put(arg, ny), pdx = arena.out(dx, nx);
