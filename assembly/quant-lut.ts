@@ -5,7 +5,7 @@
 // are exact, so this path gives the bits of the others.
 import { Conv, f4 } from './geom';
 import { QuantLutPlan } from './plan';
-import { addLanes, carryVector, finish16, finishVector, isWide, wideLanes } from './quant';
+import { addLanes, carryPixels, finishPixels, isWide, wideLanes } from './quant';
 import { windowLane, windowsApply } from './quant-windows';
 
 /** Largest table (bytes, every group and channel block) worth laying out: it must stay in the second-level cache. */
@@ -73,13 +73,18 @@ export function lutPack(q: usize, wr: usize, p: QuantLutPlan): void {
  * The sums of np (a constant, 1 … 4) neighbouring pixels of one output row over the cinG·kh kernel rows: each
  * kernel row's 16-bit row mask (from masks, kernel rows 2 bytes apart, channels ciStep apart, already shifted to
  * the first pixel by `shift`) gives each pixel its pattern (kw bits, sW apart), the offset of its row in the
- * kernel row's table (tab on, rowTable bytes per kernel row; one channel block). Every segCi channels the sums
- * are carried into i32; the results go to out + p·ld floats (16 channels, scales at scale).
+ * kernel row's table (tab on, rowTable bytes per kernel row; one channel block). The results go to out + p·ld
+ * floats (16 channels, scales at scale).
+ *
+ * Every segCi channels the lanes are emptied before they could overflow: i16 sums (4- and 8-bit codes, two
+ * vectors a and b per pixel) are carried into i32 at carry; i8 sums (ternary) are widened into i16 sums held in
+ * registers (b low, h high lanes). A ternary sum fits i16: it adds at most cinG·kh·kw codes of ±1, and a table
+ * within MAX_LUT_BYTES has cinG·kh·2^kw ≤ 16384 rows, so cinG·kh·kw ≤ 8192.
  */
 @inline function lutPixels<L>(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32,
   segCi: i32, out: usize, ld: i32, scale: usize, carry: usize, np: i32): void {
   const z = i32x4.splat(0), wide = isWide<L>(), sh: i32 = wide ? 5 : 4;
-  let a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, carried = false;
+  let a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, h0 = z, h1 = z, h2 = z, h3 = z, carried = false;
   let mc = masks, t = tab;
   for (let c0 = 0; c0 < cinG; c0 += segCi) {
     const c1 = min(cinG, c0 + segCi);
@@ -95,61 +100,19 @@ export function lutPack(q: usize, wr: usize, p: QuantLutPlan): void {
         if (np > 3) { const r3 = t + <usize>((bits >> (3 * sW)) & ks); a3 = addLanes<L>(a3, v128.load(r3)); if (wide) b3 = addLanes<L>(b3, v128.load(r3, 16)); }
       }
     }
-    if (c1 < cinG) {
-      carryVector<L>(a0, 0, carry, carried); if (wide) carryVector<L>(b0, 1, carry, carried);
-      if (np > 1) { carryVector<L>(a1, 0, carry + 64, carried); if (wide) carryVector<L>(b1, 1, carry + 64, carried); }
-      if (np > 2) { carryVector<L>(a2, 0, carry + 128, carried); if (wide) carryVector<L>(b2, 1, carry + 128, carried); }
-      if (np > 3) { carryVector<L>(a3, 0, carry + 192, carried); if (wide) carryVector<L>(b3, 1, carry + 192, carried); }
+    if (!wide) {
+      b0 = i16x8.add(b0, i16x8.extend_low_i8x16_s(a0)); h0 = i16x8.add(h0, i16x8.extend_high_i8x16_s(a0)); a0 = z;
+      if (np > 1) { b1 = i16x8.add(b1, i16x8.extend_low_i8x16_s(a1)); h1 = i16x8.add(h1, i16x8.extend_high_i8x16_s(a1)); a1 = z; }
+      if (np > 2) { b2 = i16x8.add(b2, i16x8.extend_low_i8x16_s(a2)); h2 = i16x8.add(h2, i16x8.extend_high_i8x16_s(a2)); a2 = z; }
+      if (np > 3) { b3 = i16x8.add(b3, i16x8.extend_low_i8x16_s(a3)); h3 = i16x8.add(h3, i16x8.extend_high_i8x16_s(a3)); a3 = z; }
+    } else if (c1 < cinG) {
+      carryPixels<L>(a0, a1, a2, a3, b0, b1, b2, b3, carry, carried, np);
       a0 = z; a1 = z; a2 = z; a3 = z; b0 = z; b1 = z; b2 = z; b3 = z;
       carried = true;
     }
   }
-  finishVector<L>(a0, 0, out, scale, carry, carried); if (wide) finishVector<L>(b0, 1, out, scale, carry, carried);
-  if (np > 1) { const o = out + f4(ld); finishVector<L>(a1, 0, o, scale, carry + 64, carried); if (wide) finishVector<L>(b1, 1, o, scale, carry + 64, carried); }
-  if (np > 2) { const o = out + f4(2 * ld); finishVector<L>(a2, 0, o, scale, carry + 128, carried); if (wide) finishVector<L>(b2, 1, o, scale, carry + 128, carried); }
-  if (np > 3) { const o = out + f4(3 * ld); finishVector<L>(a3, 0, o, scale, carry + 192, carried); if (wide) finishVector<L>(b3, 1, o, scale, carry + 192, carried); }
-}
-
-/**
- * lutPixels for ternary tables (i8 lanes): each segment's i8 sums are widened into i16 sums kept in registers,
- * not carried through memory. A whole sum fits i16: it adds at most cinG·kh·kw codes of ±1, and a table within
- * MAX_LUT_BYTES has cinG·kh·2^kw ≤ 16384 rows, so cinG·kh·kw ≤ 8192.
- */
-@inline function lutPixels8(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32,
-  segCi: i32, out: usize, ld: i32, scale: usize, np: i32): void {
-  const z = i32x4.splat(0);
-  let a0 = z, a1 = z, a2 = z, a3 = z, l0 = z, h0 = z, l1 = z, h1 = z, l2 = z, h2 = z, l3 = z, h3 = z;
-  let mc = masks, t = tab;
-  for (let c0 = 0; c0 < cinG; c0 += segCi) {
-    const c1 = min(cinG, c0 + segCi);
-    for (let c = c0; c < c1; c++, mc += ciStep) {
-      let m = mc;
-      for (let ky = 0; ky < kh; ky++, m += 2, t += rowTable) {
-        const bits = (<i32>load<u16>(m) >> shift) << 4, k4 = km << 4;
-        a0 = i8x16.add(a0, v128.load(t + <usize>(bits & k4)));
-        if (np > 1) a1 = i8x16.add(a1, v128.load(t + <usize>((bits >> sW) & k4)));
-        if (np > 2) a2 = i8x16.add(a2, v128.load(t + <usize>((bits >> (2 * sW)) & k4)));
-        if (np > 3) a3 = i8x16.add(a3, v128.load(t + <usize>((bits >> (3 * sW)) & k4)));
-      }
-    }
-    l0 = i16x8.add(l0, i16x8.extend_low_i8x16_s(a0)); h0 = i16x8.add(h0, i16x8.extend_high_i8x16_s(a0)); a0 = z;
-    if (np > 1) { l1 = i16x8.add(l1, i16x8.extend_low_i8x16_s(a1)); h1 = i16x8.add(h1, i16x8.extend_high_i8x16_s(a1)); a1 = z; }
-    if (np > 2) { l2 = i16x8.add(l2, i16x8.extend_low_i8x16_s(a2)); h2 = i16x8.add(h2, i16x8.extend_high_i8x16_s(a2)); a2 = z; }
-    if (np > 3) { l3 = i16x8.add(l3, i16x8.extend_low_i8x16_s(a3)); h3 = i16x8.add(h3, i16x8.extend_high_i8x16_s(a3)); a3 = z; }
-  }
-  finish16(l0, 0, out, scale, 0, false); finish16(h0, 1, out, scale, 0, false);
-  if (np > 1) { const o = out + f4(ld); finish16(l1, 0, o, scale, 0, false); finish16(h1, 1, o, scale, 0, false); }
-  if (np > 2) { const o = out + f4(2 * ld); finish16(l2, 0, o, scale, 0, false); finish16(h2, 1, o, scale, 0, false); }
-  if (np > 3) { const o = out + f4(3 * ld); finish16(l3, 0, o, scale, 0, false); finish16(h3, 1, o, scale, 0, false); }
-}
-
-function lut8x4(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32, segCi: i32,
-  out: usize, ld: i32, scale: usize): void {
-  lutPixels8(masks, shift, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out, ld, scale, 4);
-}
-function lut8x1(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32, segCi: i32,
-  out: usize, ld: i32, scale: usize): void {
-  lutPixels8(masks, shift, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out, ld, scale, 1);
+  if (wide) { finishPixels<L>(a0, a1, a2, a3, b0, b1, b2, b3, out, ld, np, scale, carry, carried, np); return; }
+  finishPixels<i16>(b0, b1, b2, b3, h0, h1, h2, h3, out, ld, np, scale, carry, false, np);
 }
 
 // One function per pixel count, so that each keeps its own registers.
@@ -176,11 +139,6 @@ export function lutGroup<L>(p: QuantLutPlan, grp: i32, w: usize, scale: usize, w
     for (let oy = 0; oy < oh; oy++) {
       const rows = masks + <usize>oy * rowStep, out = acc + f4(oy * ow * width + c);
       let ox = 0;
-      if (!isWide<L>()) {
-        for (; ox + 4 <= ow; ox += 4) lut8x4(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + f4(ox * width), width, sc);
-        for (; ox < ow; ox++) lut8x1(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + f4(ox * width), width, sc);
-        continue;
-      }
       for (; ox + 4 <= ow; ox += 4) lut4<L>(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + f4(ox * width), width, sc, carry);
       for (; ox < ow; ox++) lut1<L>(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + f4(ox * width), width, sc, carry);
     }

@@ -5,7 +5,7 @@
 // every pixel of the group: P adds of 16 lanes per bit found, from one block of P rows laid out together.
 import { Conv, f4 } from './geom';
 import { align64, QuantWindowsPlan } from './plan';
-import { addLanes, carryVector, finishVector, isWide, wideLanes } from './quant';
+import { addLanes, carryPixels, finishPixels, isWide, wideLanes } from './quant';
 
 /** True when the windows path can hold the shape: kw ≤ 8 and padded rows (and the last window) within 16 bits. */
 export function windowsApply(g: Conv): bool {
@@ -91,10 +91,7 @@ export function planWindows(p: QuantWindowsPlan, start: i32): i32 {
       if (word == 0) continue;
       const c = <i32>popcnt(word);
       if (used + c > seg) {
-        carryVector<L>(a0, 0, carry, carried); if (wide) carryVector<L>(b0, 1, carry, carried);
-        if (np > 1) { carryVector<L>(a1, 0, carry + 64, carried); if (wide) carryVector<L>(b1, 1, carry + 64, carried); }
-        if (np > 2) { carryVector<L>(a2, 0, carry + 128, carried); if (wide) carryVector<L>(b2, 1, carry + 128, carried); }
-        if (np > 3) { carryVector<L>(a3, 0, carry + 192, carried); if (wide) carryVector<L>(b3, 1, carry + 192, carried); }
+        carryPixels<L>(a0, a1, a2, a3, b0, b1, b2, b3, carry, carried, np);
         a0 = z; a1 = z; a2 = z; a3 = z; b0 = z; b1 = z; b2 = z; b3 = z;
         carried = true;
         used = 0;
@@ -111,20 +108,7 @@ export function planWindows(p: QuantWindowsPlan, start: i32): i32 {
       if (np > 3) { a3 = addLanes<L>(a3, v128.load(r, 48 * sizeof<L>())); if (wide) b3 = addLanes<L>(b3, v128.load(r, 48 * sizeof<L>() + 16)); }
     }
   }
-  const cr = once ? false : carried;
-  finishVector<L>(a0, 0, out, scale, carry, cr); if (wide) finishVector<L>(b0, 1, out, scale, carry, cr);
-  if (np > 1 && valid > 1) {
-    const o = out + f4(ld);
-    finishVector<L>(a1, 0, o, scale, carry + 64, cr); if (wide) finishVector<L>(b1, 1, o, scale, carry + 64, cr);
-  }
-  if (np > 2 && valid > 2) {
-    const o = out + f4(2 * ld);
-    finishVector<L>(a2, 0, o, scale, carry + 128, cr); if (wide) finishVector<L>(b2, 1, o, scale, carry + 128, cr);
-  }
-  if (np > 3 && valid > 3) {
-    const o = out + f4(3 * ld);
-    finishVector<L>(a3, 0, o, scale, carry + 192, cr); if (wide) finishVector<L>(b3, 1, o, scale, carry + 192, cr);
-  }
+  finishPixels<L>(a0, a1, a2, a3, b0, b1, b2, b3, out, ld, valid, scale, carry, once ? false : carried, np);
 }
 
 /** windowSums without carries when the words hold at most seg bits (the common case), else with them. */

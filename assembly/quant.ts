@@ -68,6 +68,29 @@ export const CARRY_BYTES: i32 = 512;
 }
 
 /**
+ * The sums of np (a constant, 1 … 4) pixels, vector v0 of each in a, the second (i16 lanes) in b, carried into
+ * the i32 carries of pixel p at carry + 64·p.
+ */
+@inline export function carryPixels<L>(a0: v128, a1: v128, a2: v128, a3: v128, b0: v128, b1: v128, b2: v128, b3: v128, carry: usize,
+  carried: bool, np: i32): void {
+  const wide = isWide<L>();
+  carryVector<L>(a0, 0, carry, carried); if (wide) carryVector<L>(b0, 1, carry, carried);
+  if (np > 1) { carryVector<L>(a1, 0, carry + 64, carried); if (wide) carryVector<L>(b1, 1, carry + 64, carried); }
+  if (np > 2) { carryVector<L>(a2, 0, carry + 128, carried); if (wide) carryVector<L>(b2, 1, carry + 128, carried); }
+  if (np > 3) { carryVector<L>(a3, 0, carry + 192, carried); if (wide) carryVector<L>(b3, 1, carry + 192, carried); }
+}
+
+/** The sums of the first `valid` of np pixels (as carryPixels holds them) finished into floats at out + p·ld. */
+@inline export function finishPixels<L>(a0: v128, a1: v128, a2: v128, a3: v128, b0: v128, b1: v128, b2: v128, b3: v128, out: usize, ld: i32,
+  valid: i32, scale: usize, carry: usize, carried: bool, np: i32): void {
+  const wide = isWide<L>();
+  finishVector<L>(a0, 0, out, scale, carry, carried); if (wide) finishVector<L>(b0, 1, out, scale, carry, carried);
+  if (np > 1 && valid > 1) { const o = out + f4(ld); finishVector<L>(a1, 0, o, scale, carry + 64, carried); if (wide) finishVector<L>(b1, 1, o, scale, carry + 64, carried); }
+  if (np > 2 && valid > 2) { const o = out + f4(2 * ld); finishVector<L>(a2, 0, o, scale, carry + 128, carried); if (wide) finishVector<L>(b2, 1, o, scale, carry + 128, carried); }
+  if (np > 3 && valid > 3) { const o = out + f4(3 * ld); finishVector<L>(a3, 0, o, scale, carry + 192, carried); if (wide) finishVector<L>(b3, 1, o, scale, carry + 192, carried); }
+}
+
+/**
  * Σ over the entries (byte offsets) in [list, end) of the rows at w + offset: nv vectors (1 … 8, a constant)
  * of L lanes (i8 or i16), kept in registers; the outputs fround(scale · sum) go to out (16 or 8 floats per
  * vector). The list is taken in segments of at most seg entries; every segment but the last is widened into
