@@ -35,7 +35,11 @@ import { f4 } from './geom';
  * one u16 store when o is a multiple of 8 (those bytes are these neurons' alone), else or-ed into a u32.
  */
 @inline function packed16(sb: usize, o: i32, f0: v128, f1: v128, f2: v128, f3: v128): void {
-  const mask = i8x16.bitmask(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(f0, f1), i16x8.narrow_i32x4_s(f2, f3)));
+  packedMask16(sb, o, i8x16.bitmask(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(f0, f1), i16x8.narrow_i32x4_s(f2, f3))));
+}
+
+/** Sets bits o … o + 15 of the packed spikes at sb from the 16-bit mask (as packed16). */
+@inline function packedMask16(sb: usize, o: i32, mask: i32): void {
   const a = sb + <usize>(o >> 3), sh = o & 7;
   if (sh == 0) store<u16>(a, <u16>mask);
   else store<u32>(a, load<u32>(a) | (<u32>mask << <u32>sh));
@@ -266,18 +270,78 @@ function stepsMore(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, 
   sb: usize): void {
   steps(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb, REG + 1);
 }
+/** The step path over [i0, i1) with n breakpoints (its count stored at cnt). */
+function stepsRange(n: i32, x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize,
+  i0: i32, i1: i32, cnt: usize, sb: usize): void {
+  if (n == 1) steps1(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+  else if (n == 2) steps2(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+  else if (n == 3) steps3(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+  else stepsMore(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
+}
+
+// The pattern path, for a static input from the level of 0 (the glue's qlifPatternTable, at `pt`): a neuron's T
+// spikes and final level are a function of its input alone, constant between the K breakpoints X_1 < … < X_K, so
+// the number of X at or below x indexes them (one i8x16.swizzle for 16 neurons). Blocks of 16 whose levels are not
+// all the level of 0, and the neurons after the last whole block, take the step path.
+
+/**
+ * Neurons [i0, i1) of a static input x by the pattern table at pt (else the step path, table tab, n breakpoints);
+ * the spike count is written to cnt, cnt + 16 serving the step path's counts.
+ */
+function patterns(x: usize, level: usize, s: usize, T: i32, m: i32, vt: v128, vlb: v128, iv: v128, th: v128, tab: usize, pt: usize,
+  i0: i32, i1: i32, cnt: usize, sb: usize, n: i32): void {
+  const K = load<i32>(pt, 96), zl = i8x16.splat(<i8>load<i32>(pt, 100)), pat = v128.load(pt, 64), fin = v128.load(pt, 80);
+  const one = f32x4.splat(1), z = i32x4.splat(0);
+  let count = 0, i = i0;
+  for (; i + 16 <= i1; i += 16) {
+    const lp = level + <usize>i;
+    if (!i8x16.all_true(i8x16.eq(v128.load(lp), zl))) {
+      stepsRange(n, x, level, s, T, m, 1, vt, vlb, iv, th, tab, i, i + 16, cnt + 16, sb);
+      count += load<i32>(cnt, 16);
+      continue;
+    }
+    const xp = x + f4(i), x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+    // each true compare is −1: minus the sum of the masks counts the X at or below x (a NaN x: none)
+    let c0 = z, c1 = z, c2 = z, c3 = z;
+    for (let k = 0; k < K; k++) {
+      const b = v128.load32_splat(pt + (<usize>k << 2));
+      c0 = i32x4.sub(c0, f32x4.ge(x0, b)); c1 = i32x4.sub(c1, f32x4.ge(x1, b));
+      c2 = i32x4.sub(c2, f32x4.ge(x2, b)); c3 = i32x4.sub(c3, f32x4.ge(x3, b));
+    }
+    const idx = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3));
+    const spikes = i8x16.swizzle(pat, idx);
+    v128.store(lp, i8x16.swizzle(fin, idx));
+    for (let t = 0; t < T; t++) {
+      const bit = <i8>(<i32>1 << t), fire = i8x16.ne(v128.and(spikes, i8x16.splat(bit)), z);
+      const lo = i16x8.extend_low_i8x16_s(fire), hi = i16x8.extend_high_i8x16_s(fire), sp = s + f4(t * m + i);
+      v128.store(sp, v128.and(i32x4.extend_low_i16x8_s(lo), one)); v128.store(sp, v128.and(i32x4.extend_high_i16x8_s(lo), one), 16);
+      v128.store(sp, v128.and(i32x4.extend_low_i16x8_s(hi), one), 32); v128.store(sp, v128.and(i32x4.extend_high_i16x8_s(hi), one), 48);
+      const mask = i8x16.bitmask(fire);
+      count += <i32>popcnt(mask);
+      if (sb != 0) packedMask16(sb, t * m + i, mask);
+    }
+  }
+  if (i < i1) {
+    stepsRange(n, x, level, s, T, m, 1, vt, vlb, iv, th, tab, i, i1, cnt + 16, sb);
+    count += load<i32>(cnt, 16);
+  }
+  store<i32>(cnt, count);
+}
+
 /**
  * Neurons i0 ≤ i < i1 (i0 a multiple of 4) of m over T steps: x [T, m] (or [m] when stat), level [m] (i8) in and
  * out, s [T, m] written; the number of spikes is written to cnt (i32). With sb ≠ 0 the spikes are also or-ed into
  * the packed bits at sb (zeroed by the caller; bit t·m + i): ranges run by different threads must then start at
- * multiples of 16 neurons, with m a multiple of 16, so that no two write the same byte. With tab ≠ 0 (the step path's table, see
+ * multiples of 16 neurons, with m a multiple of 16, so that no two write the same byte. With pt ≠ 0 (a static
+ * input, T ≤ 8, and the step path's table) the pattern path runs where the levels start at the level of 0. With tab ≠ 0 (the step path's table, see
  * above) and 2 … STEP_LEVELS levels the step path runs; else the levels are rounded as the reference writes it.
  */
 export function qlifForward(x: usize, level: usize, s: usize, T: i32, m: i32, stat: i32, tau: f32, thresh: f32, lb: f32, interval: f32,
-  levels: i32, tab: usize, i0: i32, i1: i32, cnt: usize, sb: usize): void {
+  levels: i32, tab: usize, i0: i32, i1: i32, cnt: usize, sb: usize, pt: usize): void {
   const vt = f32x4.splat(tau), th = f32x4.splat(thresh), vlb = f32x4.splat(lb), iv = f32x4.splat(interval), top = f32x4.splat(<f32>(levels - 2));
   if (tab != 0 && T > 0 && levels >= 2 && levels <= STEP_LEVELS) {
     const n = levels - 1;
+    if (pt != 0 && stat != 0 && T <= 8) { patterns(x, level, s, T, m, vt, vlb, iv, th, tab, pt, i0, i1, cnt, sb, n); return; }
     if (n == 1) steps1(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
     else if (n == 2) steps2(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);
     else if (n == 3) steps3(x, level, s, T, m, stat, vt, vlb, iv, th, tab, i0, i1, cnt, sb);

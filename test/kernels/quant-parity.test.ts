@@ -16,6 +16,7 @@ import { refQuantKernels } from '../../src/backends/ref/quant.js';
 import { WASM_BODIES, wasmBackendSync } from '../../src/backends/wasm/index.js';
 import { wasmQuantKernels } from '../../src/backends/wasm/quant.js';
 import { PLAN_PATHS, writePlan } from '../../src/backends/wasm/plan.js';
+import { qlifPatternTable, qlifStepTable } from '../../src/backends/wasm/quant.js';
 import { convGeom, convSizes, rng } from './geom.js';
 import { CONVS, label } from './shapes.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -87,6 +88,14 @@ function floatSpikeConv(s: Float32Array, q: Int8Array, scale: Float32Array, g: C
   refKernels.spikeConv2dForward(s, w, y, g);
   refKernels.spikeConv2dForward(s, w.map(Math.abs), abs, g);
   return { y, abs };
+}
+
+/** The float32 next to v in direction dir (±1). */
+function nextFloat(v: number, dir: 1 | -1): number {
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer);
+  if (v === 0) { u[0] = dir > 0 ? 1 : 0x80000001; return f[0]!; }
+  u[0]! += (v > 0) === (dir > 0) ? 1 : -1;
+  return f[0]!;
 }
 
 const sameBits = (got: Float32Array, want: Float32Array, what: string): void => {
@@ -277,6 +286,35 @@ for (const body of WASM_BODIES) {
             assert.deepEqual(lg, lw, `${what} levels`);
             assert.equal(cg, cw, `${what} count`);
             assert.equal(cw, sw.reduce((a, v) => a + v, 0), `${what} count = Σ spikes`);
+          }
+        }
+      });
+      test('qlifForward pattern path (static input from the level of 0): at, just below and above every breakpoint, NaN, ±∞, ±0; blocks not at the level of 0 and tails take the step path', () => {
+        setup();
+        const grids = [GRIDS[0]!, { tau: 0.85, thresh: 1, lb: -1, interval: 1, levels: 3 }, { tau: 0.85, thresh: 1.5, lb: -1.5, interval: 1.5, levels: 3 }, { tau: 0.9, thresh: 0.5, lb: -0.5, interval: 0.5, levels: 3 }];
+        for (const p of grids) {
+          const steps = qlifStepTable(p)!, table = qlifPatternTable(p, 4, steps);
+          assert.ok(table, `a ternary grid has a pattern table (θ ${p.thresh})`);
+          const K = new Int32Array(table.buffer, 96, 1)[0]!, X = Array.from(new Float32Array(table.buffer, 0, K));
+          // each breakpoint, its float32 neighbours, and the specials
+          const near = X.flatMap((v) => [v, nextFloat(v, -1), nextFloat(v, 1)]);
+          const values = [...near, NaN, Infinity, -Infinity, 0, -0, p.thresh, -p.thresh, 1e-40, -1e-40];
+          for (const T of [1, 4, 8]) {
+            for (const m of [16 * 12, 16 * 12 + 5, 37]) {
+              const r = rng(T * 1000 + m), x = Float32Array.from({ length: m }, (_, i) => (i < values.length ? values[i]! : values[Math.floor((r() * 0.5 + 0.5) * values.length)]!));
+              const zl = zeroLevel({ lb: p.lb, interval: p.interval, levels: p.levels } as never);
+              const l0 = new Int8Array(m).fill(zl);
+              // one block of 16 not at the level of 0 (its neurons go to the step path)
+              if (m >= 48) for (let i = 32; i < 48; i += 3) l0[i] = (zl + 1) % p.levels;
+              const lw = Int8Array.from(l0), lg = Int8Array.from(l0), sw = nanFilled(T * m), sg = nanFilled(T * m);
+              const pw = new Uint8Array(packedBytes(T * m)), pg = new Uint8Array(packedBytes(T * m));
+              const cw = refQuantKernels.qlifForward(x, lw, sw, T, m, true, p, pw), cg = wasm.qlifForward(x, lg, sg, T, m, true, p, pg);
+              const what = `θ ${p.thresh} T ${T} m ${m}`;
+              sameBits(sg, sw, `${what} spikes`);
+              assert.deepEqual(lg, lw, `${what} levels`);
+              assert.equal(cg, cw, `${what} count`);
+              assert.deepEqual(pg, pw, `${what} packed`);
+            }
           }
         }
       });

@@ -8,6 +8,7 @@
  */
 import type { ConvGeom } from '../../kernels/contract.js';
 import { EdgespikeError } from '../../util/errors.js';
+import { refQuantKernels } from '../ref/quant.js';
 import { packedBytes, type QlifParams, type QuantKernels } from '../../kernels/quant.js';
 import type { Arena } from './arena.js';
 import type { ThreadSettings } from './kernels.js';
@@ -24,7 +25,7 @@ export interface QuantExports {
   spikeConvQPack(q: number, scale: number, wr: number, plan: number): void;
   spikeConv2dQ(s: number, sb: number, wr: number, y: number, gate: number, plan: number, b0: number, b1: number, scratch: number): void;
   qlifForward(x: number, level: number, s: number, T: number, m: number, stat: number, tau: number, thresh: number, lb: number,
-    interval: number, levels: number, tab: number, i0: number, i1: number, cnt: number, sb: number): void;
+    interval: number, levels: number, tab: number, i0: number, i1: number, cnt: number, sb: number, pt: number): void;
 }
 
 /** How the kernels may split: the pool and the settings read on every call (absent: one thread). */
@@ -108,16 +109,25 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
    * The step path's tables by parameter set (inference calls each layer with its own parameters every time, and
    * finding a table costs about as much as a batch-1 layer); at most STEP_TABLES kept, the oldest dropped first.
    */
-  const steps: { p: QlifParams; table: Float32Array | undefined }[] = [];
+  const steps: { p: QlifParams; table: Float32Array | undefined; patterns: Map<number, Uint8Array | undefined> }[] = [];
   const same = (a: QlifParams, b: QlifParams): boolean => Object.is(a.tau, b.tau) && Object.is(a.thresh, b.thresh) && Object.is(a.lb, b.lb)
     && Object.is(a.interval, b.interval) && a.levels === b.levels;
   const stepTable = (p: QlifParams): Float32Array | undefined => {
     // compared field by field (values, not the object: callers build a new one per call)
-    for (let i = steps.length - 1; i >= 0; i--) if (same(steps[i]!.p, p)) return steps[i]!.table;
-    const table = qlifStepTable(p);
+    return entry(p).table;
+  };
+  const entry = (p: QlifParams): (typeof steps)[number] => {
+    for (let i = steps.length - 1; i >= 0; i--) if (same(steps[i]!.p, p)) return steps[i]!;
+    const e = { p: { tau: p.tau, thresh: p.thresh, lb: p.lb, interval: p.interval, levels: p.levels }, table: qlifStepTable(p), patterns: new Map() };
     if (steps.length >= STEP_TABLES) steps.shift();
-    steps.push({ p: { tau: p.tau, thresh: p.thresh, lb: p.lb, interval: p.interval, levels: p.levels }, table });
-    return table;
+    steps.push(e);
+    return e;
+  };
+  /** The pattern path's table for static inputs over T steps, kept with the parameter set's step table. */
+  const patternTable = (p: QlifParams, T: number, table: Float32Array): Uint8Array | undefined => {
+    const byT = entry(p).patterns;
+    if (!byT.has(T)) byT.set(T, qlifPatternTable(p, T, table));
+    return byT.get(T);
   };
   return {
     spikeLinearQ: (s, q, scale, y, m, n, k, bits, packedSpikes) => scoped(() => {
@@ -153,8 +163,9 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
         // per part 32 bytes: its spike count at 0, a vector counter at 16 (assembly/qlif.ts)
         arena.i32(cnt, 8 * parts).fill(0);
         const table = stepTable(p), tab = table ? arena.put(table) : 0;
+        const pattern = table && staticInput ? patternTable(p, T, table) : undefined, pt = pattern ? arena.put(pattern) : 0;
         const args = (q: number, b0: number, b1: number): number[] => [px, pl, ps, T, m, staticInput ? 1 : 0, p.tau, p.thresh, p.lb,
-          p.interval, p.levels, tab, unit * b0, Math.min(m, unit * b1), cnt + 32 * q, psb];
+          p.interval, p.levels, tab, unit * b0, Math.min(m, unit * b1), cnt + 32 * q, psb, pt];
         if (parts === 1) exp.qlifForward(...(args(0, 0, blocks) as Parameters<QuantExports['qlifForward']>));
         else threads!.pool.run('qlifForward', parts, 0, blocks, args);
         const counts = arena.i32(cnt, 8 * parts);
@@ -246,5 +257,58 @@ export function qlifStepTable(p: QlifParams): Float32Array | undefined {
   word[32] = chargeBits(zero) - chargeBits(atTh);
   word[33] = zero - atTh;
   word[34] = L - 1;
+  return table;
+}
+
+/** Most breakpoints of qlifForward's pattern path: its K + 1 intervals index a 16-entry swizzle. */
+export const QLIF_PATTERN_BREAKS = 15;
+
+/**
+ * The table of qlifForward's pattern path (assembly/qlif.ts) for a static input over T ≤ 8 steps from the level of
+ * 0, or undefined where it does not apply (no step table, more than QLIF_PATTERN_BREAKS breakpoints, T > 8).
+ *
+ * From a level k, a step's outcome depends on the input x only through h = fround(tv_k + x) > θ (a spike) and
+ * h ≥ b_j (the next level, see qlifStepTable), and each of those holds exactly for x at or above the least float32
+ * X where it holds (h never decreases as x grows). So with X_1 < … < X_K every such X of every level, the whole
+ * trajectory of T steps is the same for all x in [X_k, X_k+1): the count of X at or below x (0 for NaN, for which
+ * every test fails, as it does below X_1) indexes its spikes and final level, found by running the reference body
+ * from X_k (from NaN for the first interval). 4-byte slots: X_1 … X_K from 0 (NaN after), at byte 64 the 16 spike
+ * patterns (bit t: a spike at step t), at 80 the 16 final levels, at 96 K (i32), at 100 the level of 0.
+ */
+export function qlifPatternTable(p: QlifParams, T: number, steps: Float32Array): Uint8Array | undefined {
+  if (!Number.isInteger(T) || T < 1 || T > 8) return undefined;
+  const lb = fr(p.lb), th = fr(p.thresh), iv = fr(p.interval), tau = fr(p.tau), L = p.levels;
+  const breaks = Array.from({ length: L - 1 }, (_, j) => steps[j]!).filter((b) => !Number.isNaN(b));
+  const tests: ((h: number) => boolean)[] = [(h) => h > th, ...breaks.map((b) => (h: number) => h >= b)];
+  const found = new Set<number>();
+  for (let k = 0; k < L; k++) {
+    const tv = fr(tau * fr(lb + fr(k * iv)));
+    if (!Number.isFinite(tv)) return undefined;
+    for (const holds of tests) {
+      const at = (o: number): boolean => holds(fr(tv + fromOrd(o)));
+      if (!at(ORD_INF)) continue;
+      let below = -ORD_INF - 1, hi = ORD_INF;
+      while (hi - below > 1) {
+        const mid = Math.floor((below + hi) / 2);
+        if (at(mid)) hi = mid; else below = mid;
+      }
+      found.add(fromOrd(hi) + 0);
+    }
+  }
+  if (found.size > QLIF_PATTERN_BREAKS) return undefined;
+  const X = [...found].sort((a, b) => a - b), table = new Uint8Array(112), f32 = new Float32Array(table.buffer, 0, 16), i32 = new Int32Array(table.buffer, 96, 2);
+  f32.fill(NaN);
+  f32.set(X);
+  const zero = levelOf(0, lb, th, iv, L - 2), s = new Float32Array(T), level = new Int8Array(1);
+  for (let k = 0; k <= X.length; k++) {
+    level[0] = zero;
+    refQuantKernels.qlifForward(Float32Array.of(k === 0 ? NaN : X[k - 1]!), level, s, T, 1, true, p);
+    let pattern = 0;
+    for (let t = 0; t < T; t++) if (s[t] !== 0) pattern |= 1 << t;
+    table[64 + k] = pattern;
+    table[80 + k] = level[0]! & 0xff;
+  }
+  i32[0] = X.length;
+  i32[1] = zero;
   return table;
 }
