@@ -11,7 +11,7 @@
 import { backendInfo, kernels, quantKernels, setBackend, setThreads } from '../src/backends/index.js';
 import { outSize, type ConvGeom } from '../src/kernels/contract.js';
 import type { QuantBits } from '../src/kernels/quant.js';
-import { floatsFor, workspace } from '../src/tensor/storage.js';
+import { fillBytes, floatsFor, workspace } from '../src/tensor/storage.js';
 import { neuronKernels } from '../src/backends/neuron.js';
 import { kernelParams, neuronParams } from '../src/neurons/neuron.js';
 import { membraneGrid, zeroLevel } from '../src/neurons/qlif.js';
@@ -143,9 +143,13 @@ function neuronLines(info: ReturnType<typeof backendInfo>): void {
     ['lenet-lif2', 1, 256, false]] as const) {
     const m = items * perItem, x = floatsFor(stat ? m : T * m), s = floatsFor(T * m), v = floatsFor(m), none = new Float32Array(0);
     for (let i = 0; i < x.length; i++) x[i] = Math.random() * 3 - 1.5;
-    const levels = grids.map(({ mq }) => new Int8Array(m).fill(zeroLevel(mq)));
-    const fns = [() => { v.fill(0); K.neuronForward(x, v, s, none, T, m, stat, kp); },
-      ...grids.map(({ mq }, g) => () => Q.qlifForward(x, levels[g]!, s, T, m, stat, { tau: 0.9, thresh: 1, lb: mq.lb, interval: mq.interval, levels: mq.levels }))];
+    // each call starts from a fresh state, as a forward pass does (both reset natively, in lent memory)
+    const levels = grids.map(() => { const room = floatsFor(Math.ceil(m / 4)); return new Int8Array(room.buffer, room.byteOffset, m); });
+    const fns = [() => { fillBytes(v, 0); K.neuronForward(x, v, s, none, T, m, stat, kp); },
+      ...grids.map(({ mq }, g) => () => {
+        fillBytes(levels[g]!, zeroLevel(mq) & 0xff);
+        Q.qlifForward(x, levels[g]!, s, T, m, stat, { tau: 0.9, thresh: 1, lb: mq.lb, interval: mq.interval, levels: mq.levels });
+      })];
     const { wall: ts } = turnTimesCpu(fns, items > 1 ? 15 : 41);
     for (const [g, { bits, mq }] of grids.entries()) {
       emit({

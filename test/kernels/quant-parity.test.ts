@@ -298,7 +298,9 @@ for (const body of WASM_BODIES) {
           const K = new Int32Array(table.buffer, 96, 1)[0]!, X = Array.from(new Float32Array(table.buffer, 0, K));
           // each breakpoint, its float32 neighbours, and the specials
           const near = X.flatMap((v) => [v, nextFloat(v, -1), nextFloat(v, 1)]);
-          const values = [...near, NaN, Infinity, -Infinity, 0, -0, p.thresh, -p.thresh, 1e-40, -1e-40];
+          // and values spread over the charges' range, which fall between breakpoints the table merged away
+          const r0 = rng(7), spread = Array.from({ length: 96 }, (_, i) => Math.fround(r0() * (i < 80 ? 3 * (p.thresh - p.lb) : 1e3)));
+          const values = [...near, NaN, Infinity, -Infinity, 0, -0, p.thresh, -p.thresh, 1e-40, -1e-40, ...spread];
           for (const T of [1, 4, 8]) {
             for (const m of [16 * 12, 16 * 12 + 5, 37]) {
               const r = rng(T * 1000 + m), x = Float32Array.from({ length: m }, (_, i) => (i < values.length ? values[i]! : values[Math.floor((r() * 0.5 + 0.5) * values.length)]!));

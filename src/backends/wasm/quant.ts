@@ -272,7 +272,7 @@ export const QLIF_PATTERN_BREAKS = 15;
  * X where it holds (h never decreases as x grows). So with X_1 < … < X_K every such X of every level, the whole
  * trajectory of T steps is the same for all x in [X_k, X_k+1): the count of X at or below x (0 for NaN, for which
  * every test fails, as it does below X_1) indexes its spikes and final level, found by running the reference body
- * from X_k (from NaN for the first interval). 4-byte slots: X_1 … X_K from 0 (NaN after), at byte 64 the 16 spike
+ * from X_k (from NaN for the first interval); neighbouring intervals that end alike are merged. 4-byte slots: X_1 … X_K from 0 (NaN after), at byte 64 the 16 spike
  * patterns (bit t: a spike at step t), at 80 the 16 final levels, at 96 K (i32), at 100 the level of 0.
  */
 export function qlifPatternTable(p: QlifParams, T: number, steps: Float32Array): Uint8Array | undefined {
@@ -296,19 +296,24 @@ export function qlifPatternTable(p: QlifParams, T: number, steps: Float32Array):
     }
   }
   if (found.size > QLIF_PATTERN_BREAKS) return undefined;
-  const X = [...found].sort((a, b) => a - b), table = new Uint8Array(112), f32 = new Float32Array(table.buffer, 0, 16), i32 = new Int32Array(table.buffer, 96, 2);
-  f32.fill(NaN);
-  f32.set(X);
-  const zero = levelOf(0, lb, th, iv, L - 2), s = new Float32Array(T), level = new Int8Array(1);
+  const X = [...found].sort((a, b) => a - b), zero = levelOf(0, lb, th, iv, L - 2), s = new Float32Array(T), level = new Int8Array(1);
+  // each interval's spikes and final level; a breakpoint between two intervals that end alike is dropped
+  const kept: number[] = [], spikes: number[] = [], levels: number[] = [];
   for (let k = 0; k <= X.length; k++) {
     level[0] = zero;
     refQuantKernels.qlifForward(Float32Array.of(k === 0 ? NaN : X[k - 1]!), level, s, T, 1, true, p);
     let pattern = 0;
     for (let t = 0; t < T; t++) if (s[t] !== 0) pattern |= 1 << t;
-    table[64 + k] = pattern;
-    table[80 + k] = level[0]! & 0xff;
+    if (k > 0 && pattern === spikes[spikes.length - 1] && level[0] === levels[levels.length - 1]) continue;
+    if (k > 0) kept.push(X[k - 1]!);
+    spikes.push(pattern);
+    levels.push(level[0]!);
   }
-  i32[0] = X.length;
+  const table = new Uint8Array(112), f32 = new Float32Array(table.buffer, 0, 16), i32 = new Int32Array(table.buffer, 96, 2);
+  f32.fill(NaN);
+  f32.set(kept);
+  spikes.forEach((v, k) => { table[64 + k] = v; table[80 + k] = levels[k]! & 0xff; });
+  i32[0] = kept.length;
   i32[1] = zero;
   return table;
 }
