@@ -42,6 +42,14 @@ export function countNonZero(p: usize, n: i32): i32 {
   return cnt + i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
 }
 
+/** Bit i set when the float p[i] ≠ 0, for i < 16: four compares narrowed to one byte mask. */
+@inline export function nonZero16(p: usize): i32 {
+  const z = f32x4.splat(0);
+  const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(p), z), f32x4.ne(v128.load(p, 16), z));
+  const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(p, 32), z), f32x4.ne(v128.load(p, 48), z));
+  return i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+}
+
 /** dst[0..n) = 0. */
 export function zero(dst: usize, n: i32): void {
   memory.fill(dst, 0, f4(n));

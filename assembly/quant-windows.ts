@@ -3,7 +3,7 @@
 // pixels, cut to the window they share ((P − 1)·strideW + kw ≤ 8 bits) and narrowed to one byte per kernel
 // row. Each set bit j of a kernel row's byte is tap j − p·strideW of pixel p, so one bit adds a code row to
 // every pixel of the group: P adds of 16 lanes per bit found, from one block of P rows laid out together.
-import { Conv, f4 } from './geom';
+import { Conv, f4, nonZero16 } from './geom';
 import { align64, QuantWindowsPlan } from './plan';
 import { addLanes, carryPixels, finishPixels, isWide, wideLanes } from './quant';
 
@@ -207,7 +207,7 @@ function packedMasks(sb: usize, p: QuantWindowsPlan, b: i32, scratch: usize): vo
 export function windowsMasks(s: usize, sb: usize, p: QuantWindowsPlan, b: i32, scratch: usize): void {
   if (sb != 0) { packedMasks(sb, p, b, scratch); return; }
   const masks = scratch + <usize>p.masks, cin = p.cin, h = p.h, w = p.w, hp = h + 2 * p.pH, pW = p.pW, rows = cin * h;
-  const keep: i32 = (1 << w) - 1, z = f32x4.splat(0), step = f4(w);
+  const keep: i32 = (1 << w) - 1, step = f4(w);
   // rows whose 16-float read stays within the item (counted here: V8 recomputed a bound kept as an address)
   const wide = min(rows, (rows * w - 16) / w + 1);
   let src = s + f4(b * rows * w), r = 0;
@@ -217,9 +217,7 @@ export function windowsMasks(s: usize, sb: usize, p: QuantWindowsPlan, b: i32, s
     for (let iy = 0; iy < h; iy++, r++, src += step, dst += 2) {
       let m: i32;
       if (r < wide) {
-        const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(src), z), f32x4.ne(v128.load(src, 16), z));
-        const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(src, 32), z), f32x4.ne(v128.load(src, 48), z));
-        m = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+        m = nonZero16(src);
       } else {
         m = 0;
         for (let ix = 0; ix < w; ix++) if (load<f32>(src + f4(ix)) != 0) m |= 1 << ix;

@@ -1,17 +1,11 @@
 // Row bitmasks of spike planes and the gathers built on them: for each output (forward) or each weight tap
 // (weight gradient) the active inputs are found as set bits and their terms are summed in registers.
-import { Conv, f4 } from './geom';
+import { Conv, f4, nonZero16 } from './geom';
 
 /** Bit i of the stream at `bits` is set when plane[i] ≠ 0, i < n; 16 floats per bitmask. */
 export function planeBits(plane: usize, n: i32, bits: usize): void {
-  const z = f32x4.splat(0);
   let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const p = plane + f4(i);
-    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(p), z), f32x4.ne(v128.load(p, 16), z));
-    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(p, 32), z), f32x4.ne(v128.load(p, 48), z));
-    store<u16>(bits + (<usize>i >> 3), <u16>i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi)));
-  }
+  for (; i + 16 <= n; i += 16) store<u16>(bits + (<usize>i >> 3), <u16>nonZero16(plane + f4(i)));
   let tail: u32 = 0;
   for (let j = i; j < n; j++) if (load<f32>(plane + f4(j)) != 0) tail |= <u32>1 << <u32>(j - i);
   store<u32>(bits + (<usize>i >> 3), tail);

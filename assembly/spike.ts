@@ -1,7 +1,7 @@
 // Spike-fed linear bodies: inputs are exactly 0 or 1, so each active input adds a contiguous weight vector
 // (f32x4, no multiplies) and silent inputs are skipped four at a time. The spike convolutions are in
 // spike-conv.ts.
-import { f4 } from './geom';
+import { f4, nonZero16 } from './geom';
 
 /**
  * Writes, for every non-zero float s[p] (p < k), p·stride to list (i32) and returns their count: 16 inputs per
@@ -9,18 +9,8 @@ import { f4 } from './geom';
  * stride 1 lists indices; the quantized kernels list byte offsets of code rows.
  */
 export function activeOffsets(s: usize, k: i32, list: usize, stride: i32): i32 {
-  const z = f32x4.splat(0);
   let cnt = 0, p = 0;
-  for (; p + 16 <= k; p += 16) {
-    const q = s + f4(p);
-    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q), z), f32x4.ne(v128.load(q, 16), z));
-    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
-    let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
-    while (mask != 0) {
-      store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * stride);
-      mask &= mask - 1;
-    }
-  }
+  for (; p + 16 <= k; p += 16) cnt = listBits(nonZero16(s + f4(p)), p, list, cnt, stride);
   for (; p < k; p++) if (load<f32>(s + f4(p)) != 0) store<i32>(list + f4(cnt++), p * stride);
   return cnt;
 }
@@ -30,14 +20,19 @@ export function activeOffsets(s: usize, k: i32, list: usize, stride: i32): i32 {
  * u32 read.
  */
 export function activePacked(sb: usize, o: i32, k: i32, list: usize, stride: i32): i32 {
-  let cnt = 0, p = 0;
-  for (; p < k; p += 16) {
+  let cnt = 0;
+  for (let p = 0; p < k; p += 16) {
     const at = o + p;
-    let mask = (load<u32>(sb + <usize>(at >>> 3)) >>> <u32>(at & 7)) & (k - p >= 16 ? 0xffff : (1 << (k - p)) - 1);
-    while (mask != 0) {
-      store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * stride);
-      mask &= mask - 1;
-    }
+    cnt = listBits((load<u32>(sb + <usize>(at >>> 3)) >>> <u32>(at & 7)) & (k - p >= 16 ? 0xffff : (1 << (k - p)) - 1), p, list, cnt, stride);
+  }
+  return cnt;
+}
+
+/** Lists (p + j)·stride for each set bit j of mask after the cnt entries at list; returns the new count. */
+@inline function listBits(mask: i32, p: i32, list: usize, cnt: i32, stride: i32): i32 {
+  while (mask != 0) {
+    store<i32>(list + f4(cnt++), (p + <i32>ctz(mask)) * stride);
+    mask &= mask - 1;
   }
   return cnt;
 }
@@ -162,13 +157,10 @@ export function spikeLinearWeightScratchBytes(m: i32, k: i32): i32 {
 
 /** Sets bit i of the column masks of the active inputs p0 ≤ p < p1 of row i (16 inputs per SIMD test). */
 @inline function rowBits(row: usize, i: i32, p0: i32, p1: i32, words: i32, bits: usize): void {
-  const z = f32x4.splat(0), wi = <usize>(i >> 6) << 3, bit: u64 = <u64>1 << <u64>(i & 63);
+  const wi = <usize>(i >> 6) << 3, bit: u64 = <u64>1 << <u64>(i & 63);
   let p = p0;
   for (; p + 16 <= p1; p += 16) {
-    const q = row + f4(p);
-    const lo = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q), z), f32x4.ne(v128.load(q, 16), z));
-    const hi = i16x8.narrow_i32x4_s(f32x4.ne(v128.load(q, 32), z), f32x4.ne(v128.load(q, 48), z));
-    let mask = i8x16.bitmask(i8x16.narrow_i16x8_s(lo, hi));
+    let mask = nonZero16(row + f4(p));
     while (mask != 0) {
       const a = bits + (<usize>((p - p0 + <i32>ctz(mask)) * words) << 3) + wi;
       mask &= mask - 1;

@@ -10,9 +10,7 @@
  * weights scale·q in float32 and so may differ from it in the last bits (within float32 summation error).
  */
 import { quantKernels } from '../backends/index.js';
-import { packedBytes } from '../kernels/quant.js';
-import type { QuantBits } from '../kernels/quant.js';
-import type { QlifParams } from '../kernels/quant.js';
+import { packedBytes, type QlifParams, type QuantBits } from '../kernels/quant.js';
 import type { GraphNode } from '../graph/graph.js';
 import { zeroLevel, type MembraneQuant } from '../neurons/qlif.js';
 import type { NeuronParams } from '../neurons/neuron.js';

@@ -1,10 +1,11 @@
 /**
  * The wasm body of the quantized kernels (assembly/quant.ts, quant-conv.ts, quant-windows.ts, qlif.ts): inputs
  * copied into the arena unless they already live in wasm memory (lent by a workspace), codes re-laid on the
- * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), in wasm memory of
- * their own from the second call on; rows, items or neurons split over the threads when the work is large, outputs copied back unless
- * written in place. qlifForward on grids of up to QLIF_STEP_LEVELS levels takes the step path of assembly/qlif.ts with
- * the breakpoints qlifStepTable finds (once per parameter set).
+ * first call with a q array and kept for later calls with the same q and scale arrays (QuantKernels), in wasm
+ * memory of their own from the second call on; rows, items or neurons split over the threads when the work is
+ * large, outputs copied back unless written in place. qlifForward on grids of up to QLIF_STEP_LEVELS levels takes
+ * the step path of assembly/qlif.ts with the breakpoints qlifStepTable finds (once per parameter set), and for a
+ * static input from the level of 0 the pattern path with qlifPatternTable's intervals.
  */
 import type { ConvGeom } from '../../kernels/contract.js';
 import { EdgespikeError } from '../../util/errors.js';
@@ -112,10 +113,8 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
   const steps: { p: QlifParams; table: Float32Array | undefined; patterns: Map<number, Uint8Array | undefined> }[] = [];
   const same = (a: QlifParams, b: QlifParams): boolean => Object.is(a.tau, b.tau) && Object.is(a.thresh, b.thresh) && Object.is(a.lb, b.lb)
     && Object.is(a.interval, b.interval) && a.levels === b.levels;
-  const stepTable = (p: QlifParams): Float32Array | undefined => {
-    // compared field by field (values, not the object: callers build a new one per call)
-    return entry(p).table;
-  };
+  const stepTable = (p: QlifParams): Float32Array | undefined => entry(p).table;
+  // a parameter set is found by its values, not the object (callers build a new one per call)
   const entry = (p: QlifParams): (typeof steps)[number] => {
     for (let i = steps.length - 1; i >= 0; i--) if (same(steps[i]!.p, p)) return steps[i]!;
     const e = { p: { tau: p.tau, thresh: p.thresh, lb: p.lb, interval: p.interval, levels: p.levels }, table: qlifStepTable(p), patterns: new Map() };
@@ -207,6 +206,19 @@ function fromOrd(o: number): number {
 }
 
 /**
+ * The least o in [−ORD_INF, ORD_INF] where `holds` (false below some o, true from it on; true at ORD_INF) is true:
+ * a binary search over float32 in value order.
+ */
+function leastOrd(holds: (o: number) => boolean): number {
+  let below = -ORD_INF - 1, at = ORD_INF;
+  while (at - below > 1) {
+    const mid = Math.floor((below + at) / 2);
+    if (holds(mid)) at = mid; else below = mid;
+  }
+  return at;
+}
+
+/**
  * The table of qlifForward's step path (assembly/qlif.ts), or undefined where that path does not apply: more than
  * QLIF_STEP_LEVELS levels, or parameters under which the next level might not be a step function of the charge.
  * 4-byte slots: the breakpoints b_1 … b_{levels−1} from 0 (float32; b_j the least float32 h whose level is ≥ j, NaN
@@ -238,14 +250,7 @@ export function qlifStepTable(p: QlifParams): Float32Array | undefined {
   }
   const table = new Float32Array(35), level = (o: number): number => levelOf(fromOrd(o), lb, th, iv, top);
   for (let j = 1; j < L; j++) {
-    if (level(ORD_INF) < j) { table[j - 1] = NaN; continue; }
-    // the least o with level(o) ≥ j: level(below) < j (below −∞ counts as < j), level(at) ≥ j
-    let below = -ORD_INF - 1, at = ORD_INF;
-    while (at - below > 1) {
-      const mid = Math.floor((below + at) / 2);
-      if (level(mid) >= j) at = mid; else below = mid;
-    }
-    table[j - 1] = fromOrd(at);
+    table[j - 1] = level(ORD_INF) < j ? NaN : fromOrd(leastOrd((o) => level(o) >= j));
   }
   // the charges of the levels as bits: tv_0, then the differences of neighbours (wrapping, as the i32 lanes add them)
   const word = new Int32Array(table.buffer), bits = new Int32Array(1), asFloat = new Float32Array(bits.buffer);
@@ -272,8 +277,9 @@ export const QLIF_PATTERN_BREAKS = 15;
  * X where it holds (h never decreases as x grows). So with X_1 < … < X_K every such X of every level, the whole
  * trajectory of T steps is the same for all x in [X_k, X_k+1): the count of X at or below x (0 for NaN, for which
  * every test fails, as it does below X_1) indexes its spikes and final level, found by running the reference body
- * from X_k (from NaN for the first interval); neighbouring intervals that end alike are merged. 4-byte slots: X_1 … X_K from 0 (NaN after), at byte 64 the 16 spike
- * patterns (bit t: a spike at step t), at 80 the 16 final levels, at 96 K (i32), at 100 the level of 0.
+ * from X_k (from NaN for the first interval); neighbouring intervals that end alike are merged. 4-byte slots:
+ * X_1 … X_K from 0 (NaN after), at byte 64 the 16 spike patterns (bit t: a spike at step t), at 80 the 16 final
+ * levels, at 96 K (i32), at 100 the level of 0.
  */
 export function qlifPatternTable(p: QlifParams, T: number, steps: Float32Array): Uint8Array | undefined {
   if (!Number.isInteger(T) || T < 1 || T > 8) return undefined;
@@ -286,13 +292,7 @@ export function qlifPatternTable(p: QlifParams, T: number, steps: Float32Array):
     if (!Number.isFinite(tv)) return undefined;
     for (const holds of tests) {
       const at = (o: number): boolean => holds(fr(tv + fromOrd(o)));
-      if (!at(ORD_INF)) continue;
-      let below = -ORD_INF - 1, hi = ORD_INF;
-      while (hi - below > 1) {
-        const mid = Math.floor((below + hi) / 2);
-        if (at(mid)) hi = mid; else below = mid;
-      }
-      found.add(fromOrd(hi) + 0);
+      if (at(ORD_INF)) found.add(fromOrd(leastOrd(at)) + 0);
     }
   }
   if (found.size > QLIF_PATTERN_BREAKS) return undefined;
