@@ -1,6 +1,6 @@
 // The quantized spike convolution (spikeConv2dQ in src/kernels/quant.ts): active inputs add rows of integer
-// codes, 16 output channels per i8x16 add (ternary) or per two i16x8 adds (4- and 8-bit codes, widened when
-// packed). Each call plans its path once (planSpikeConvQ, plan.ts): channel lists (below), as the float spike
+// codes, 16 output channels per i8x16 add (ternary) or per two i16x8 adds (4- and 8-bit codes, widened as the
+// lists path loads them, or when packed for the windows and the tables). Each call plans its path once (planSpikeConvQ, plan.ts): channel lists (below), as the float spike
 // forward sums wide layers, or row-mask words shared by neighbouring pixels for small images
 // (quant-windows.ts). A gate switches (item, channel) pairs off: the item's open channels' codes are compacted
 // so that the sums run over open channels only, and the planes of closed ones are zero-filled.
@@ -12,9 +12,12 @@ import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, wideLanes } from './quant'
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
-/** Bytes per lane of a plan's codes: 1 (i8 lanes, ternary) or 2 (i16). */
+/**
+ * Bytes per lane of a plan's codes: 1 (ternary; and 4- and 8-bit codes on the lists path, widened as they are
+ * loaded) or 2 (i16 lanes of the windows and the tables).
+ */
 @inline function laneBytes(p: SpikeConvQPlan): i32 {
-  return wideLanes(p.bits) ? 2 : 1;
+  return wideLanes(p.bits) && p.path != QUANT_LISTS ? 2 : 1;
 }
 
 /**
@@ -276,7 +279,7 @@ function sumPixel<L>(list: usize, end: usize, w: usize, out: usize, scale: usize
  * one output row of sums, which goes to the planes after each row.
  */
 function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
-  const cinG = p.cin / p.groups, seg = segmentRows(p.bits), lb: i32 = <i32>sizeof<L>();
+  const cinG = p.cin / p.groups, seg = segmentRows(p.bits);
   const cm = scratch + <usize>p.listMasks, pos = scratch + <usize>p.positions, offs = scratch + <usize>p.listOffsets;
   const list = scratch + <usize>p.list, bits = scratch + <usize>p.planeBits, acc = scratch + <usize>CARRY_BYTES, carry = scratch;
   const rows = scratch + <usize>p.rowLists, rowOffs = scratch + <usize>p.rowOffsets, byRows = p.rowLists != 0;
@@ -288,7 +291,7 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
   const srcRecs = byRows ? rows : pos, srcOffs = byRows ? rowOffs : offs, srcKw = byRows ? 1 : kw;
   for (let grp = 0; grp < groups; grp++) {
     if (openCount(info, grp) == 0) continue;
-    const width = openWidth(p, info, grp), rowBytes = width * lb, tapBytes = cinG * rowBytes;
+    const width = openWidth(p, info, grp), rowBytes = width, tapBytes = cinG * rowBytes;
     const wg = w + <usize>(grp * groupBytes), scale = scales + f4(grp * width0);
     groupMasks(s, p, b, grp, cm, bits);
     positionLists(p, cm, pos, offs, rowBytes);
@@ -351,6 +354,8 @@ export function spikeConv2dQ(s: usize, sb: usize, wr: usize, y: usize, gate: usi
   for (let b = b0; b < b1; b++) {
     const yb = y + f4(b * p.cout * ohw), open = openChannels(p, gate, b, info), mapped = open < p.cout;
     let w = wr;
+    // the item's planes written once in bulk first: the rows' scattered stores then find their lines in cache
+    memory.fill(yb, 0, f4(p.cout * ohw));
     if (mapped) {
       zeroClosed(p, gate, b, yb);
       if (open == 0) continue;

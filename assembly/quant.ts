@@ -1,6 +1,6 @@
 // Quantized spike kernels (src/kernels/quant.ts): each active input adds a row of integer weight codes, 16
-// outputs per i8x16 add (ternary codes) or 8 per i16x8 add (4- and 8-bit codes, widened when re-laid), with no
-// multiplies. A lane may take `seg` rows before it could overflow; longer lists are summed in segments whose
+// outputs per i8x16 add (ternary codes) or 8 per i16x8 add (4- and 8-bit codes, widened as they are loaded),
+// with no multiplies. A lane may take `seg` rows before it could overflow; longer lists are summed in segments whose
 // sums are widened into i32. Each output then gets one f32 multiply by its channel's scale. The integer sums
 // are exact, so the bits do not depend on the order of the rows or on the number of threads.
 import { f4 } from './geom';
@@ -19,7 +19,7 @@ import { activeOffsets, activePacked } from './spike';
   return bits == 2 ? 127 : bits == 4 ? 4095 : 255;
 }
 
-/** Bytes of the i32 carries of one segment: up to 8 vectors of 16 lanes. */
+/** Bytes of the i32 carries of one segment: up to 8 vectors of 8 or 16 lanes. */
 export const CARRY_BYTES: i32 = 512;
 
 // The lane type L of a sum is a type parameter, i8 or i16, so that each instantiation is compiled for its own
@@ -29,6 +29,7 @@ export const CARRY_BYTES: i32 = 512;
 @inline export function isWide<L>(): bool {
   return sizeof<L>() == 2;
 }
+
 
 /** a + b in L lanes. */
 @inline export function addLanes<L>(a: v128, b: v128): v128 {
@@ -90,72 +91,63 @@ export const CARRY_BYTES: i32 = 512;
   if (np > 3 && valid > 3) { const o = out + f4(3 * ld); finishVector<L>(a3, 0, o, scale, carry + 192, carried); if (wide) finishVector<L>(b3, 1, o, scale, carry + 192, carried); }
 }
 
+// Codes are stored one byte per lane; i16 lanes widen them as they are loaded (load8x8_s), so that 4- and 8-bit
+// rows take the cache of ternary ones.
+
+/** Vector 0 … 3 of the row of codes at p, as L lanes (16 bytes, or 8 bytes widened to i16). */
+@inline function codes0<L>(p: usize): v128 { return isWide<L>() ? v128.load8x8_s(p) : v128.load(p); }
+@inline function codes1<L>(p: usize): v128 { return isWide<L>() ? v128.load8x8_s(p, 8) : v128.load(p, 16); }
+@inline function codes2<L>(p: usize): v128 { return isWide<L>() ? v128.load8x8_s(p, 16) : v128.load(p, 32); }
+@inline function codes3<L>(p: usize): v128 { return isWide<L>() ? v128.load8x8_s(p, 24) : v128.load(p, 48); }
+
 /**
- * Σ over the entries (byte offsets) in [list, end) of the rows at w + offset: nv vectors (1 … 8, a constant)
- * of L lanes (i8 or i16), kept in registers; the outputs fround(scale · sum) go to out (16 or 8 floats per
- * vector). The list is taken in segments of at most seg entries; every segment but the last is widened into
- * the i32 carries, which the last one adds. With `once` (a constant) the caller knows the list is one segment.
+ * Σ over the entries (byte offsets) in [list, end) of the rows at w + offset: nv vectors (1, 2 or 4, a
+ * constant) of L lanes (i8 or i16), kept in registers; the outputs fround(scale · sum) go to out (16 or 8 floats
+ * per vector). Two rows per step: with more vectors the loaded rows and the sums outgrow V8's 16 registers and
+ * spill. The list is taken in segments of at most seg entries; every segment but the last is widened into the
+ * i32 carries, which the last one adds. With `once` (a constant) the caller knows the list is one segment.
  */
 @inline function sumRows<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, nv: i32, seg: i32, once: bool): void {
   let e = list, carried = false;
   for (;;) {
     const stop = once ? end : min<usize>(end, e + (<usize>seg << 2));
-    let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    // up to 4 vectors: two rows per step, one loop test for both (with 8, V8 then runs out of registers)
-    for (; nv <= 4 && e + 8 <= stop; e += 8) {
+    let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (; e + 8 <= stop; e += 8) {
       const p = w + <usize>load<i32>(e), q = w + <usize>load<i32>(e, 4);
-      a0 = addLanes<L>(addLanes<L>(a0, v128.load(p)), v128.load(q));
-      if (nv > 1) a1 = addLanes<L>(addLanes<L>(a1, v128.load(p, 16)), v128.load(q, 16));
+      a0 = addLanes<L>(addLanes<L>(a0, codes0<L>(p)), codes0<L>(q));
+      if (nv > 1) a1 = addLanes<L>(addLanes<L>(a1, codes1<L>(p)), codes1<L>(q));
       if (nv > 2) {
-        a2 = addLanes<L>(addLanes<L>(a2, v128.load(p, 32)), v128.load(q, 32));
-        a3 = addLanes<L>(addLanes<L>(a3, v128.load(p, 48)), v128.load(q, 48));
-      }
-      if (nv > 4) {
-        a4 = addLanes<L>(addLanes<L>(a4, v128.load(p, 64)), v128.load(q, 64));
-        a5 = addLanes<L>(addLanes<L>(a5, v128.load(p, 80)), v128.load(q, 80));
-        a6 = addLanes<L>(addLanes<L>(a6, v128.load(p, 96)), v128.load(q, 96));
-        a7 = addLanes<L>(addLanes<L>(a7, v128.load(p, 112)), v128.load(q, 112));
+        a2 = addLanes<L>(addLanes<L>(a2, codes2<L>(p)), codes2<L>(q));
+        a3 = addLanes<L>(addLanes<L>(a3, codes3<L>(p)), codes3<L>(q));
       }
     }
-    for (; e < stop; e += 4) {
+    if (e < stop) {
       const p = w + <usize>load<i32>(e);
-      a0 = addLanes<L>(a0, v128.load(p));
-      if (nv > 1) a1 = addLanes<L>(a1, v128.load(p, 16));
-      if (nv > 2) { a2 = addLanes<L>(a2, v128.load(p, 32)); a3 = addLanes<L>(a3, v128.load(p, 48)); }
-      if (nv > 4) {
-        a4 = addLanes<L>(a4, v128.load(p, 64)); a5 = addLanes<L>(a5, v128.load(p, 80));
-        a6 = addLanes<L>(a6, v128.load(p, 96)); a7 = addLanes<L>(a7, v128.load(p, 112));
-      }
+      e += 4;
+      a0 = addLanes<L>(a0, codes0<L>(p));
+      if (nv > 1) a1 = addLanes<L>(a1, codes1<L>(p));
+      if (nv > 2) { a2 = addLanes<L>(a2, codes2<L>(p)); a3 = addLanes<L>(a3, codes3<L>(p)); }
     }
     if (once || e >= end) {
       const c = once ? false : carried;
       finishVector<L>(a0, 0, out, scale, carry, c);
       if (nv > 1) finishVector<L>(a1, 1, out, scale, carry, c);
       if (nv > 2) { finishVector<L>(a2, 2, out, scale, carry, c); finishVector<L>(a3, 3, out, scale, carry, c); }
-      if (nv > 4) {
-        finishVector<L>(a4, 4, out, scale, carry, c); finishVector<L>(a5, 5, out, scale, carry, c);
-        finishVector<L>(a6, 6, out, scale, carry, c); finishVector<L>(a7, 7, out, scale, carry, c);
-      }
       return;
     }
     carryVector<L>(a0, 0, carry, carried);
     if (nv > 1) carryVector<L>(a1, 1, carry, carried);
     if (nv > 2) { carryVector<L>(a2, 2, carry, carried); carryVector<L>(a3, 3, carry, carried); }
-    if (nv > 4) {
-      carryVector<L>(a4, 4, carry, carried); carryVector<L>(a5, 5, carry, carried);
-      carryVector<L>(a6, 6, carry, carried); carryVector<L>(a7, 7, carry, carried);
-    }
     carried = true;
   }
 }
 
-/** Outputs [0, lanes) by sumRows in passes of at most 8 vectors (see sumLanes). */
+/** Outputs [0, lanes) by sumRows in passes of at most 4 vectors (see sumLanes). */
 @inline function lanePasses<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32, once: bool): void {
-  const per: i32 = 16 / <i32>sizeof<L>(), lb: i32 = <i32>sizeof<L>();
+  const per: i32 = 16 / <i32>sizeof<L>();
   let j = 0;
-  for (; j + 8 * per <= lanes; j += 8 * per) sumRows<L>(list, end, w + <usize>(j * lb), out + f4(j), scale + f4(j), carry, 8, seg, once);
-  if (j + 4 * per <= lanes) { sumRows<L>(list, end, w + <usize>(j * lb), out + f4(j), scale + f4(j), carry, 4, seg, once); j += 4 * per; }
-  if (j + 2 * per <= lanes) { sumRows<L>(list, end, w + <usize>(j * lb), out + f4(j), scale + f4(j), carry, 2, seg, once); j += 2 * per; }
+  for (; j + 4 * per <= lanes; j += 4 * per) sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 4, seg, once);
+  if (j + 2 * per <= lanes) { sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 2, seg, once); j += 2 * per; }
   if (!isWide<L>() && j < lanes) sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 1, seg, once);
 }
 
@@ -165,8 +157,8 @@ function segmentedLanes<L>(list: usize, end: usize, w: usize, out: usize, scale:
 }
 
 /**
- * Outputs [0, lanes) of rows `lanes` lanes wide (a multiple of 16): the sums of the listed rows in passes of at
- * most 8 vectors, written to out (f32) with scales from scale.
+ * Outputs [0, lanes) of rows `lanes` bytes wide (a multiple of 16): the sums of the listed rows in passes of at
+ * most 4 vectors, written to out (f32) with scales from scale.
  */
 @inline export function sumLanes<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32): void {
   if (end - list > <usize>seg << 2) segmentedLanes<L>(list, end, w, out, scale, carry, lanes, seg);
@@ -179,8 +171,8 @@ function segmentedLanes<L>(list: usize, end: usize, w: usize, out: usize, scale:
 }
 
 /** Bytes of spikeLinearQ's re-laid codes: k rows of lanesOf(n) lanes, then lanesOf(n) scales. */
-export function spikeLinearQPackedBytes(n: i32, k: i32, bits: i32): i32 {
-  return k * lanesOf(n) * (wideLanes(bits) ? 2 : 1) + 4 * lanesOf(n);
+export function spikeLinearQPackedBytes(n: i32, k: i32): i32 {
+  return (k + 4) * lanesOf(n);
 }
 
 /** Scratch bytes per thread of spikeLinearQ: the carries, a tail of 16 outputs and the list of k offsets. */
@@ -196,19 +188,16 @@ export function spikeLinearQScratchBytes(k: i32): i32 {
   return v128.shuffle<u8>(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
-/** Row i of the transposed block (16 bytes) at d + i·ld, as L lanes (bytes, or widened to i16). */
-@inline function putRow<L>(d: usize, ld: usize, i: i32, r: v128): void {
-  const o = d + <usize>i * ld;
-  if (!isWide<L>()) { v128.store(o, r); return; }
-  v128.store(o, i16x8.extend_low_i8x16_s(r));
-  v128.store(o, i16x8.extend_high_i8x16_s(r), 16);
+/** Row i of the transposed block (16 bytes) at d + i·ld. */
+@inline function putRow(d: usize, ld: usize, i: i32, r: v128): void {
+  v128.store(d + <usize>i * ld, r);
 }
 
 /**
  * The 16×16 block of bytes at s (rows ls bytes apart) transposed to d (rows ld bytes apart): four rounds of
  * interleaving rows i and i + 8 (after which row i holds column i), in registers.
  */
-@inline function transpose16<L>(s: usize, ls: usize, d: usize, ld: usize): void {
+@inline function transpose16(s: usize, ls: usize, d: usize, ld: usize): void {
   const a0 = v128.load(s), a1 = v128.load(s + ls), a2 = v128.load(s + 2 * ls), a3 = v128.load(s + 3 * ls);
   const a4 = v128.load(s + 4 * ls), a5 = v128.load(s + 5 * ls), a6 = v128.load(s + 6 * ls), a7 = v128.load(s + 7 * ls);
   const a8 = v128.load(s + 8 * ls), a9 = v128.load(s + 9 * ls), a10 = v128.load(s + 10 * ls), a11 = v128.load(s + 11 * ls);
@@ -219,38 +208,32 @@ export function spikeLinearQScratchBytes(k: i32): i32 {
   const c8 = lo8(b4, b12), c9 = hi8(b4, b12), c10 = lo8(b5, b13), c11 = hi8(b5, b13), c12 = lo8(b6, b14), c13 = hi8(b6, b14), c14 = lo8(b7, b15), c15 = hi8(b7, b15);
   const d0 = lo8(c0, c8), d1 = hi8(c0, c8), d2 = lo8(c1, c9), d3 = hi8(c1, c9), d4 = lo8(c2, c10), d5 = hi8(c2, c10), d6 = lo8(c3, c11), d7 = hi8(c3, c11);
   const d8 = lo8(c4, c12), d9 = hi8(c4, c12), d10 = lo8(c5, c13), d11 = hi8(c5, c13), d12 = lo8(c6, c14), d13 = hi8(c6, c14), d14 = lo8(c7, c15), d15 = hi8(c7, c15);
-  putRow<L>(d, ld, 0, lo8(d0, d8)); putRow<L>(d, ld, 1, hi8(d0, d8)); putRow<L>(d, ld, 2, lo8(d1, d9)); putRow<L>(d, ld, 3, hi8(d1, d9));
-  putRow<L>(d, ld, 4, lo8(d2, d10)); putRow<L>(d, ld, 5, hi8(d2, d10)); putRow<L>(d, ld, 6, lo8(d3, d11)); putRow<L>(d, ld, 7, hi8(d3, d11));
-  putRow<L>(d, ld, 8, lo8(d4, d12)); putRow<L>(d, ld, 9, hi8(d4, d12)); putRow<L>(d, ld, 10, lo8(d5, d13)); putRow<L>(d, ld, 11, hi8(d5, d13));
-  putRow<L>(d, ld, 12, lo8(d6, d14)); putRow<L>(d, ld, 13, hi8(d6, d14)); putRow<L>(d, ld, 14, lo8(d7, d15)); putRow<L>(d, ld, 15, hi8(d7, d15));
+  putRow(d, ld, 0, lo8(d0, d8)); putRow(d, ld, 1, hi8(d0, d8)); putRow(d, ld, 2, lo8(d1, d9)); putRow(d, ld, 3, hi8(d1, d9));
+  putRow(d, ld, 4, lo8(d2, d10)); putRow(d, ld, 5, hi8(d2, d10)); putRow(d, ld, 6, lo8(d3, d11)); putRow(d, ld, 7, hi8(d3, d11));
+  putRow(d, ld, 8, lo8(d4, d12)); putRow(d, ld, 9, hi8(d4, d12)); putRow(d, ld, 10, lo8(d5, d13)); putRow(d, ld, 11, hi8(d5, d13));
+  putRow(d, ld, 12, lo8(d6, d14)); putRow(d, ld, 13, hi8(d6, d14)); putRow(d, ld, 14, lo8(d7, d15)); putRow(d, ld, 15, hi8(d7, d15));
 }
 
-/** Stores code c as lane j of a row of L lanes at d. */
-@inline function putCode<L>(d: usize, j: i32, c: i32): void {
-  store<L>(d + (<usize>j * sizeof<L>()), <L>c);
-}
-
-/** q [n, k] (i8) re-laid as k rows of lanesOf(n) L lanes at qT: 16×16 blocks, scalar edges, zero pad lanes. */
-function relayCodes<L>(q: usize, qT: usize, n: i32, k: i32): void {
-  const lanes = lanesOf(n), ld = <usize>(lanes * sizeof<L>()), n16 = n & ~15, k16 = k & ~15;
+/** q [n, k] (i8) re-laid as k rows of lanesOf(n) bytes at qT: 16×16 blocks, scalar edges, zero pad lanes. */
+function relayCodes(q: usize, qT: usize, n: i32, k: i32): void {
+  const lanes = lanesOf(n), ld = <usize>lanes, n16 = n & ~15, k16 = k & ~15;
   for (let j = 0; j < n16; j += 16) {
-    for (let p = 0; p < k16; p += 16) transpose16<L>(q + <usize>(j * k + p), <usize>k, qT + <usize>p * ld + <usize>j * sizeof<L>(), ld);
+    for (let p = 0; p < k16; p += 16) transpose16(q + <usize>(j * k + p), <usize>k, qT + <usize>p * ld + <usize>j, ld);
   }
   for (let p = 0; p < k; p++) {
     const row = qT + <usize>p * ld;
-    for (let j = p < k16 ? n16 : 0; j < n; j++) putCode<L>(row, j, load<i8>(q + <usize>(j * k + p)));
-    for (let j = n; j < lanes; j++) putCode<L>(row, j, 0);
+    for (let j = p < k16 ? n16 : 0; j < n; j++) store<i8>(row + <usize>j, load<i8>(q + <usize>(j * k + p)));
+    memory.fill(row + <usize>n, 0, <usize>(lanes - n));
   }
 }
 
 /**
- * Re-lays spikeLinearQ's codes q [n, k] at packed: k rows of lanesOf(n) lanes (input p's codes contiguous; i8
- * lanes for ternary codes, i16 for 4 and 8 bits), then the scales padded with zeros to lanesOf(n).
+ * Re-lays spikeLinearQ's codes q [n, k] at packed: k rows of lanesOf(n) bytes (input p's codes contiguous), then
+ * the scales padded with zeros to lanesOf(n).
  */
-export function spikeLinearQPack(q: usize, scale: usize, packed: usize, n: i32, k: i32, bits: i32): void {
-  const wide = wideLanes(bits), lanes = lanesOf(n), sp = packed + <usize>(k * lanes * (wide ? 2 : 1));
-  if (wide) relayCodes<i16>(q, packed, n, k);
-  else relayCodes<i8>(q, packed, n, k);
+export function spikeLinearQPack(q: usize, scale: usize, packed: usize, n: i32, k: i32): void {
+  const lanes = lanesOf(n), sp = packed + <usize>(k * lanes);
+  relayCodes(q, packed, n, k);
   memory.copy(sp, scale, f4(n));
   memory.fill(sp + f4(n), 0, f4(lanes - n));
 }
@@ -260,14 +243,14 @@ export function spikeLinearQPack(q: usize, scale: usize, packed: usize, n: i32, 
  * block through a tail buffer.
  */
 function linearRows<L>(s: usize, sb: usize, packed: usize, y: usize, n: i32, k: i32, seg: i32, i0: i32, i1: i32, scratch: usize): void {
-  const lanes = lanesOf(n), rowBytes = lanes * sizeof<L>(), n16 = n & ~15, scale = packed + <usize>(k * rowBytes);
+  const lanes = lanesOf(n), rowBytes = lanes, n16 = n & ~15, scale = packed + <usize>(k * rowBytes);
   const carry = scratch, tail = scratch + <usize>CARRY_BYTES, list = tail + 64;
   for (let i = i0; i < i1; i++) {
     const active = sb != 0 ? activePacked(sb, i * k, k, list, rowBytes) : activeOffsets(s + f4(i * k), k, list, rowBytes);
     const end = list + f4(active), yi = y + f4(i * n);
     sumLanes<L>(list, end, packed, yi, scale, carry, n16, seg);
     if (n16 == n) continue;
-    sumLanes<L>(list, end, packed + <usize>(n16 * sizeof<L>()), tail, scale + f4(n16), carry, 16, seg);
+    sumLanes<L>(list, end, packed + <usize>n16, tail, scale + f4(n16), carry, 16, seg);
     memory.copy(yi + f4(n16), tail, f4(n - n16));
   }
 }
@@ -278,6 +261,6 @@ function linearRows<L>(s: usize, sb: usize, packed: usize, y: usize, n: i32, k: 
  * bit each there instead of the floats at s. Scratch: spikeLinearQScratchBytes(k).
  */
 export function spikeLinearQ(s: usize, sb: usize, packed: usize, y: usize, m: i32, n: i32, k: i32, bits: i32, i0: i32, i1: i32, scratch: usize): void {
-  if (wideLanes(bits)) linearRows<i16>(s, sb, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
+  if (wideLanes(bits)) linearRows<u16>(s, sb, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
   else linearRows<i8>(s, sb, packed, y, n, k, segmentRows(bits), i0, i1, scratch);
 }

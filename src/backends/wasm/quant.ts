@@ -19,9 +19,9 @@ import type { ParallelExport, ThreadPool } from './threads.js';
 
 /** The quantized exports of build/edgespike.wasm (pointers are byte offsets; bits is 2, 4 or 8). */
 export interface QuantExports {
-  spikeLinearQPackedBytes(n: number, k: number, bits: number): number;
+  spikeLinearQPackedBytes(n: number, k: number): number;
   spikeLinearQScratchBytes(k: number): number;
-  spikeLinearQPack(q: number, scale: number, packed: number, n: number, k: number, bits: number): void;
+  spikeLinearQPack(q: number, scale: number, packed: number, n: number, k: number): void;
   spikeLinearQ(s: number, sb: number, packed: number, y: number, m: number, n: number, k: number, bits: number, i0: number, i1: number, scratch: number): void;
   spikeConvQPack(q: number, scale: number, wr: number, plan: number): void;
   spikeConv2dQ(s: number, sb: number, wr: number, y: number, gate: number, plan: number, b0: number, b1: number, scratch: number): void;
@@ -131,8 +131,8 @@ export function wasmQuantKernels(exports: WasmExports, arena: Arena, threads?: Q
   return {
     spikeLinearQ: (s, q, scale, y, m, n, k, bits, packedSpikes) => scoped(() => {
       const ps = arena.put(s, m * k), py = arena.out(y, m * n);
-      const pk = packed(q.length === n * k ? q : q.subarray(0, n * k), scale.length === n ? scale : scale.subarray(0, n), `linear ${n} ${k} ${bits}`,
-        exp.spikeLinearQPackedBytes(n, k, bits), (pq, psc, dst) => exp.spikeLinearQPack(pq, psc, dst, n, k, bits));
+      const pk = packed(q.length === n * k ? q : q.subarray(0, n * k), scale.length === n ? scale : scale.subarray(0, n), `linear ${n} ${k}`,
+        exp.spikeLinearQPackedBytes(n, k), (pq, psc, dst) => exp.spikeLinearQPack(pq, psc, dst, n, k));
       const psb = packedSpikes && packedSpikes.length >= packedBytes(m * k) ? arena.put(packedSpikes) : 0;
       split('spikeLinearQ', m * n * k, m, exp.spikeLinearQScratchBytes(k), [ps, psb, pk, py, m, n, k, bits]);
       arena.copyOut(y, py, m * n);
