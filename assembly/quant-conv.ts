@@ -6,9 +6,9 @@
 // so that the sums run over open channels only, and the planes of closed ones are zero-filled.
 import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
-import { planeBits, streamBits } from './spike-masks';
+import { planeBits } from './spike-masks';
 import { OVERCOPY, positionLists } from './spike-lists';
-import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, wideLanes } from './quant';
+import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, transpose16, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
@@ -82,7 +82,7 @@ export function planSpikeConvQ(plan: usize): void {
   // scratch: carries, the f32 sums (the whole item for the windows, one output row for the lists), open channels
   p.open = align64(CARRY_BYTES + (windows ? p.oh * p.ow : p.ow) * p.width * 4);
   p.planeBits = align64(compactAt(p) + (p.gated != 0 ? p.weightBytes : 0));
-  const end = align64(p.planeBits + p.h * p.w / 8 + 64);
+  const end = align64(p.planeBits + (windows ? p.h * p.w / 8 + 64 : lanesOf(cinG) * (bitStride(p) + 16)));
   p.scratchBytes = lut ? planLut(planAt<QuantLutPlan>(plan), end)
     : windows ? planWindows(planAt<QuantWindowsPlan>(plan), end) : planListsQ(planAt<QuantListsPlan>(plan), end);
 }
@@ -222,26 +222,37 @@ function zeroClosed(p: SpikeConvQPlan, gate: usize, b: i32, yb: usize): void {
   for (let co = 0; co < p.cout; co++) if (load<u8>(gate + <usize>(b * p.cout + co)) == 0) memory.fill(yb + f4(co * ohw), 0, f4(ohw));
 }
 
+/** Bytes between the bit streams of neighbouring channels in groupMasks: a plane's bits as planeBits writes them, 16-aligned. */
+function bitStride(g: Conv): i32 {
+  return ((((g.h * g.w + 15) >> 4) << 1) + 8 + 15) & ~15;
+}
+
 /**
  * Bit (cl & 63) of word cl >> 6 of cm[(iy + pH)·wp + ix + pW] is set when input channel cl of group grp is active
- * at (iy, ix) in item b; padding positions stay 0.
+ * at (iy, ix) in item b; padding positions stay 0. Each channel's plane becomes a bit stream (bitStride apart
+ * at bits, zero streams up to a multiple of 16 channels); 16×16 blocks of bytes are transposed so that a vector
+ * holds one byte of 16 channels, and each of its 8 bits is moved to the top of its byte and read out with one
+ * bitmask: a position's 16 channel bits at a time, with no branch on the spikes.
  */
 function groupMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize): void {
-  const cinG = g.cin / g.groups, h = g.h, w = g.w, pH = g.pH, pW = g.pW, wp = w + 2 * pW, hw = h * w, nwc = (cinG + 63) >> 6;
+  const cinG = g.cin / g.groups, hw = g.h * g.w, w = g.w, wp = w + 2 * g.pW, nwc = (cinG + 63) >> 6, rowBytes = <usize>(nwc << 3);
+  const stride = <usize>bitStride(g), blocks = lanesOf(cinG) >> 4, T = bits + stride * <usize>(blocks << 4);
   const planes = s + f4((b * g.cin + grp * cinG) * hw);
   memory.fill(cm, 0, <usize>(positions(g) * nwc) << 3);
-  for (let cl = 0; cl < cinG; cl++) {
-    planeBits(planes + f4(cl * hw), hw, bits);
-    const bit: u64 = <u64>1 << <u64>(cl & 63), word = <usize>(cl >> 6) << 3;
-    for (let iy = 0; iy < h; iy++) {
-      const row = cm + (<usize>(((iy + pH) * wp + pW) * nwc) << 3) + word;
-      for (let x0 = 0; x0 < w; x0 += 56) {
-        let m = streamBits(bits, iy * w + x0, min(56, w - x0));
-        while (m != 0) {
-          const a = row + (<usize>((x0 + <i32>ctz(m)) * nwc) << 3);
-          m &= m - 1;
-          store<u64>(a, load<u64>(a) | bit);
+  for (let cl = 0; cl < cinG; cl++) planeBits(planes + f4(cl * hw), hw, bits + <usize>cl * stride);
+  memory.fill(bits + <usize>cinG * stride, 0, <usize>((blocks << 4) - cinG) * stride);
+  // pixel p = iy·w + ix of the item is padded position at = (iy + pH)·wp + ix + pW
+  let ix = 0, at = cm + <usize>((g.pH * wp + g.pW) * nwc << 3);
+  for (let j0 = 0; j0 << 3 < hw; j0 += 16) {
+    for (let cb = 0; cb < blocks; cb++) transpose16(bits + <usize>(cb << 4) * stride + <usize>j0, stride, T + <usize>(cb << 8), 16);
+    for (let j = 0; j < 16 && (j0 + j) << 3 < hw; j++) {
+      const n = min(8, hw - ((j0 + j) << 3));
+      for (let k = 0; k < n; k++) {
+        for (let cb = 0; cb < blocks; cb++) {
+          store<u16>(at + <usize>(cb << 1), <u16>i8x16.bitmask(i16x8.shl(v128.load(T + <usize>((cb << 8) + (j << 4))), 7 - k)));
         }
+        at += rowBytes;
+        if (++ix == w) { ix = 0; at += rowBytes * <usize>(wp - w); }
       }
     }
   }

@@ -197,7 +197,7 @@ export function spikeLinearQScratchBytes(k: i32): i32 {
  * The 16×16 block of bytes at s (rows ls bytes apart) transposed to d (rows ld bytes apart): four rounds of
  * interleaving rows i and i + 8 (after which row i holds column i), in registers.
  */
-@inline function transpose16(s: usize, ls: usize, d: usize, ld: usize): void {
+@inline export function transpose16(s: usize, ls: usize, d: usize, ld: usize): void {
   const a0 = v128.load(s), a1 = v128.load(s + ls), a2 = v128.load(s + 2 * ls), a3 = v128.load(s + 3 * ls);
   const a4 = v128.load(s + 4 * ls), a5 = v128.load(s + 5 * ls), a6 = v128.load(s + 6 * ls), a7 = v128.load(s + 7 * ls);
   const a8 = v128.load(s + 8 * ls), a9 = v128.load(s + 9 * ls), a10 = v128.load(s + 10 * ls), a11 = v128.load(s + 11 * ls);
