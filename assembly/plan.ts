@@ -226,12 +226,11 @@ export const QUANT_LUT: i32 = 53;
 }
 
 /**
- * QUANT_LISTS: scratch holds the channel masks at listMasks, position records and offset lists, a pixel's list,
- * and (rowLists ≠ 0) the lists of each padded row's kw positions from every output column: records at rowLists,
- * offsets at rowOffsets.
+ * QUANT_LISTS: scratch holds the channel masks at listMasks, position records and offset lists, and a pixel's
+ * list; spans = 1 when a pixel copies its list as kh spans of consecutive position lists (quant-conv spanList).
  */
 @unmanaged export class QuantListsPlan extends SpikeConvQPlan {
-  listMasks: i32; positions: i32; listOffsets: i32; list: i32; rowLists: i32; rowOffsets: i32;
+  listMasks: i32; positions: i32; listOffsets: i32; list: i32; spans: i32;
 }
 
 /**

@@ -34,30 +34,23 @@ function listsPreferred(g: Conv): bool {
   return (g.h + 2 * g.pH) * (g.w + 2 * g.pW);
 }
 
-/** Largest area of row lists worth laying out (bytes); past it pixels list their kh·kw positions directly. */
-const MAX_ROW_LISTS: i32 = 2 << 20;
-
 /**
- * True when pixels copy the lists of whole kernel rows (each padded row's kw positions from every output
- * column, listed once per item): kw > 1 and each such row list serves more than one output row (kh > sH),
- * so that a pixel copies kh lists instead of kh·kw.
+ * True when a pixel's list is copied as kh spans (spanList): each padded row's position lists carry their
+ * column's block of code rows (x·tapBytes), which must stay below 2^31 bytes.
  */
-function rowListsApply(g: Conv): bool {
-  return g.kw > 1 && g.kh > g.sH && g.kw * (g.cin / g.groups) * (g.h + 2 * g.pH) * g.ow * 4 <= MAX_ROW_LISTS;
+function spansApply(g: SpikeConvQPlan): bool {
+  return g.kw > 1 && <i64>(g.w + 2 * g.pW) * <i64>(g.cin / g.groups) * <i64>g.width < <i64>0x7fffffff;
 }
 
 /** Lays out the lists path's scratch after `start` and returns its end (as the float lists, one group at a time). */
 function planListsQ(p: QuantListsPlan, start: i32): i32 {
-  const cinG = p.cin / p.groups, n = positions(p), hp = p.h + 2 * p.pH;
+  const cinG = p.cin / p.groups, n = positions(p);
   p.listMasks = start;
   p.positions = align64(p.listMasks + n * ((cinG + 63) >> 6) * 8);
   p.listOffsets = align64(p.positions + n * 8);
   p.list = align64(p.listOffsets + (cinG * p.h * p.w + 2 * OVERCOPY) * 4);
-  const end = align64(p.list + (p.kh * p.kw * cinG + 2 * OVERCOPY) * 4);
-  if (!rowListsApply(p)) { p.rowLists = 0; p.rowOffsets = 0; return end; }
-  p.rowLists = end;
-  p.rowOffsets = align64(p.rowLists + hp * p.ow * 8);
-  return p.rowOffsets + (p.kw * cinG * hp * p.ow + 2 * OVERCOPY) * 4;
+  p.spans = spansApply(p) ? 1 : 0;
+  return align64(p.list + (p.kh * p.kw * cinG + 2 * OVERCOPY) * 4);
 }
 
 /** Byte offset in scratch of the compacted weights of gated items: right after the open channels. */
@@ -279,6 +272,27 @@ function pixelList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i
   return d;
 }
 
+/**
+ * A pixel's list as kh spans: kernel row ky reads the consecutive position lists of padded row (first's row + ky)
+ * from first's column on, kw of them (records from first, rows rowStep bytes apart), whose offsets carry their
+ * column x as x·tapBytes; each entry is shifted by (ky·kw − x0)·tapBytes, x0 the window's first column (passed
+ * as shift = x0·tapBytes), to the row of its tap. Returns the list's end.
+ */
+function spanList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32, shift: i32): usize {
+  const lastRec = <usize>((kw - 1) << 3), tapRow = kw * tapBytes;
+  let d = list, tap = -shift;
+  for (let ky = 0; ky < kh; ky++, tap += tapRow) {
+    const row = first + <usize>ky * rowStep, start = load<i32>(row), cnt = load<i32>(row + lastRec) + load<i32>(row + lastRec, 4) - start;
+    const src = offs + f4(start), base = i32x4.splat(tap);
+    v128.store(d, i32x4.add(v128.load(src), base));
+    v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
+    v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
+    for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
+    d += f4(cnt);
+  }
+  return d;
+}
+
 /** One pixel's sums (sumLanes), a function of its own: inlined into the pixel loop, V8 spilled its registers. */
 function sumPixel<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32): void {
   sumLanes<L>(list, end, w, out, scale, carry, lanes, seg);
@@ -293,36 +307,21 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
   const cinG = p.cin / p.groups, seg = segmentRows(p.bits);
   const cm = scratch + <usize>p.listMasks, pos = scratch + <usize>p.positions, offs = scratch + <usize>p.listOffsets;
   const list = scratch + <usize>p.list, bits = scratch + <usize>p.planeBits, acc = scratch + <usize>CARRY_BYTES, carry = scratch;
-  const rows = scratch + <usize>p.rowLists, rowOffs = scratch + <usize>p.rowOffsets, byRows = p.rowLists != 0;
+  const spans = p.spans != 0;
   // the geometry in locals: the sums store to memory, after which a field of the record would be loaded again
-  const kh = p.kh, kw = p.kw, oh = p.oh, ow = p.ow, sH = p.sH, hp = p.h + 2 * p.pH, posRow = <usize>((p.w + 2 * p.pW) << 3);
-  const posX = <usize>(p.sW << 3), groups = p.groups, groupBytes = p.groupBytes, scales = w + <usize>p.scale, width0 = p.width;
-  // a pixel's list from its kh row lists (row records ow·8 bytes apart), or from its kh·kw position lists
-  const srcRow = byRows ? <usize>(ow << 3) : posRow, srcX = byRows ? <usize>8 : posX, srcY = srcRow * <usize>sH;
-  const srcRecs = byRows ? rows : pos, srcOffs = byRows ? rowOffs : offs, srcKw = byRows ? 1 : kw;
+  const kh = p.kh, kw = p.kw, oh = p.oh, ow = p.ow, posRow = <usize>((p.w + 2 * p.pW) << 3), posY = posRow * <usize>p.sH;
+  const sW = p.sW, posX = <usize>(sW << 3), groups = p.groups, groupBytes = p.groupBytes, scales = w + <usize>p.scale, width0 = p.width;
   for (let grp = 0; grp < groups; grp++) {
     if (openCount(info, grp) == 0) continue;
     const width = openWidth(p, info, grp), rowBytes = width, tapBytes = cinG * rowBytes;
     const wg = w + <usize>(grp * groupBytes), scale = scales + f4(grp * width0);
     groupMasks(s, p, b, grp, cm, bits);
-    positionLists(p, cm, pos, offs, rowBytes);
-    if (byRows) {
-      // row list (r, ox): the lists of positions (r, ox·sW + kx), kx < kw, offset by kx·tapBytes
-      for (let r = 0, n = 0; r < hp; r++) {
-        for (let ox = 0; ox < ow; ox++) {
-          const dst = rowOffs + f4(n), end = pixelList(pos + <usize>r * posRow + <usize>ox * posX, 0, offs, dst, 1, kw, tapBytes);
-          const cnt = <i32>(end - dst) >> 2, rec = rows + (<usize>(r * ow + ox) << 3);
-          store<i32>(rec, n);
-          store<i32>(rec, cnt, 4);
-          n += cnt;
-        }
-      }
-    }
-    const tapStep = byRows ? kw * tapBytes : tapBytes;
+    positionLists(p, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
     for (let oy = 0; oy < oh; oy++) {
-      const first = srcRecs + <usize>oy * srcY;
+      const first = pos + <usize>oy * posY;
       for (let ox = 0; ox < ow; ox++) {
-        const end = pixelList(first + <usize>ox * srcX, srcRow, srcOffs, list, kh, srcKw, tapStep);
+        const at = first + <usize>ox * posX;
+        const end = spans ? spanList(at, posRow, offs, list, kh, kw, tapBytes, ox * sW * tapBytes) : pixelList(at, posRow, offs, list, kh, kw, tapBytes);
         sumPixel<L>(list, end, wg, acc + f4(ox * width), scale, carry, width, seg);
       }
       emitGroup(acc, width, yb, p, grp, oy * ow, ow, info, mapped);

@@ -267,16 +267,17 @@ export function listWeights(s: usize, dy: usize, dwr: usize, g: SpikeWeightPlan,
 }
 
 /**
- * Each padded input position's list of its active channels' row offsets c·rowBytes, in channel order: the
- * offsets go to offs, and pos gets one (start, count) record per position.
+ * Each padded input position's list of its active channels' row offsets c·rowBytes (plus x·xBytes, x the
+ * position's padded column), in channel order: the offsets go to offs, and pos gets one (start, count) record
+ * per position. The lists of a padded row's positions follow each other in column order.
  */
-export function positionLists(g: Conv, cm: usize, pos: usize, offs: usize, rowBytes: i32): void {
-  const nwc = maskWords(g), npos = positions(g);
-  for (let q = 0, n = 0; q < npos; q++) {
+export function positionLists(g: Conv, cm: usize, pos: usize, offs: usize, rowBytes: i32, xBytes: i32 = 0): void {
+  const nwc = maskWords(g), npos = positions(g), wp = g.w + 2 * g.pW;
+  for (let q = 0, n = 0, x = 0; q < npos; q++, x = x + 1 == wp ? 0 : x + 1) {
     const rec = pos + (<usize>q << 3), start = n;
     for (let k = 0; k < nwc; k++) {
       let m = load<u64>(cm + (<usize>(q * nwc + k) << 3));
-      const cnt = <i32>popcnt(m), base = (k << 6) * rowBytes;
+      const cnt = <i32>popcnt(m), base = (k << 6) * rowBytes + x * xBytes;
       let d = offs + f4(n);
       m = put8(d, m, base, rowBytes);
       while (m != 0) {

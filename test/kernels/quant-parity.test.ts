@@ -109,8 +109,14 @@ const DENSITIES = [0.1, 0.3, 1];
  * Extra conv shapes: lenet- and vgg-like layers (the tables, the windows and the channel lists); 24 channels of
  * 5×5 8-bit codes carry their table sums into i32 twice (10 channels per segment), in two channel blocks.
  */
+const LIST_CONVS = [{ n: 2, cin: 70, h: 6, w: 19, cout: 36, kh: 3, kw: 3, stride: 2, pad: 2 },
+  { n: 2, cin: 8, h: 7, w: 40, cout: 12, kh: 3, kw: 3, pad: 1, groups: 2 }, { n: 1, cin: 130, h: 5, w: 18, cout: 17, kh: 2, kw: 3, pad: 1 },
+  { n: 2, cin: 40, h: 3, w: 20, cout: 24, kh: 1, kw: 1 }];
 const QCONVS = [...CONVS, { n: 2, cin: 6, h: 12, w: 12, cout: 16, kh: 5, kw: 5 }, { n: 2, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1 },
-  { n: 1, cin: 150, h: 4, w: 4, cout: 20, kh: 3, kw: 3, pad: 1 }, { n: 2, cin: 24, h: 8, w: 8, cout: 20, kh: 5, kw: 5, pad: 2 }];
+  { n: 1, cin: 150, h: 4, w: 4, cout: 20, kh: 3, kw: 3, pad: 1 }, { n: 2, cin: 24, h: 8, w: 8, cout: 20, kh: 5, kw: 5, pad: 2 },
+  // channel lists over rows too wide for the windows: strided spans over 70 channels (two mask words), two
+  // groups, 130 channels (channel blocks past the last word's 64), and 1×1 taps (a list per position)
+  ...LIST_CONVS];
 
 describe('reference quantized kernels equal the plain computation with w = scale·q', () => {
   test('spikeLinearQ', () => {
@@ -216,6 +222,7 @@ test('spikeConv2dQ plans: tables for small images and kernels at every bit width
   assert.equal(path({ n: 1, cin: 3, h: 12, w: 12, cout: 16, kh: 3, kw: 7 }, 2), 'windows', 'kw = 7');
   assert.equal(path({ n: 1, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1 }, 2), 'lists');
   assert.equal(path({ n: 1, cin: 4, h: 32, w: 32, cout: 8, kh: 3, kw: 3, pad: 1 }, 2), 'lists', 'rows wider than 16');
+  for (const o of LIST_CONVS) for (const bits of BITS) assert.equal(path(o, bits), 'lists', `${label(o)} bits ${bits}`);
   // every QCONVS shape the table path takes is in the parity cases below; at least these do
   assert.ok(QCONVS.filter((o) => path(o, 8) === 'tables').length >= 8);
 });
