@@ -8,7 +8,7 @@ import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
 import { planeBits } from './spike-masks';
 import { OVERCOPY, positionLists } from './spike-lists';
-import { CARRY_BYTES, lanesOf, segmentRows, sumLanes, transpose16, wideLanes } from './quant';
+import { CARRY_BYTES, lanesOf, rawPlanes, segmentRows, sumLanes, sumLanesRaw, transpose16, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
@@ -293,6 +293,22 @@ function spanList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i3
   return d;
 }
 
+/** Entries of the window whose position records start at `first` (rows rowStep bytes apart): kh spans, or kh·kw lists. */
+@inline function windowCount(first: usize, rowStep: usize, kh: i32, kw: i32, spans: bool): i32 {
+  let n = 0;
+  for (let ky = 0; ky < kh; ky++) {
+    const row = first + <usize>ky * rowStep, last = row + (<usize>(kw - 1) << 3);
+    if (spans) { n += load<i32>(last) + load<i32>(last, 4) - load<i32>(row); continue; }
+    for (let r = row; r <= last; r += 8) n += load<i32>(r, 4);
+  }
+  return n;
+}
+
+/** One pixel's raw sums (sumLanesRaw), a function of its own as sumPixel. */
+function sumRaw<L>(list: usize, end: usize, w: usize, out: usize, lanes: i32): void {
+  sumLanesRaw<L>(list, end, w, out, lanes);
+}
+
 /** One pixel's sums (sumLanes), a function of its own: inlined into the pixel loop, V8 spilled its registers. */
 function sumPixel<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, lanes: i32, seg: i32): void {
   sumLanes<L>(list, end, w, out, scale, carry, lanes, seg);
@@ -307,7 +323,7 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
   const cinG = p.cin / p.groups, seg = segmentRows(p.bits);
   const cm = scratch + <usize>p.listMasks, pos = scratch + <usize>p.positions, offs = scratch + <usize>p.listOffsets;
   const list = scratch + <usize>p.list, bits = scratch + <usize>p.planeBits, acc = scratch + <usize>CARRY_BYTES, carry = scratch;
-  const spans = p.spans != 0;
+  const spans = p.spans != 0, coutG = p.cout / p.groups, ohw = p.oh * p.ow;
   // the geometry in locals: the sums store to memory, after which a field of the record would be loaded again
   const kh = p.kh, kw = p.kw, oh = p.oh, ow = p.ow, posRow = <usize>((p.w + 2 * p.pW) << 3), posY = posRow * <usize>p.sH;
   const sW = p.sW, posX = <usize>(sW << 3), groups = p.groups, groupBytes = p.groupBytes, scales = w + <usize>p.scale, width0 = p.width;
@@ -319,12 +335,18 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
     positionLists(p, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
     for (let oy = 0; oy < oh; oy++) {
       const first = pos + <usize>oy * posY;
+      // raw lanes when every list of the row fits one segment (and the group's channels are all open): the row's
+      // sums are transposed in L lanes and widened once, straight into the planes
+      let raw = !mapped;
+      for (let ox = 0; raw && ox < ow; ox++) raw = windowCount(first + <usize>ox * posX, posRow, kh, kw, spans) <= seg;
       for (let ox = 0; ox < ow; ox++) {
         const at = first + <usize>ox * posX;
         const end = spans ? spanList(at, posRow, offs, list, kh, kw, tapBytes, ox * sW * tapBytes) : pixelList(at, posRow, offs, list, kh, kw, tapBytes);
-        sumPixel<L>(list, end, wg, acc + f4(ox * width), scale, carry, width, seg);
+        if (raw) sumRaw<L>(list, end, wg, acc + <usize>(ox * width * sizeof<L>()), width);
+        else sumPixel<L>(list, end, wg, acc + f4(ox * width), scale, carry, width, seg);
       }
-      emitGroup(acc, width, yb, p, grp, oy * ow, ow, info, mapped);
+      if (raw) rawPlanes<L>(acc, width, yb + f4(grp * coutG * ohw + oy * ow), f4(ohw), ow, coutG, scale, carry);
+      else emitGroup(acc, width, yb, p, grp, oy * ow, ow, info, mapped);
     }
   }
 }

@@ -105,9 +105,10 @@ export const CARRY_BYTES: i32 = 512;
  * constant) of L lanes (i8 or i16), kept in registers; the outputs fround(scale · sum) go to out (16 or 8 floats
  * per vector). Two rows per step: with more vectors the loaded rows and the sums outgrow V8's 16 registers and
  * spill. The list is taken in segments of at most seg entries; every segment but the last is widened into the
- * i32 carries, which the last one adds. With `once` (a constant) the caller knows the list is one segment.
+ * i32 carries, which the last one adds. With `once` (a constant) the caller knows the list is one segment; with
+ * `raw` (a constant, once as well) the L lanes themselves are stored at out, unscaled.
  */
-@inline function sumRows<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, nv: i32, seg: i32, once: bool): void {
+@inline function sumRows<L>(list: usize, end: usize, w: usize, out: usize, scale: usize, carry: usize, nv: i32, seg: i32, once: bool, raw: bool = false): void {
   let e = list, carried = false;
   for (;;) {
     const stop = once ? end : min<usize>(end, e + (<usize>seg << 2));
@@ -127,6 +128,12 @@ export const CARRY_BYTES: i32 = 512;
       a0 = addLanes<L>(a0, codes0<L>(p));
       if (nv > 1) a1 = addLanes<L>(a1, codes1<L>(p));
       if (nv > 2) { a2 = addLanes<L>(a2, codes2<L>(p)); a3 = addLanes<L>(a3, codes3<L>(p)); }
+    }
+    if (raw) {
+      v128.store(out, a0);
+      if (nv > 1) v128.store(out, a1, 16);
+      if (nv > 2) { v128.store(out, a2, 32); v128.store(out, a3, 48); }
+      return;
     }
     if (once || e >= end) {
       const c = once ? false : carried;
@@ -149,6 +156,79 @@ export const CARRY_BYTES: i32 = 512;
   for (; j + 4 * per <= lanes; j += 4 * per) sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 4, seg, once);
   if (j + 2 * per <= lanes) { sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 2, seg, once); j += 2 * per; }
   if (!isWide<L>() && j < lanes) sumRows<L>(list, end, w + <usize>j, out + f4(j), scale + f4(j), carry, 1, seg, once);
+}
+
+/**
+ * Outputs [0, lanes) of one list of at most one segment as raw L lanes at out (lanes·sizeof<L> bytes, unscaled),
+ * in passes of at most 4 vectors: for rawPlanes, which scales them as it writes the planes.
+ */
+export function sumLanesRaw<L>(list: usize, end: usize, w: usize, out: usize, lanes: i32): void {
+  const per: i32 = 16 / <i32>sizeof<L>(), lb = <i32>sizeof<L>();
+  let j = 0;
+  for (; j + 4 * per <= lanes; j += 4 * per) sumRows<L>(list, end, w + <usize>j, out + <usize>(j * lb), 0, 0, 4, 0, true, true);
+  if (j + 2 * per <= lanes) { sumRows<L>(list, end, w + <usize>j, out + <usize>(j * lb), 0, 0, 2, 0, true, true); j += 2 * per; }
+  if (!isWide<L>() && j < lanes) sumRows<L>(list, end, w + <usize>j, out + <usize>j, 0, 0, 1, 0, true, true);
+}
+
+@inline function lo16(a: v128, b: v128): v128 { return v128.shuffle<u16>(a, b, 0, 8, 1, 9, 2, 10, 3, 11); }
+@inline function hi16(a: v128, b: v128): v128 { return v128.shuffle<u16>(a, b, 4, 12, 5, 13, 6, 14, 7, 15); }
+@inline function lo32(a: v128, b: v128): v128 { return v128.shuffle<u32>(a, b, 0, 4, 1, 5); }
+@inline function hi32(a: v128, b: v128): v128 { return v128.shuffle<u32>(a, b, 2, 6, 3, 7); }
+@inline function lo64(a: v128, b: v128): v128 { return v128.shuffle<u64>(a, b, 0, 2); }
+@inline function hi64(a: v128, b: v128): v128 { return v128.shuffle<u64>(a, b, 1, 3); }
+
+/** 8 i16 sums of one channel (v) as floats fround(scale · sum) at d. */
+@inline function put8Floats(d: usize, v: v128, sc: v128): void {
+  v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v)), sc));
+  v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), sc), 16);
+}
+
+/**
+ * Plane c (planeBytes apart from dst on) gets fround(scale[c] · raw[i·lanes + c]) for pixels i < pixels and
+ * channels c < channels, raw holding L lanes (sumLanesRaw): blocks of 16 pixels × 16 channels (i8, through 256
+ * bytes at tmp) or 8 × 8 (i16, in registers) are transposed before they are widened, so that each channel's
+ * pixels leave as whole vectors; the pixels past the last block one by one.
+ */
+export function rawPlanes<L>(raw: usize, lanes: i32, dst: usize, planeBytes: usize, pixels: i32, channels: i32, scale: usize, tmp: usize): void {
+  const lb = <usize>sizeof<L>(), ld = <usize>lanes * lb, pb: i32 = isWide<L>() ? 8 : 16, full = pixels - pixels % pb;
+  // channel blocks outermost: each plane's pixels are written one after the other (the planes are often 4 KB
+  // apart, and lines of planes visited in turn would evict each other before they are full)
+  for (let c = 0; c < channels; c += pb) {
+    for (let i = 0; i < full; i += pb) {
+      const src = raw + <usize>i * ld, n = min(pb, channels - c), d = dst + planeBytes * <usize>c + f4(i), sc = scale + f4(c);
+      if (!isWide<L>()) {
+        transpose16(src + <usize>c, ld, tmp, 16);
+        for (let k = 0; k < n; k++) {
+          const v = v128.load(tmp + <usize>(k << 4)), s = v128.load32_splat(sc + f4(k)), o = d + planeBytes * <usize>k;
+          put8Floats(o, i16x8.extend_low_i8x16_s(v), s);
+          put8Floats(o + 32, i16x8.extend_high_i8x16_s(v), s);
+        }
+        continue;
+      }
+      const p = src + <usize>c * lb;
+      const r0 = v128.load(p), r1 = v128.load(p + ld), r2 = v128.load(p + 2 * ld), r3 = v128.load(p + 3 * ld);
+      const r4 = v128.load(p + 4 * ld), r5 = v128.load(p + 5 * ld), r6 = v128.load(p + 6 * ld), r7 = v128.load(p + 7 * ld);
+      const t0 = lo16(r0, r1), t1 = hi16(r0, r1), t2 = lo16(r2, r3), t3 = hi16(r2, r3);
+      const t4 = lo16(r4, r5), t5 = hi16(r4, r5), t6 = lo16(r6, r7), t7 = hi16(r6, r7);
+      const u0 = lo32(t0, t2), u1 = hi32(t0, t2), u2 = lo32(t1, t3), u3 = hi32(t1, t3);
+      const u4 = lo32(t4, t6), u5 = hi32(t4, t6), u6 = lo32(t5, t7), u7 = hi32(t5, t7);
+      put8Floats(d, lo64(u0, u4), v128.load32_splat(sc));
+      if (n > 1) put8Floats(d + planeBytes, hi64(u0, u4), v128.load32_splat(sc, 4));
+      if (n > 2) put8Floats(d + 2 * planeBytes, lo64(u1, u5), v128.load32_splat(sc, 8));
+      if (n > 3) put8Floats(d + 3 * planeBytes, hi64(u1, u5), v128.load32_splat(sc, 12));
+      if (n > 4) put8Floats(d + 4 * planeBytes, lo64(u2, u6), v128.load32_splat(sc, 16));
+      if (n > 5) put8Floats(d + 5 * planeBytes, hi64(u2, u6), v128.load32_splat(sc, 20));
+      if (n > 6) put8Floats(d + 6 * planeBytes, lo64(u3, u7), v128.load32_splat(sc, 24));
+      if (n > 7) put8Floats(d + 7 * planeBytes, hi64(u3, u7), v128.load32_splat(sc, 28));
+    }
+  }
+  for (let i = full; i < pixels; i++) {
+    const src = raw + <usize>i * ld;
+    for (let c = 0; c < channels; c++) {
+      const v = isWide<L>() ? <f32><i32>load<i16>(src + (<usize>c << 1)) : <f32><i32>load<i8>(src + <usize>c);
+      store<f32>(dst + planeBytes * <usize>c + f4(i), load<f32>(scale + f4(c)) * v);
+    }
+  }
 }
 
 /** lanePasses over a list longer than one segment: a function of its own, so the common case stays small. */
