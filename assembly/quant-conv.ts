@@ -8,7 +8,7 @@ import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
 import { planeBits } from './spike-masks';
 import { OVERCOPY, positionLists } from './spike-lists';
-import { CARRY_BYTES, lanesOf, rawPlanes, segmentRows, sumLanes, sumLanesRaw, transpose16, wideLanes } from './quant';
+import { CARRY_BYTES, lanesOf, rawPixels, rawPlanes, segmentRows, sumLanes, sumLanesRaw, transpose16, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
@@ -335,9 +335,9 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
     positionLists(p, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
     for (let oy = 0; oy < oh; oy++) {
       const first = pos + <usize>oy * posY;
-      // raw lanes when every list of the row fits one segment (and the group's channels are all open): the row's
-      // sums are transposed in L lanes and widened once, straight into the planes
-      let raw = !mapped;
+      // raw lanes when every list of the row fits one segment, the group's channels are all open and the row holds
+      // a block of rawPlanes: the row's sums are transposed in L lanes and widened once, straight into the planes
+      let raw = !mapped && ow >= rawPixels<L>();
       for (let ox = 0; raw && ox < ow; ox++) raw = windowCount(first + <usize>ox * posX, posRow, kh, kw, spans) <= seg;
       for (let ox = 0; ox < ow; ox++) {
         const at = first + <usize>ox * posX;

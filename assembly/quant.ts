@@ -183,19 +183,25 @@ export function sumLanesRaw<L>(list: usize, end: usize, w: usize, out: usize, la
   v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v)), sc), 16);
 }
 
+/** Pixels of one block of rawPlanes: 16 for i8 lanes, 8 for i16; fewer pixels do not take raw lanes. */
+@inline export function rawPixels<L>(): i32 {
+  return isWide<L>() ? 8 : 16;
+}
+
 /**
  * Plane c (planeBytes apart from dst on) gets fround(scale[c] · raw[i·lanes + c]) for pixels i < pixels and
- * channels c < channels, raw holding L lanes (sumLanesRaw): blocks of 16 pixels × 16 channels (i8, through 256
- * bytes at tmp) or 8 × 8 (i16, in registers) are transposed before they are widened, so that each channel's
- * pixels leave as whole vectors; the pixels past the last block one by one.
+ * channels c < channels, raw holding L lanes (sumLanesRaw), pixels ≥ rawPixels<L>(): blocks of 16 pixels × 16
+ * channels (i8, through 256 bytes at tmp) or 8 × 8 (i16, in registers) are transposed before they are widened,
+ * so that each channel's pixels leave as whole vectors. The last block ends at the last pixel, overlapping the
+ * one before it (whose values it writes again).
  */
 export function rawPlanes<L>(raw: usize, lanes: i32, dst: usize, planeBytes: usize, pixels: i32, channels: i32, scale: usize, tmp: usize): void {
-  const lb = <usize>sizeof<L>(), ld = <usize>lanes * lb, pb: i32 = isWide<L>() ? 8 : 16, full = pixels - pixels % pb;
+  const lb = <usize>sizeof<L>(), ld = <usize>lanes * lb, pb = rawPixels<L>();
   // channel blocks outermost: each plane's pixels are written one after the other (the planes are often 4 KB
   // apart, and lines of planes visited in turn would evict each other before they are full)
   for (let c = 0; c < channels; c += pb) {
-    for (let i = 0; i < full; i += pb) {
-      const src = raw + <usize>i * ld, n = min(pb, channels - c), d = dst + planeBytes * <usize>c + f4(i), sc = scale + f4(c);
+    for (let i0 = 0; i0 < pixels; i0 += pb) {
+      const i = min(i0, pixels - pb), src = raw + <usize>i * ld, n = min(pb, channels - c), d = dst + planeBytes * <usize>c + f4(i), sc = scale + f4(c);
       if (!isWide<L>()) {
         transpose16(src + <usize>c, ld, tmp, 16);
         for (let k = 0; k < n; k++) {
@@ -220,13 +226,6 @@ export function rawPlanes<L>(raw: usize, lanes: i32, dst: usize, planeBytes: usi
       if (n > 5) put8Floats(d + 5 * planeBytes, hi64(u2, u6), v128.load32_splat(sc, 20));
       if (n > 6) put8Floats(d + 6 * planeBytes, lo64(u3, u7), v128.load32_splat(sc, 24));
       if (n > 7) put8Floats(d + 7 * planeBytes, hi64(u3, u7), v128.load32_splat(sc, 28));
-    }
-  }
-  for (let i = full; i < pixels; i++) {
-    const src = raw + <usize>i * ld;
-    for (let c = 0; c < channels; c++) {
-      const v = isWide<L>() ? <f32><i32>load<i16>(src + (<usize>c << 1)) : <f32><i32>load<i8>(src + <usize>c);
-      store<f32>(dst + planeBytes * <usize>c + f4(i), load<f32>(scale + f4(c)) * v);
     }
   }
 }
