@@ -1,9 +1,10 @@
 // The quantized spike convolution (spikeConv2dQ in src/kernels/quant.ts): active inputs add rows of integer
 // codes, 16 output channels per i8x16 add (ternary) or per two i16x8 adds (4- and 8-bit codes, widened as the
-// lists path loads them, or when packed for the windows and the tables). Each call plans its path once (planSpikeConvQ, plan.ts): channel lists (below), as the float spike
-// forward sums wide layers, or row-mask words shared by neighbouring pixels for small images
-// (quant-windows.ts). A gate switches (item, channel) pairs off: the item's open channels' codes are compacted
-// so that the sums run over open channels only, and the planes of closed ones are zero-filled.
+// lists path loads them, or when packed for the windows and the tables). Each call plans its path once
+// (planSpikeConvQ, plan.ts): channel lists (below), as the float spike forward sums wide layers, or row-mask
+// words shared by neighbouring pixels for small images (quant-windows.ts, quant-lut.ts). A gate switches
+// (item, channel) pairs off: the item's open channels' codes are compacted so that the sums run over open
+// channels only, and the planes of closed ones are zero-filled.
 import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
 import { planeBits } from './spike-masks';
@@ -317,7 +318,8 @@ function sumPixel<L>(list: usize, end: usize, w: usize, out: usize, scale: usize
 /**
  * Item b by channel lists, group by group: the group's active channels listed per position once, then every
  * output pixel sums the code rows its window's lists name (codes at w, the packed or compacted layout) into
- * one output row of sums, which goes to the planes after each row.
+ * one output row of sums, which goes to the planes after each row: as raw lanes transposed before they are
+ * widened (rawPlanes) when the row allows it, else as floats (emitGroup).
  */
 function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
   const cinG = p.cin / p.groups, seg = segmentRows(p.bits);
