@@ -7,9 +7,8 @@
 // channels only, and the planes of closed ones are zero-filled.
 import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
-import { planeBits } from './spike-masks';
-import { OVERCOPY, positionLists } from './spike-lists';
-import { CARRY_BYTES, lanesOf, rawPixels, rawPlanes, segmentRows, sumLanes, sumLanesRaw, transpose16, wideLanes } from './quant';
+import { channelBitsBytes, channelMasks, OVERCOPY, pixelList, positionLists, spanList, spansFit } from './spike-lists';
+import { CARRY_BYTES, lanesOf, rawPixels, rawPlanes, segmentRows, sumLanes, sumLanesRaw, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
@@ -35,14 +34,6 @@ function listsPreferred(g: Conv): bool {
   return (g.h + 2 * g.pH) * (g.w + 2 * g.pW);
 }
 
-/**
- * True when a pixel's list is copied as kh spans (spanList): each padded row's position lists carry their
- * column's block of code rows (x·tapBytes), which must stay below 2^31 bytes.
- */
-function spansApply(g: SpikeConvQPlan): bool {
-  return g.kw > 1 && <i64>(g.w + 2 * g.pW) * <i64>(g.cin / g.groups) * <i64>g.width < <i64>0x7fffffff;
-}
-
 /** Lays out the lists path's scratch after `start` and returns its end (as the float lists, one group at a time). */
 function planListsQ(p: QuantListsPlan, start: i32): i32 {
   const cinG = p.cin / p.groups, n = positions(p);
@@ -50,7 +41,7 @@ function planListsQ(p: QuantListsPlan, start: i32): i32 {
   p.positions = align64(p.listMasks + n * ((cinG + 63) >> 6) * 8);
   p.listOffsets = align64(p.positions + n * 8);
   p.list = align64(p.listOffsets + (cinG * p.h * p.w + 2 * OVERCOPY) * 4);
-  p.spans = spansApply(p) ? 1 : 0;
+  p.spans = spansFit(p, p.width) ? 1 : 0;
   return align64(p.list + (p.kh * p.kw * cinG + 2 * OVERCOPY) * 4);
 }
 
@@ -76,7 +67,7 @@ export function planSpikeConvQ(plan: usize): void {
   // scratch: carries, the f32 sums (the whole item for the windows, one output row for the lists), open channels
   p.open = align64(CARRY_BYTES + (windows ? p.oh * p.ow : p.ow) * p.width * 4);
   p.planeBits = align64(compactAt(p) + (p.gated != 0 ? p.weightBytes : 0));
-  const end = align64(p.planeBits + (windows ? p.h * p.w / 8 + 64 : lanesOf(cinG) * (bitStride(p) + 16)));
+  const end = align64(p.planeBits + (windows ? p.h * p.w / 8 + 64 : channelBitsBytes(p)));
   p.scratchBytes = lut ? planLut(planAt<QuantLutPlan>(plan), end)
     : windows ? planWindows(planAt<QuantWindowsPlan>(plan), end) : planListsQ(planAt<QuantListsPlan>(plan), end);
 }
@@ -216,84 +207,6 @@ function zeroClosed(p: SpikeConvQPlan, gate: usize, b: i32, yb: usize): void {
   for (let co = 0; co < p.cout; co++) if (load<u8>(gate + <usize>(b * p.cout + co)) == 0) memory.fill(yb + f4(co * ohw), 0, f4(ohw));
 }
 
-/** Bytes between the bit streams of neighbouring channels in groupMasks: a plane's bits as planeBits writes them, 16-aligned. */
-function bitStride(g: Conv): i32 {
-  return ((((g.h * g.w + 15) >> 4) << 1) + 8 + 15) & ~15;
-}
-
-/**
- * Bit (cl & 63) of word cl >> 6 of cm[(iy + pH)·wp + ix + pW] is set when input channel cl of group grp is active
- * at (iy, ix) in item b; padding positions stay 0. Each channel's plane becomes a bit stream (bitStride apart
- * at bits, zero streams up to a multiple of 16 channels); 16×16 blocks of bytes are transposed so that a vector
- * holds one byte of 16 channels, and each of its 8 bits is moved to the top of its byte and read out with one
- * bitmask: a position's 16 channel bits at a time, with no branch on the spikes.
- */
-function groupMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize): void {
-  const cinG = g.cin / g.groups, hw = g.h * g.w, w = g.w, wp = w + 2 * g.pW, nwc = (cinG + 63) >> 6, rowBytes = <usize>(nwc << 3);
-  const stride = <usize>bitStride(g), blocks = lanesOf(cinG) >> 4, T = bits + stride * <usize>(blocks << 4);
-  const planes = s + f4((b * g.cin + grp * cinG) * hw);
-  memory.fill(cm, 0, <usize>(positions(g) * nwc) << 3);
-  for (let cl = 0; cl < cinG; cl++) planeBits(planes + f4(cl * hw), hw, bits + <usize>cl * stride);
-  memory.fill(bits + <usize>cinG * stride, 0, <usize>((blocks << 4) - cinG) * stride);
-  // pixel p = iy·w + ix of the item is padded position at = (iy + pH)·wp + ix + pW
-  let ix = 0, at = cm + <usize>((g.pH * wp + g.pW) * nwc << 3);
-  for (let j0 = 0; j0 << 3 < hw; j0 += 16) {
-    for (let cb = 0; cb < blocks; cb++) transpose16(bits + <usize>(cb << 4) * stride + <usize>j0, stride, T + <usize>(cb << 8), 16);
-    for (let j = 0; j < 16 && (j0 + j) << 3 < hw; j++) {
-      const n = min(8, hw - ((j0 + j) << 3));
-      for (let k = 0; k < n; k++) {
-        for (let cb = 0; cb < blocks; cb++) {
-          store<u16>(at + <usize>(cb << 1), <u16>i8x16.bitmask(i16x8.shl(v128.load(T + <usize>((cb << 8) + (j << 4))), 7 - k)));
-        }
-        at += rowBytes;
-        if (++ix == w) { ix = 0; at += rowBytes * <usize>(wp - w); }
-      }
-    }
-  }
-}
-
-/**
- * A pixel's list: the lists of its window's kh × kw positions (records from `first`, rows rowStep bytes apart),
- * each offset by its tap's block of rows; returns its end.
- */
-function pixelList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32): usize {
-  let d = list, tap = 0;
-  for (let ky = 0; ky < kh; ky++) {
-    const row = first + <usize>ky * rowStep;
-    for (let kx = 0; kx < kw; kx++, tap += tapBytes) {
-      const rec = row + (<usize>kx << 3), cnt = load<i32>(rec, 4), src = offs + f4(load<i32>(rec));
-      const base = i32x4.splat(tap);
-      v128.store(d, i32x4.add(v128.load(src), base));
-      v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
-      v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
-      for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
-      d += f4(cnt);
-    }
-  }
-  return d;
-}
-
-/**
- * A pixel's list as kh spans: kernel row ky reads the consecutive position lists of padded row (first's row + ky)
- * from first's column on, kw of them (records from first, rows rowStep bytes apart), whose offsets carry their
- * column x as x·tapBytes; each entry is shifted by (ky·kw − x0)·tapBytes, x0 the window's first column (passed
- * as shift = x0·tapBytes), to the row of its tap. Returns the list's end.
- */
-function spanList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32, shift: i32): usize {
-  const lastRec = <usize>((kw - 1) << 3), tapRow = kw * tapBytes;
-  let d = list, tap = -shift;
-  for (let ky = 0; ky < kh; ky++, tap += tapRow) {
-    const row = first + <usize>ky * rowStep, start = load<i32>(row), cnt = load<i32>(row + lastRec) + load<i32>(row + lastRec, 4) - start;
-    const src = offs + f4(start), base = i32x4.splat(tap);
-    v128.store(d, i32x4.add(v128.load(src), base));
-    v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
-    v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
-    for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
-    d += f4(cnt);
-  }
-  return d;
-}
-
 /** Entries of the window whose position records start at `first` (rows rowStep bytes apart): kh spans, or kh·kw lists. */
 @inline function windowCount(first: usize, rowStep: usize, kh: i32, kw: i32, spans: bool): i32 {
   let n = 0;
@@ -333,7 +246,7 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
     if (openCount(info, grp) == 0) continue;
     const width = openWidth(p, info, grp), rowBytes = width, tapBytes = cinG * rowBytes;
     const wg = w + <usize>(grp * groupBytes), scale = scales + f4(grp * width0);
-    groupMasks(s, p, b, grp, cm, bits);
+    channelMasks(s, p, b, grp, cm, bits);
     positionLists(p, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
     for (let oy = 0; oy < oh; oy++) {
       const first = pos + <usize>oy * posY;

@@ -3,7 +3,7 @@
 // with no multiplies. A lane may take `seg` rows before it could overflow; longer lists are summed in segments whose
 // sums are widened into i32. Each output then gets one f32 multiply by its channel's scale. The integer sums
 // are exact, so the bits do not depend on the order of the rows or on the number of threads.
-import { f4 } from './geom';
+import { f4, transpose16 } from './geom';
 import { activeOffsets, activePacked } from './spike';
 
 /** True when codes of `bits` are summed in i16 lanes (4 and 8 bits), false for i8 lanes (ternary). */
@@ -257,40 +257,6 @@ export function spikeLinearQPackedBytes(n: i32, k: i32): i32 {
 /** Scratch bytes per thread of spikeLinearQ: the carries, a tail of 16 outputs and the list of k offsets. */
 export function spikeLinearQScratchBytes(k: i32): i32 {
   return CARRY_BYTES + 64 + 4 * k;
-}
-
-@inline function lo8(a: v128, b: v128): v128 {
-  return v128.shuffle<u8>(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-}
-
-@inline function hi8(a: v128, b: v128): v128 {
-  return v128.shuffle<u8>(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-}
-
-/** Row i of the transposed block (16 bytes) at d + i·ld. */
-@inline function putRow(d: usize, ld: usize, i: i32, r: v128): void {
-  v128.store(d + <usize>i * ld, r);
-}
-
-/**
- * The 16×16 block of bytes at s (rows ls bytes apart) transposed to d (rows ld bytes apart): four rounds of
- * interleaving rows i and i + 8 (after which row i holds column i), in registers.
- */
-@inline export function transpose16(s: usize, ls: usize, d: usize, ld: usize): void {
-  const a0 = v128.load(s), a1 = v128.load(s + ls), a2 = v128.load(s + 2 * ls), a3 = v128.load(s + 3 * ls);
-  const a4 = v128.load(s + 4 * ls), a5 = v128.load(s + 5 * ls), a6 = v128.load(s + 6 * ls), a7 = v128.load(s + 7 * ls);
-  const a8 = v128.load(s + 8 * ls), a9 = v128.load(s + 9 * ls), a10 = v128.load(s + 10 * ls), a11 = v128.load(s + 11 * ls);
-  const a12 = v128.load(s + 12 * ls), a13 = v128.load(s + 13 * ls), a14 = v128.load(s + 14 * ls), a15 = v128.load(s + 15 * ls);
-  const b0 = lo8(a0, a8), b1 = hi8(a0, a8), b2 = lo8(a1, a9), b3 = hi8(a1, a9), b4 = lo8(a2, a10), b5 = hi8(a2, a10), b6 = lo8(a3, a11), b7 = hi8(a3, a11);
-  const b8 = lo8(a4, a12), b9 = hi8(a4, a12), b10 = lo8(a5, a13), b11 = hi8(a5, a13), b12 = lo8(a6, a14), b13 = hi8(a6, a14), b14 = lo8(a7, a15), b15 = hi8(a7, a15);
-  const c0 = lo8(b0, b8), c1 = hi8(b0, b8), c2 = lo8(b1, b9), c3 = hi8(b1, b9), c4 = lo8(b2, b10), c5 = hi8(b2, b10), c6 = lo8(b3, b11), c7 = hi8(b3, b11);
-  const c8 = lo8(b4, b12), c9 = hi8(b4, b12), c10 = lo8(b5, b13), c11 = hi8(b5, b13), c12 = lo8(b6, b14), c13 = hi8(b6, b14), c14 = lo8(b7, b15), c15 = hi8(b7, b15);
-  const d0 = lo8(c0, c8), d1 = hi8(c0, c8), d2 = lo8(c1, c9), d3 = hi8(c1, c9), d4 = lo8(c2, c10), d5 = hi8(c2, c10), d6 = lo8(c3, c11), d7 = hi8(c3, c11);
-  const d8 = lo8(c4, c12), d9 = hi8(c4, c12), d10 = lo8(c5, c13), d11 = hi8(c5, c13), d12 = lo8(c6, c14), d13 = hi8(c6, c14), d14 = lo8(c7, c15), d15 = hi8(c7, c15);
-  putRow(d, ld, 0, lo8(d0, d8)); putRow(d, ld, 1, hi8(d0, d8)); putRow(d, ld, 2, lo8(d1, d9)); putRow(d, ld, 3, hi8(d1, d9));
-  putRow(d, ld, 4, lo8(d2, d10)); putRow(d, ld, 5, hi8(d2, d10)); putRow(d, ld, 6, lo8(d3, d11)); putRow(d, ld, 7, hi8(d3, d11));
-  putRow(d, ld, 8, lo8(d4, d12)); putRow(d, ld, 9, hi8(d4, d12)); putRow(d, ld, 10, lo8(d5, d13)); putRow(d, ld, 11, hi8(d5, d13));
-  putRow(d, ld, 12, lo8(d6, d14)); putRow(d, ld, 13, hi8(d6, d14)); putRow(d, ld, 14, lo8(d7, d15)); putRow(d, ld, 15, hi8(d7, d15));
 }
 
 /** q [n, k] (i8) re-laid as k rows of lanesOf(n) bytes at qT: 16×16 blocks, scalar edges, zero pad lanes. */

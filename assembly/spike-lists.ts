@@ -6,7 +6,7 @@
 // whose length is known keep branch mispredictions out of the sums that the row-mask gather (spike-masks
 // gatherItem) has. The weight gradient (listWeights) lists each input channel's active inputs the same way and
 // sums output-gradient rows over them.
-import { Conv, f4, transposeCols, transposeStrided } from './geom';
+import { Conv, f4, transpose16, transposeCols, transposeStrided } from './geom';
 import { align64, SpikeForwardPlan, SpikeWeightPlan } from './plan';
 import { planeBits, streamBits } from './spike-masks';
 
@@ -50,7 +50,7 @@ export const OVERCOPY: i32 = 12;
 
 /**
  * Lays out listItem's scratch in p and returns its bytes: the row accumulator at 0, then the channel masks,
- * position records, offset lists, the pixel list and one plane's bits (each list OVERCOPY entries longer).
+ * position records, offset lists, the pixel list (each list OVERCOPY entries longer) and channelMasks' bits.
  */
 export function planLists(p: SpikeForwardPlan): i32 {
   const n = positions(p);
@@ -59,36 +59,111 @@ export function planLists(p: SpikeForwardPlan): i32 {
   p.listOffsets = align64(p.positions + n * 8);
   p.list = align64(p.listOffsets + (p.cin * p.h * p.w + 2 * OVERCOPY) * 4);
   p.listBits = align64(p.list + (p.kh * p.kw * p.cin + 2 * OVERCOPY) * 4);
-  return p.listBits + p.h * p.w / 8 + 64;
+  return p.listBits + channelBitsBytes(p);
+}
+
+/** Bytes between the bit streams of neighbouring channels in channelMasks: a plane's bits as planeBits writes them, 16-aligned. */
+export function bitStride(g: Conv): i32 {
+  return ((((g.h * g.w + 15) >> 4) << 1) + 8 + 15) & ~15;
 }
 
 /**
- * Bit (c & 63) of word c >> 6 of cm[(iy + pH)·wp + ix + pW] is set when s[b, c, iy, ix] ≠ 0 (padding positions
- * stay 0). Returns the number of set bits.
+ * Bit (cl & 63) of word cl >> 6 of cm[(iy + pH)·wp + ix + pW] is set when input channel cl of group grp is active
+ * at (iy, ix) in item b; padding positions stay 0. Each channel's plane becomes a bit stream (bitStride apart
+ * at bits, zero streams up to a multiple of 16 channels); 16×16 blocks of bytes are transposed so that a vector
+ * holds one byte of 16 channels, and each of its 8 bits is moved to the top of its byte and read out with one
+ * bitmask: a position's 16 channel bits at a time, with no branch on the spikes. Scratch at bits:
+ * channelBitsBytes(g).
  */
-function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
-  const wp = g.w + 2 * g.pW, hw = g.h * g.w, nwc = maskWords(g);
+export function channelMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize): void {
+  const cinG = g.cin / g.groups, hw = g.h * g.w, w = g.w, wp = w + 2 * g.pW, nwc = (cinG + 63) >> 6, rowBytes = <usize>(nwc << 3);
+  const stride = <usize>bitStride(g), blocks = (cinG + 15) >> 4, T = bits + stride * <usize>(blocks << 4);
+  const planes = s + f4((b * g.cin + grp * cinG) * hw);
   memory.fill(cm, 0, <usize>(positions(g) * nwc) << 3);
-  let total = 0;
-  for (let c = 0; c < g.cin; c++) {
-    planeBits(s + f4((b * g.cin + c) * hw), hw, bits);
-    const bit: u64 = <u64>1 << <u64>(c & 63), word = <usize>(c >> 6) << 3;
-    for (let iy = 0; iy < g.h; iy++) {
-      const row = cm + (<usize>(((iy + g.pH) * wp + g.pW) * nwc) << 3) + word;
-      // up to 56 columns per read
-      for (let x0 = 0; x0 < g.w; x0 += 56) {
-        const off = iy * g.w + x0, len = min(56, g.w - x0);
-        let m = streamBits(bits, off, len);
-        total += <i32>popcnt(m);
-        while (m != 0) {
-          const a = row + (<usize>((x0 + <i32>ctz(m)) * nwc) << 3);
-          m &= m - 1;
-          store<u64>(a, load<u64>(a) | bit);
+  for (let cl = 0; cl < cinG; cl++) planeBits(planes + f4(cl * hw), hw, bits + <usize>cl * stride);
+  memory.fill(bits + <usize>cinG * stride, 0, <usize>((blocks << 4) - cinG) * stride);
+  // pixel p = iy·w + ix of the item is padded position at = (iy + pH)·wp + ix + pW
+  let ix = 0, at = cm + <usize>((g.pH * wp + g.pW) * nwc << 3);
+  for (let j0 = 0; j0 << 3 < hw; j0 += 16) {
+    for (let cb = 0; cb < blocks; cb++) transpose16(bits + <usize>(cb << 4) * stride + <usize>j0, stride, T + <usize>(cb << 8), 16);
+    for (let j = 0; j < 16 && (j0 + j) << 3 < hw; j++) {
+      const n = min(8, hw - ((j0 + j) << 3));
+      for (let k = 0; k < n; k++) {
+        for (let cb = 0; cb < blocks; cb++) {
+          store<u16>(at + <usize>(cb << 1), <u16>i8x16.bitmask(i16x8.shl(v128.load(T + <usize>((cb << 8) + (j << 4))), 7 - k)));
         }
+        at += rowBytes;
+        if (++ix == w) { ix = 0; at += rowBytes * <usize>(wp - w); }
       }
     }
   }
-  return total;
+}
+
+/** Scratch bytes of channelMasks: a bit stream per channel (rounded up to 16 channels) and 16 transposed bytes each. */
+export function channelBitsBytes(g: Conv): i32 {
+  return (((g.cin / g.groups) + 15) & ~15) * (bitStride(g) + 16);
+}
+
+/** Set bits of the cinG bit streams at bits (bitStride(g) apart, as channelMasks leaves them): the item's active inputs. */
+export function streamsCount(g: Conv, bits: usize): i32 {
+  const hw = g.h * g.w, stride = <usize>bitStride(g), full = hw >> 6;
+  let n = 0;
+  for (let c = 0; c < g.cin / g.groups; c++) {
+    const at = bits + <usize>c * stride;
+    for (let k = 0; k < full; k++) n += <i32>popcnt(load<u64>(at + (<usize>k << 3)));
+    if (hw & 63) n += <i32>popcnt(load<u64>(at + (<usize>full << 3)) & ((<u64>1 << <u64>(hw & 63)) - 1));
+  }
+  return n;
+}
+
+/**
+ * True when a pixel's list can be copied as kh spans (spanList): kw > 1, and each padded row's position lists
+ * can carry their column's block of rows (x·tapBytes, tapBytes = cinG·rowBytes) below 2^31 bytes.
+ */
+export function spansFit(g: Conv, rowBytes: i32): bool {
+  return g.kw > 1 && <i64>(g.w + 2 * g.pW) * <i64>(g.cin / g.groups) * <i64>rowBytes < <i64>0x7fffffff;
+}
+
+/**
+ * A pixel's list: the lists of its window's kh × kw positions (records from `first`, rows rowStep bytes apart),
+ * each offset by its tap's block of rows; returns its end.
+ */
+export function pixelList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32): usize {
+  let d = list, tap = 0;
+  for (let ky = 0; ky < kh; ky++) {
+    const row = first + <usize>ky * rowStep;
+    for (let kx = 0; kx < kw; kx++, tap += tapBytes) {
+      const rec = row + (<usize>kx << 3), cnt = load<i32>(rec, 4), src = offs + f4(load<i32>(rec));
+      const base = i32x4.splat(tap);
+      v128.store(d, i32x4.add(v128.load(src), base));
+      v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
+      v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
+      for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
+      d += f4(cnt);
+    }
+  }
+  return d;
+}
+
+/**
+ * A pixel's list as kh spans: kernel row ky reads the consecutive position lists of padded row (first's row + ky)
+ * from first's column on, kw of them (records from first, rows rowStep bytes apart), whose offsets carry their
+ * column x as x·tapBytes; each entry is shifted by (ky·kw − x0)·tapBytes, x0 the window's first column (passed
+ * as shift = x0·tapBytes), to the row of its tap. Returns the list's end.
+ */
+export function spanList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32, shift: i32): usize {
+  const lastRec = <usize>((kw - 1) << 3), tapRow = kw * tapBytes;
+  let d = list, tap = -shift;
+  for (let ky = 0; ky < kh; ky++, tap += tapRow) {
+    const row = first + <usize>ky * rowStep, start = load<i32>(row), cnt = load<i32>(row + lastRec) + load<i32>(row + lastRec, 4) - start;
+    const src = offs + f4(start), base = i32x4.splat(tap);
+    v128.store(d, i32x4.add(v128.load(src), base));
+    v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
+    v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
+    for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
+    d += f4(cnt);
+  }
+  return d;
 }
 
 /** Writes base + (index of the next set bit)·rowBytes for the lowest 8 set bits of m (past them: garbage); returns m without them. */
@@ -152,26 +227,19 @@ function channelMasks(s: usize, g: Conv, b: i32, cm: usize, bits: usize): i32 {
  */
 export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: usize, cm: usize, pos: usize, offs: usize, list: usize,
   bits: usize, limit: i32): bool {
-  const wp = g.w + 2 * g.pW, cout = g.cout, rowBytes = cout * 4;
-  const tapBytes = g.cin * rowBytes, ohw = g.oh * g.ow;
-  if (channelMasks(s, g, b, cm, bits) >= limit) return false;
-  positionLists(g, cm, pos, offs, rowBytes);
+  const wp = g.w + 2 * g.pW, cout = g.cout, rowBytes = cout * 4, posRow = <usize>(wp << 3), posY = posRow * <usize>g.sH;
+  const tapBytes = g.cin * rowBytes, ohw = g.oh * g.ow, spans = spansFit(g, rowBytes), posX = <usize>(g.sW << 3), xStep = g.sW * tapBytes;
+  channelMasks(s, g, b, 0, cm, bits);
+  if (limit < i32.MAX_VALUE && streamsCount(g, bits) >= limit) return false;
+  positionLists(g, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
+  // the item's planes written once in bulk first: the rows' scattered stores then find their lines in cache
+  memory.fill(y, 0, f4(cout * ohw));
   for (let oy = 0; oy < g.oh; oy++) {
+    const first = pos + <usize>oy * posY;
     for (let ox = 0; ox < g.ow; ox++) {
-      // the pixel's list: the lists of its window's positions, each offset by its tap's block of rows
-      let d = list;
-      for (let ky = 0; ky < g.kh; ky++) {
-        const row = pos + (<usize>((oy * g.sH + ky) * wp + ox * g.sW) << 3);
-        for (let kx = 0; kx < g.kw; kx++) {
-          const rec = row + (<usize>kx << 3), cnt = load<i32>(rec, 4), src = offs + f4(load<i32>(rec));
-          const base = i32x4.splat((ky * g.kw + kx) * tapBytes);
-          v128.store(d, i32x4.add(v128.load(src), base));
-          v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
-          v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
-          for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
-          d += f4(cnt);
-        }
-      }
+      // the pixel's list: kh spans of its window's rows, or the lists of its window's positions
+      const at = first + <usize>ox * posX;
+      const d = spans ? spanList(at, posRow, offs, list, g.kh, g.kw, tapBytes, ox * xStep) : pixelList(at, posRow, offs, list, g.kh, g.kw, tapBytes);
       sumBlocks(list, d, wk, acc + f4(ox * cout), cout, false);
     }
     transposeCols(acc, cout, y + f4(oy * g.ow), ohw, g.ow, cout);
