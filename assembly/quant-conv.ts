@@ -7,7 +7,7 @@
 // channels only, and the planes of closed ones are zero-filled.
 import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
-import { channelBitsBytes, channelMasks, OVERCOPY, pixelList, positionLists, spanList, spansFit } from './spike-lists';
+import { channelBitsBytes, channelMasks, longestSpan, OVERCOPY, pixelList, positionLists, spanList, spanListEntries, spansFit } from './spike-lists';
 import { CARRY_BYTES, lanesOf, rawPixels, rawPlanes, segmentRows, sumLanes, sumLanesRaw, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
@@ -42,7 +42,7 @@ function planListsQ(p: QuantListsPlan, start: i32): i32 {
   p.listOffsets = align64(p.positions + n * 8);
   p.list = align64(p.listOffsets + (cinG * p.h * p.w + 2 * OVERCOPY) * 4);
   p.spans = spansFit(p, p.width) ? 1 : 0;
-  return align64(p.list + (p.kh * p.kw * cinG + 2 * OVERCOPY) * 4);
+  return align64(p.list + (spanListEntries(p) + 2 * OVERCOPY) * 4);
 }
 
 /** Byte offset in scratch of the compacted weights of gated items: right after the open channels. */
@@ -248,6 +248,7 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
     const wg = w + <usize>(grp * groupBytes), scale = scales + f4(grp * width0);
     channelMasks(s, p, b, grp, cm, bits);
     positionLists(p, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
+    const copy = spans ? longestSpan(p, pos) : 0;
     for (let oy = 0; oy < oh; oy++) {
       const first = pos + <usize>oy * posY;
       // raw lanes when every list of the row fits one segment, the group's channels are all open and the row holds
@@ -256,7 +257,7 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
       for (let ox = 0; raw && ox < ow; ox++) raw = windowCount(first + <usize>ox * posX, posRow, kh, kw, spans) <= seg;
       for (let ox = 0; ox < ow; ox++) {
         const at = first + <usize>ox * posX;
-        const end = spans ? spanList(at, posRow, offs, list, kh, kw, tapBytes, ox * sW * tapBytes) : pixelList(at, posRow, offs, list, kh, kw, tapBytes);
+        const end = spans ? spanList(at, posRow, offs, list, kh, kw, tapBytes, ox * sW * tapBytes, copy) : pixelList(at, posRow, offs, list, kh, kw, tapBytes);
         if (raw) sumRaw<L>(list, end, wg, acc + <usize>(ox * width * sizeof<L>()), width);
         else sumPixel<L>(list, end, wg, acc + f4(ox * width), scale, carry, width, seg);
       }

@@ -58,7 +58,7 @@ export function planLists(p: SpikeForwardPlan): i32 {
   p.positions = p.listMasks + n * maskWords(p) * 8;
   p.listOffsets = align64(p.positions + n * 8);
   p.list = align64(p.listOffsets + (p.cin * p.h * p.w + 2 * OVERCOPY) * 4);
-  p.listBits = align64(p.list + (p.kh * p.kw * p.cin + 2 * OVERCOPY) * 4);
+  p.listBits = align64(p.list + (spanListEntries(p) + 2 * OVERCOPY) * 4);
   return p.listBits + channelBitsBytes(p);
 }
 
@@ -117,6 +117,14 @@ export function streamsCount(g: Conv, bits: usize): i32 {
 }
 
 /**
+ * Entries of a pixel's list area: the kh·kw·cinG a window can list, plus what the last span's fixed-length copy
+ * (spanList) may write past them.
+ */
+export function spanListEntries(g: Conv): i32 {
+  return (g.kh + 1) * g.kw * (g.cin / g.groups) + 8;
+}
+
+/**
  * True when a pixel's list can be copied as kh spans (spanList): kw > 1, and each padded row's position lists
  * can carry their column's block of rows (x·tapBytes, tapBytes = cinG·rowBytes) below 2^31 bytes.
  */
@@ -149,21 +157,37 @@ export function pixelList(first: usize, rowStep: usize, offs: usize, list: usize
  * A pixel's list as kh spans: kernel row ky reads the consecutive position lists of padded row (first's row + ky)
  * from first's column on, kw of them (records from first, rows rowStep bytes apart), whose offsets carry their
  * column x as x·tapBytes; each entry is shifted by (ky·kw − x0)·tapBytes, x0 the window's first column (passed
- * as shift = x0·tapBytes), to the row of its tap. Returns the list's end.
+ * as shift = x0·tapBytes), to the row of its tap. Each span copies `copy` entries (longestSpan's bound, the same
+ * for every pixel of an item, so that the copies' loop ends where the branch predictor expects); the entries
+ * past a span's count are overwritten by the next. Returns the list's end.
  */
-export function spanList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32, shift: i32): usize {
+export function spanList(first: usize, rowStep: usize, offs: usize, list: usize, kh: i32, kw: i32, tapBytes: i32, shift: i32, copy: i32): usize {
   const lastRec = <usize>((kw - 1) << 3), tapRow = kw * tapBytes;
   let d = list, tap = -shift;
   for (let ky = 0; ky < kh; ky++, tap += tapRow) {
     const row = first + <usize>ky * rowStep, start = load<i32>(row), cnt = load<i32>(row + lastRec) + load<i32>(row + lastRec, 4) - start;
     const src = offs + f4(start), base = i32x4.splat(tap);
-    v128.store(d, i32x4.add(v128.load(src), base));
-    v128.store(d, i32x4.add(v128.load(src, 16), base), 16);
-    v128.store(d, i32x4.add(v128.load(src, 32), base), 32);
-    for (let k = OVERCOPY; k < cnt; k += 4) v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
+    for (let k = 0; k < copy; k += 8) {
+      v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k)), base));
+      v128.store(d + f4(k), i32x4.add(v128.load(src + f4(k), 16), base), 16);
+    }
     d += f4(cnt);
   }
   return d;
+}
+
+/**
+ * The entries each span of an item's pixels copies (spanList): its longest span of kw consecutive position lists
+ * from an output column's first tap, rounded up to 8 (records at pos, padded rows wp·8 bytes apart).
+ */
+export function longestSpan(g: Conv, pos: usize): i32 {
+  const hp = g.h + 2 * g.pH, wp = g.w + 2 * g.pW, lastRec = <usize>((g.kw - 1) << 3), posX = <usize>(g.sW << 3);
+  let most = 0;
+  for (let r = 0; r < hp; r++) {
+    let rec = pos + (<usize>(r * wp) << 3);
+    for (let ox = 0; ox < g.ow; ox++, rec += posX) most = max(most, load<i32>(rec + lastRec) + load<i32>(rec + lastRec, 4) - load<i32>(rec));
+  }
+  return (most + 7) & ~7;
 }
 
 /** Writes base + (index of the next set bit)·rowBytes for the lowest 8 set bits of m (past them: garbage); returns m without them. */
@@ -232,6 +256,7 @@ export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: us
   channelMasks(s, g, b, 0, cm, bits);
   if (limit < i32.MAX_VALUE && streamsCount(g, bits) >= limit) return false;
   positionLists(g, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
+  const copy = spans ? longestSpan(g, pos) : 0;
   // the item's planes written once in bulk first: the rows' scattered stores then find their lines in cache
   memory.fill(y, 0, f4(cout * ohw));
   for (let oy = 0; oy < g.oh; oy++) {
@@ -239,7 +264,7 @@ export function listItem(s: usize, wk: usize, g: Conv, b: i32, y: usize, acc: us
     for (let ox = 0; ox < g.ow; ox++) {
       // the pixel's list: kh spans of its window's rows, or the lists of its window's positions
       const at = first + <usize>ox * posX;
-      const d = spans ? spanList(at, posRow, offs, list, g.kh, g.kw, tapBytes, ox * xStep) : pixelList(at, posRow, offs, list, g.kh, g.kw, tapBytes);
+      const d = spans ? spanList(at, posRow, offs, list, g.kh, g.kw, tapBytes, ox * xStep, copy) : pixelList(at, posRow, offs, list, g.kh, g.kw, tapBytes);
       sumBlocks(list, d, wk, acc + f4(ox * cout), cout, false);
     }
     transposeCols(acc, cout, y + f4(oy * g.ow), ohw, g.ow, cout);
