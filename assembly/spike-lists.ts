@@ -19,9 +19,9 @@ export function listGathers(g: Conv): bool {
   return g.groups == 1 && g.cin >= 16;
 }
 
-/** u64 words of one position's channel mask. */
+/** u64 words of one position's channel mask: the channels of one group. */
 @inline function maskWords(g: Conv): i32 {
-  return (g.cin + 63) >> 6;
+  return (g.cin / g.groups + 63) >> 6;
 }
 
 /** Padded input positions of one item. */
@@ -76,7 +76,7 @@ export function bitStride(g: Conv): i32 {
  * channelBitsBytes(g).
  */
 export function channelMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize): void {
-  const cinG = g.cin / g.groups, hw = g.h * g.w, w = g.w, wp = w + 2 * g.pW, nwc = (cinG + 63) >> 6, rowBytes = <usize>(nwc << 3);
+  const cinG = g.cin / g.groups, hw = g.h * g.w, w = g.w, wp = w + 2 * g.pW, nwc = maskWords(g), rowBytes = <usize>(nwc << 3);
   const stride = <usize>bitStride(g), blocks = (cinG + 15) >> 4, T = bits + stride * <usize>(blocks << 4);
   const planes = s + f4((b * g.cin + grp * cinG) * hw);
   memory.fill(cm, 0, <usize>(positions(g) * nwc) << 3);

@@ -111,11 +111,12 @@ const DENSITIES = [0.1, 0.3, 1];
  */
 const LIST_CONVS = [{ n: 2, cin: 70, h: 6, w: 19, cout: 36, kh: 3, kw: 3, stride: 2, pad: 2 },
   { n: 2, cin: 8, h: 7, w: 40, cout: 12, kh: 3, kw: 3, pad: 1, groups: 2 }, { n: 1, cin: 130, h: 5, w: 18, cout: 17, kh: 2, kw: 3, pad: 1 },
-  { n: 2, cin: 40, h: 3, w: 20, cout: 24, kh: 1, kw: 1 }];
+  { n: 2, cin: 40, h: 3, w: 20, cout: 24, kh: 1, kw: 1 }, { n: 2, cin: 160, h: 4, w: 20, cout: 20, kh: 3, kw: 3, pad: 1, groups: 2 }];
 const QCONVS = [...CONVS, { n: 2, cin: 6, h: 12, w: 12, cout: 16, kh: 5, kw: 5 }, { n: 2, cin: 64, h: 8, w: 8, cout: 64, kh: 3, kw: 3, pad: 1 },
   { n: 1, cin: 150, h: 4, w: 4, cout: 20, kh: 3, kw: 3, pad: 1 }, { n: 2, cin: 24, h: 8, w: 8, cout: 20, kh: 5, kw: 5, pad: 2 },
   // channel lists over rows too wide for the windows: strided spans over 70 channels (two mask words), two
-  // groups, 130 channels (channel blocks past the last word's 64), and 1×1 taps (a list per position)
+  // groups, 130 channels (channel blocks past the last word's 64), 1×1 taps (a list per position), and two
+  // groups of 80 channels (two mask words per group, three for the layer)
   ...LIST_CONVS];
 
 describe('reference quantized kernels equal the plain computation with w = scale·q', () => {
