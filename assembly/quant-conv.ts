@@ -302,8 +302,6 @@ export function spikeConv2dQ(s: usize, sb: usize, wr: usize, y: usize, gate: usi
   for (let b = b0; b < b1; b++) {
     const yb = y + f4(b * p.cout * ohw), open = openChannels(p, gate, b, info), mapped = open < p.cout;
     let w = wr;
-    // the item's planes written once in bulk first: the rows' scattered stores then find their lines in cache
-    memory.fill(yb, 0, f4(p.cout * ohw));
     if (mapped) {
       zeroClosed(p, gate, b, yb);
       if (open == 0) continue;
