@@ -8,7 +8,7 @@
 import { Conv, f4 } from './geom';
 import { align64, planAt, QUANT_LISTS, QUANT_LUT, QUANT_WINDOWS, QuantListsPlan, QuantLutPlan, QuantWindowsPlan, SpikeConvQPlan } from './plan';
 import { channelBitsBytes, channelMasks, longestSpan, OVERCOPY, pixelList, positionLists, spanList, spanListEntries, spansFit } from './spike-lists';
-import { CARRY_BYTES, lanesOf, rawPixels, rawPlanes, segmentRows, sumLanes, sumLanesRaw, wideLanes } from './quant';
+import { CARRY_BYTES, isWide, lanesOf, rawPixels, rawPlanes, segmentRows, sumLanes, sumLanesRaw, wideLanes } from './quant';
 import { planWindows, windowLane, windowRows, windowsApply, windowsGroup, windowsMasks, windowsPack } from './quant-windows';
 import { lutApplies, lutGroup, lutPack, lutRows, planLut } from './quant-lut';
 
@@ -286,8 +286,11 @@ function lutItem<L>(s: usize, sb: usize, w: usize, p: QuantLutPlan, b: i32, yb: 
   for (let grp = 0; grp < p.groups; grp++) {
     if (openCount(info, grp) == 0) continue;
     const width = openWidth(p, info, grp);
-    lutGroup<L>(p, grp, w + <usize>(grp * p.groupBytes), w + <usize>p.scale + f4(grp * p.width), width, acc, scratch, scratch);
-    emitGroup(acc, width, yb, p, grp, 0, p.oh * p.ow, info, mapped);
+    // ternary sums, which fit i16, leave as raw lanes transposed before they are widened (rawPlanes)
+    const scale = w + <usize>p.scale + f4(grp * p.width), ohw = p.oh * p.ow, raw = !isWide<L>() && !mapped && ohw >= rawPixels<i16>();
+    lutGroup<L>(p, grp, w + <usize>(grp * p.groupBytes), scale, width, acc, scratch, scratch, raw);
+    if (raw) rawPlanes<i16>(acc, width, yb + f4(grp * (p.cout / p.groups) * ohw), f4(ohw), ohw, p.cout / p.groups, scale, scratch);
+    else emitGroup(acc, width, yb, p, grp, 0, ohw, info, mapped);
   }
 }
 

@@ -82,7 +82,7 @@ export function lutPack(q: usize, wr: usize, p: QuantLutPlan): void {
  * within MAX_LUT_BYTES has cinG·kh·2^kw ≤ 16384 rows, so cinG·kh·kw ≤ 8192.
  */
 @inline function lutPixels<L>(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32,
-  segCi: i32, out: usize, ld: i32, scale: usize, carry: usize, np: i32): void {
+  segCi: i32, out: usize, ld: i32, scale: usize, carry: usize, np: i32, raw: bool = false): void {
   const z = i32x4.splat(0), wide = isWide<L>(), sh: i32 = wide ? 5 : 4;
   let a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, h0 = z, h1 = z, h2 = z, h3 = z, carried = false;
   let mc = masks, t = tab;
@@ -112,7 +112,13 @@ export function lutPack(q: usize, wr: usize, p: QuantLutPlan): void {
     }
   }
   if (wide) { finishPixels<L>(a0, a1, a2, a3, b0, b1, b2, b3, out, ld, np, scale, carry, carried, np); return; }
-  finishPixels<i16>(b0, b1, b2, b3, h0, h1, h2, h3, out, ld, np, scale, carry, false, np);
+  if (!raw) { finishPixels<i16>(b0, b1, b2, b3, h0, h1, h2, h3, out, ld, np, scale, carry, false, np); return; }
+  // raw i16 sums (ternary): pixel p's 16 lanes at out + p·ld·2 bytes
+  const step = <usize>(ld << 1);
+  v128.store(out, b0); v128.store(out, h0, 16);
+  if (np > 1) { v128.store(out + step, b1); v128.store(out + step, h1, 16); }
+  if (np > 2) { v128.store(out + 2 * step, b2); v128.store(out + 2 * step, h2, 16); }
+  if (np > 3) { v128.store(out + 3 * step, b3); v128.store(out + 3 * step, h3, 16); }
 }
 
 // One function per pixel count, so that each keeps its own registers.
@@ -124,12 +130,22 @@ function lut1<L>(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTabl
   out: usize, ld: i32, scale: usize, carry: usize): void {
   lutPixels<L>(masks, shift, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out, ld, scale, carry, 1);
 }
+// The same, leaving ternary sums as raw i16 lanes (lutGroup's raw).
+function lut4Raw(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32, segCi: i32,
+  out: usize, ld: i32): void {
+  lutPixels<i8>(masks, shift, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out, ld, 0, 0, 4, true);
+}
+function lut1Raw(masks: usize, shift: i32, sW: i32, km: i32, tab: usize, rowTable: usize, ciStep: usize, cinG: i32, kh: i32, segCi: i32,
+  out: usize, ld: i32): void {
+  lutPixels<i8>(masks, shift, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out, ld, 0, 0, 1, true);
+}
 
 /**
  * Group grp's sums of one item into acc [oh·ow][width] (f32), from the item's row masks (windowsMasks, at
- * scratch + p.masks) and the group's tables at w (L lanes, `width` lanes of open channels) and scales at scale.
+ * scratch + p.masks) and the group's tables at w (L lanes, `width` lanes of open channels) and scales at scale;
+ * with `raw` (ternary codes only) the sums stay i16 lanes, unscaled, [oh·ow][width] at acc, for rawPlanes.
  */
-export function lutGroup<L>(p: QuantLutPlan, grp: i32, w: usize, scale: usize, width: i32, acc: usize, carry: usize, scratch: usize): void {
+export function lutGroup<L>(p: QuantLutPlan, grp: i32, w: usize, scale: usize, width: i32, acc: usize, carry: usize, scratch: usize, raw: bool): void {
   const cinG = p.cin / p.groups, kh = p.kh, oh = p.oh, ow = p.ow, sW = p.sW, hp = p.h + 2 * p.pH, lb: i32 = <i32>sizeof<L>();
   const rowTable = <usize>((16 * lb) << p.kw), blockBytes = <usize>(p.rows * 16 * lb), km = (1 << p.kw) - 1;
   const ciStep = <usize>(hp << 1), rowStep = <usize>(p.sH << 1), masks = scratch + <usize>p.masks + (<usize>(grp * cinG * hp) << 1);
@@ -137,8 +153,15 @@ export function lutGroup<L>(p: QuantLutPlan, grp: i32, w: usize, scale: usize, w
   for (let c = 0; c < width; c += 16) {
     const tab = w + <usize>(c >> 4) * blockBytes, sc = scale + f4(c);
     for (let oy = 0; oy < oh; oy++) {
-      const rows = masks + <usize>oy * rowStep, out = acc + f4(oy * ow * width + c);
+      const rows = masks + <usize>oy * rowStep;
       let ox = 0;
+      if (raw) {
+        const out = acc + (<usize>(oy * ow * width + c) << 1);
+        for (; ox + 4 <= ow; ox += 4) lut4Raw(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + (<usize>(ox * width) << 1), width);
+        for (; ox < ow; ox++) lut1Raw(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + (<usize>(ox * width) << 1), width);
+        continue;
+      }
+      const out = acc + f4(oy * ow * width + c);
       for (; ox + 4 <= ow; ox += 4) lut4<L>(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + f4(ox * width), width, sc, carry);
       for (; ox < ow; ox++) lut1<L>(rows, ox * sW, sW, km, tab, rowTable, ciStep, cinG, kh, segCi, out + f4(ox * width), width, sc, carry);
     }
