@@ -152,11 +152,12 @@ async function fileImage(file: File, bytes: Uint8Array): Promise<Image> {
   return canvasImage(c, bmp.width, bmp.height);
 }
 
-/** What kind of file: a model (.es), events (by extension or magic bytes), or an image. */
-function kindOf(name: string, bytes: Uint8Array): 'model' | 'events' | 'image' {
+/** What kind of file: a model (.es), a NIR graph (.nir, or HDF5 by its signature), events (by extension or magic bytes), or an image. */
+function kindOf(name: string, bytes: Uint8Array): 'model' | 'nir' | 'events' | 'image' {
   const ext = name.toLowerCase().slice(name.lastIndexOf('.'));
   const head = String.fromCharCode(...bytes.subarray(0, 10));
   if (ext === '.es') return 'model';
+  if (ext === '.nir' || head.startsWith('\x89HDF\r\n\x1a\n')) return 'nir';
   if (ext === '.bin' || ext === '.aedat' || ext === '.npy' || head.startsWith('\x93NUMPY') || head.startsWith('#!AER-DAT')) return 'events';
   return 'image';
 }
@@ -166,6 +167,11 @@ async function openFile(file: File): Promise<void> {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     const kind = kindOf(file.name, bytes);
+    if (kind === 'nir') {
+      // NIR files are HDF5, which the page does not read; the command line turns one into a model file
+      const base = file.name.replace(/\.[^.]*$/, '');
+      throw new Error(`"${file.name}" is a NIR graph (HDF5), and the app opens edgespike models (.es): convert it with \`edgespike nir import ${file.name} --out ${base}.es\` and open that`);
+    }
     if (kind === 'model') {
       const m = modelFromBytes(bytes, file.name);
       const slot: Slot = m.quantized ? 'quant' : 'float';

@@ -327,6 +327,14 @@ test('the page in Chromium: draw, an event file, screenshots, quantized copy and
     assert.match((await page.evaluate<Snap>('edgespikeApp.snapshot()')).error, /"broken\.bin": byte 10: truncated event/);
     assert.equal(await page.evaluate('document.body.dataset.state'), 'ready');
 
+    // a NIR graph: one line saying how to convert it, the page keeps working
+    const nir = join(dir, 'cnn.nir');
+    writeFileSync(nir, Buffer.concat([Buffer.from('\x89HDF\r\n\x1a\n', 'latin1'), Buffer.alloc(56)]));
+    await page.setFiles('#file', [nir]);
+    await page.waitFor(`/NIR/.test(edgespikeApp.snapshot().error)`, 10_000);
+    assert.match((await page.evaluate<Snap>('edgespikeApp.snapshot()')).error, /^"cnn\.nir" is a NIR graph \(HDF5\).*`edgespike nir import cnn\.nir --out cnn\.es`/);
+    assert.equal(await page.evaluate('document.body.dataset.state'), 'ready');
+
     // an 8-bit copy: the switch appears, the answer is Node's quantized model's; back to float
     const q8 = await page.box('#quantize8');
     await page.click(q8.x + 5, q8.y + 5);
