@@ -16,7 +16,7 @@ import { forEachBackend } from '../helpers/backends.js';
 import { rand } from '../helpers/gradcheck.js';
 
 /** T calls of neuronStep on steps shaped `step` ([N, C, …]); spikes stacked [T, ...step]. */
-function stepRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, T: number, staticInput: boolean, step: number[]): Tensor {
+function stepRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, T: number, staticInput: boolean, step: number[]): { spikes: Tensor; v: Tensor } {
   let v = new Tensor(new Float32Array(step.reduce((a, d) => a * d, 1)), step);
   const out: Tensor[] = [];
   for (let t = 0; t < T; t++) {
@@ -24,7 +24,7 @@ function stepRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, T: number, stat
     const r = neuronStep(x, v, p, lp);
     out.push(r.s); v = r.v;
   }
-  return op.stack(out, 0);
+  return { spikes: op.stack(out, 0), v };
 }
 
 /** Thresholds 0.7, 0.85, 1, … per channel (float32 values). */
@@ -60,11 +60,12 @@ forEachBackend('neuronRun = T × neuronStep with per-channel thresholds', () => 
         });
         const r = new Float32Array(T * m).map(() => rng.float() * 2 - 1);
         const l1 = mk(), l2 = mk();
-        const fused = neuronRun(xs, p, l1, { T, staticInput, channelInner: inner }).spikes;
+        const run = neuronRun(xs, p, l1, { T, staticInput, channelInner: inner }), fused = run.spikes;
         backward(fused, r);
         const gx1 = xs.grad!; xs.grad = null;
-        const stepped = stepRun(xs, p, l2, T, staticInput, step);
+        const steps = stepRun(xs, p, l2, T, staticInput, step), stepped = steps.spikes;
         assert.deepEqual(fused.toArray(), stepped.toArray(), 'spikes differ');
+        assert.deepEqual(Array.from(run.v), steps.v.toArray(), 'the final membranes differ');
         assert.ok(fused.toArray().some((s) => s === 1) && fused.toArray().some((s) => s === 0), 'both outcomes occur');
         backward(stepped, r);
         const gx2 = xs.grad!; xs.grad = null;
