@@ -234,7 +234,7 @@ function sumPixel<L>(list: usize, end: usize, w: usize, out: usize, scale: usize
  * one output row of sums, which goes to the planes after each row: as raw lanes transposed before they are
  * widened (rawPlanes) when the row allows it, else as floats (emitGroup).
  */
-function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
+function listsItem<L>(s: usize, sb: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, scratch: usize, info: usize, mapped: bool): void {
   const cinG = p.cin / p.groups, seg = segmentRows(p.bits);
   const cm = scratch + <usize>p.listMasks, pos = scratch + <usize>p.positions, offs = scratch + <usize>p.listOffsets;
   const list = scratch + <usize>p.list, bits = scratch + <usize>p.planeBits, acc = scratch + <usize>CARRY_BYTES, carry = scratch;
@@ -246,7 +246,7 @@ function listsItem<L>(s: usize, w: usize, p: QuantListsPlan, b: i32, yb: usize, 
     if (openCount(info, grp) == 0) continue;
     const width = openWidth(p, info, grp), rowBytes = width, tapBytes = cinG * rowBytes;
     const wg = w + <usize>(grp * groupBytes), scale = scales + f4(grp * width0);
-    channelMasks(s, p, b, grp, cm, bits);
+    channelMasks(s, p, b, grp, cm, bits, sb);
     positionLists(p, cm, pos, offs, rowBytes, spans ? tapBytes : 0);
     const copy = spans ? longestSpan(p, pos) : 0;
     for (let oy = 0; oy < oh; oy++) {
@@ -295,10 +295,11 @@ function lutItem<L>(s: usize, sb: usize, w: usize, p: QuantLutPlan, b: i32, yb: 
 }
 
 /**
- * y[b] for items b0 ≤ b < b1, codes and scales from spikeConvQPack at wr; with sb ≠ 0 the windows and the tables
- * read the spikes packed one bit each there (packedMasks) instead of the floats at s; gate (a pointer to n·cout bytes) is
- * read when the plan says gated. An item with closed channels compacts its open channels' codes first and
- * zero-fills the closed planes; an item with none open costs only the zeros.
+ * y[b] for items b0 ≤ b < b1, codes and scales from spikeConvQPack at wr; with sb ≠ 0 the windows, the tables
+ * and (planes of a whole number of bytes) the lists read the spikes packed one bit each there instead of the
+ * floats at s; gate (a pointer to n·cout bytes) is read when the plan says gated. An item with closed channels
+ * compacts its open channels' codes first and zero-fills the closed planes; an item with none open costs only
+ * the zeros.
  */
 export function spikeConv2dQ(s: usize, sb: usize, wr: usize, y: usize, gate: usize, plan: usize, b0: i32, b1: i32, scratch: usize): void {
   const p = planAt<SpikeConvQPlan>(plan), ohw = p.oh * p.ow, info = scratch + <usize>p.open;
@@ -316,7 +317,7 @@ export function spikeConv2dQ(s: usize, sb: usize, wr: usize, y: usize, gate: usi
     else if (p.path == QUANT_LUT) lutItem<i8>(s, sb, w, planAt<QuantLutPlan>(plan), b, yb, scratch, info, mapped);
     else if (windows && wide) windowsItem<i16>(s, sb, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
     else if (windows) windowsItem<i8>(s, sb, w, planAt<QuantWindowsPlan>(plan), b, yb, scratch, info, mapped);
-    else if (wide) listsItem<i16>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
-    else listsItem<i8>(s, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
+    else if (wide) listsItem<i16>(s, sb, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
+    else listsItem<i8>(s, sb, w, planAt<QuantListsPlan>(plan), b, yb, scratch, info, mapped);
   }
 }

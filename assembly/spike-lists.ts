@@ -72,15 +72,21 @@ export function bitStride(g: Conv): i32 {
  * at (iy, ix) in item b; padding positions stay 0. Each channel's plane becomes a bit stream (bitStride apart
  * at bits, zero streams up to a multiple of 16 channels); 16×16 blocks of bytes are transposed so that a vector
  * holds one byte of 16 channels, and each of its 8 bits is moved to the top of its byte and read out with one
- * bitmask: a position's 16 channel bits at a time, with no branch on the spikes. Scratch at bits:
- * channelBitsBytes(g).
+ * bitmask: a position's 16 channel bits at a time, with no branch on the spikes. With sb ≠ 0 and planes of a
+ * whole number of bytes, the streams are copied from the spikes packed one bit each there instead of being
+ * read from the floats at s. Scratch at bits: channelBitsBytes(g).
  */
-export function channelMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize): void {
+export function channelMasks(s: usize, g: Conv, b: i32, grp: i32, cm: usize, bits: usize, sb: usize = 0): void {
   const cinG = g.cin / g.groups, hw = g.h * g.w, w = g.w, wp = w + 2 * g.pW, nwc = maskWords(g), rowBytes = <usize>(nwc << 3);
   const stride = <usize>bitStride(g), blocks = (cinG + 15) >> 4, T = bits + stride * <usize>(blocks << 4);
-  const planes = s + f4((b * g.cin + grp * cinG) * hw);
+  const first = b * g.cin + grp * cinG, planes = s + f4(first * hw);
   memory.fill(cm, 0, <usize>(positions(g) * nwc) << 3);
-  for (let cl = 0; cl < cinG; cl++) planeBits(planes + f4(cl * hw), hw, bits + <usize>cl * stride);
+  if (sb != 0 && (hw & 7) == 0) {
+    // spikes already packed one bit each (bit i & 7 of byte i >> 3): each plane's stream starts on a byte
+    for (let cl = 0; cl < cinG; cl++) memory.copy(bits + <usize>cl * stride, sb + (<usize>(first + cl) * <usize>hw >> 3), <usize>(hw >> 3));
+  } else {
+    for (let cl = 0; cl < cinG; cl++) planeBits(planes + f4(cl * hw), hw, bits + <usize>cl * stride);
+  }
   memory.fill(bits + <usize>cinG * stride, 0, <usize>((blocks << 4) - cinG) * stride);
   // pixel p = iy·w + ix of the item is padded position at = (iy + pH)·wp + ix + pW
   let ix = 0, at = cm + <usize>((g.pH * wp + g.pW) * nwc << 3);
