@@ -12,6 +12,7 @@ import {
 import { toModelInput, matchPolarity, type Image, type InvertMode } from '../../src/data/image-input.js';
 import { resolveNormalization, normalize, type NormalizeOption } from '../../src/data/augment.js';
 import { decodeEvents } from '../../src/data/events/decode.js';
+import { DIGIT_PIXELS, type Digits } from '../../src/data/digit-set.js';
 import { framesBySplit } from '../../src/data/events/frame.js';
 import type { Events } from '../../src/data/events/events.js';
 
@@ -245,39 +246,8 @@ export function latency(m: AppModel, x: ModelInput, runs = 15): { median: number
   return { median: times[Math.floor(times.length / 2)]!, min: times[0]! };
 }
 
-/** A small labelled set of 28×28 digits: a training part and a held-out part. */
-export interface Digits {
-  readonly train: number;
-  readonly test: number;
-  /** Labels of train then test samples. */
-  readonly labels: Uint8Array;
-  /** Pixels (0–255, light on dark) of train then test samples, 784 bytes each. */
-  readonly pixels: Uint8Array;
-}
-
-const DIGITS_MAGIC = 'ESDG';
-const DIGIT = 28 * 28;
-
-/** The digits as bytes: "ESDG", uint32 LE train and test counts, the labels, then the pixels. */
-export function encodeDigits(d: Digits): Uint8Array {
-  const n = d.train + d.test, out = new Uint8Array(12 + n + n * DIGIT), dv = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = DIGITS_MAGIC.charCodeAt(i);
-  dv.setUint32(4, d.train, true);
-  dv.setUint32(8, d.test, true);
-  out.set(d.labels.subarray(0, n), 12);
-  out.set(d.pixels.subarray(0, n * DIGIT), 12 + n);
-  return out;
-}
-
-/** Reads encodeDigits' bytes (`name` names them in errors). */
-export function decodeDigits(bytes: Uint8Array, name: string): Digits {
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (bytes.length < 12 || magic !== DIGITS_MAGIC) throw new EdgespikeError(`${name}: expected a digit set starting with "${DIGITS_MAGIC}"`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const train = dv.getUint32(4, true), test = dv.getUint32(8, true), n = train + test;
-  if (bytes.length !== 12 + n * (1 + DIGIT)) throw new EdgespikeError(`${name}: ${n} digits need ${12 + n * (1 + DIGIT)} bytes, got ${bytes.length}`);
-  return { train, test, labels: bytes.slice(12, 12 + n), pixels: bytes.slice(12 + n) };
-}
+// the page's digit set (assets/digits.bin), written by `edgespike serve`
+export { decodeDigits, encodeDigits, type Digits } from '../../src/data/digit-set.js';
 
 /** A few Adam steps at a time on the training digits (cross-entropy with label smoothing 0.1, as `train`). */
 export class LiveTrainer {
@@ -296,14 +266,14 @@ export class LiveTrainer {
 
   /** The next batch of shuffled training digits (a new permutation each epoch). */
   private batch(): { x: Tensor; y: Int32Array } {
-    const B = Math.min(this.o.batch ?? 32, this.digits.train), x = new Float32Array(B * DIGIT), y = new Int32Array(B);
+    const B = Math.min(this.o.batch ?? 32, this.digits.train), x = new Float32Array(B * DIGIT_PIXELS), y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       if (this.order.length === 0) {
         this.order = Array.from({ length: this.digits.train }, (_, i) => i);
         for (let i = this.order.length - 1; i > 0; i--) { const j = Math.floor(this.rng.float() * (i + 1)); [this.order[i], this.order[j]] = [this.order[j]!, this.order[i]!]; }
       }
       const k = this.order.pop()!;
-      for (let p = 0; p < DIGIT; p++) x[b * DIGIT + p] = this.digits.pixels[k * DIGIT + p]! / 255;
+      for (let p = 0; p < DIGIT_PIXELS; p++) x[b * DIGIT_PIXELS + p] = this.digits.pixels[k * DIGIT_PIXELS + p]! / 255;
       y[b] = this.digits.labels[k]!;
     }
     return { x: new Tensor(x, [B, 1, 28, 28]), y };
@@ -327,8 +297,8 @@ export class LiveTrainer {
   accuracy(m: AppModel = this.model): number {
     const n = this.digits.test;
     if (n === 0) return NaN;
-    const x = new Float32Array(n * DIGIT);
-    for (let i = 0; i < n * DIGIT; i++) x[i] = this.digits.pixels[this.digits.train * DIGIT + i]! / 255;
+    const x = new Float32Array(n * DIGIT_PIXELS);
+    for (let i = 0; i < n * DIGIT_PIXELS; i++) x[i] = this.digits.pixels[this.digits.train * DIGIT_PIXELS + i]! / 255;
     const logits = noGrad(() => workspace(() => m.net.forward(new Tensor(x, [n, 1, 28, 28]), { training: false }).logits.toArray()));
     let right = 0;
     for (let i = 0; i < n; i++) {

@@ -68,7 +68,7 @@ export function pageModules(dist: string): string[] {
 async function digitAsset(): Promise<{ bytes?: Uint8Array; why?: string }> {
   try {
     const { mnist } = await import('../data/mnist.js');
-    const { encodeDigits } = await import('../../demo/app/core.js');
+    const { encodeDigits } = await import('../data/digit-set.js');
     const tr = mnist('train'), te = mnist('test'), n = APP_DIGITS.train + APP_DIGITS.test, px = 28 * 28;
     const labels = new Uint8Array(n), pixels = new Uint8Array(n * px), f = new Float32Array(px);
     for (let i = 0; i < n; i++) {

@@ -95,7 +95,8 @@ test('the site: isolation headers and content types on every file, only the page
     }
   }
   assert.deepEqual(foreign, []);
-  for (const f of ['demo/app/app.js', 'demo/app/core.js', 'src/backends/wasm/worker.js', 'src/data/events/decode.js', 'src/data/events/atis-codec.js', 'src/data/image-input.js']) assert.ok(mods.includes(f), f);
+  for (const f of ['demo/app/app.js', 'demo/app/core.js', 'src/backends/wasm/worker.js', 'src/data/events/decode.js', 'src/data/events/atis-codec.js', 'src/data/image-input.js',
+    'src/data/digit-set.js']) assert.ok(mods.includes(f), f);
   for (const f of ['src/data/events/atis.js', 'src/data/image.js', 'src/util/atomic.js']) assert.ok(!mods.includes(f), f);
   // the digits: 1000 to train on and 200 held out, MNIST's first of each split
   assert.equal(digits.train, 1000);
