@@ -105,5 +105,10 @@ async function execute(name: string, cmd: unknown, rest: string[]): Promise<numb
 }
 
 if (process.argv[1] && /edgespike(\.js)?$|cli[\\/]main\.js$/.test(process.argv[1])) {
+  // a reader that stops early (`edgespike info m.es | head -1`) closes the pipe: the rest of the output has
+  // nowhere to go, which is not an error of the command
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+  }
   runCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -90,3 +90,13 @@ test('--help prints usage and exits 0', () => {
   assert.match(r.stdout + r.stderr, /--timesteps/);
   void readFileSync;
 });
+
+test('a reader that closes the pipe early ends the command quietly: exit 0, no stack trace', () => {
+  // `edgespike info m.es | head -c 1`: the shell's head closes the pipe after the first byte
+  for (const args of [['info', 'lenet-mnist-ternary'], ['profile', 'lenet-mnist-ternary', '--arch-only']]) {
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" ${args.join(' ')} | head -c 1 >/dev/null`],
+      { encoding: 'utf8', env: { ...process.env, EDGESPIKE_THREADS: '1' } });
+    assert.equal(r.status, 0, args.join(' '));
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|at /, `${args.join(' ')}: ${r.stderr}`);
+  }
+});
