@@ -37,4 +37,5 @@ export { netFromBytes, netToBytes, type LoadedNet, type ModelMeta } from './trai
 export { parseModel, serializeTagged, quantizeTensor, STORE_DTYPES, type StoreDtype, type FloatTensor } from './io/model-codec.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors-codec.js';
 export { quantizeNet, freezeQuant, type QuantizeOptions } from './layers/quantize.js';
+export { fitGates, type GateFit, type GateFitOptions } from './layers/gate-fit.js';
 export { convertScatterGather } from './layers/convert.js';

@@ -1,4 +1,4 @@
-/** The quantization flags shared by `train` and `quantize`: --weight-bits, --membrane-bits, --gate, --all-layers. */
+/** The quantization flags shared by `train` and `quantize`: --weight-bits, --membrane-bits, --gate, --gate-ratio, --all-layers. */
 import { EdgespikeError } from '../util/errors.js';
 import type { QuantizeOptions } from '../layers/quantize.js';
 import type { WeightQuant } from '../quant/weights.js';
@@ -7,7 +7,8 @@ import type { WeightQuant } from '../quant/weights.js';
 export const QUANT_ARGS = {
   'weight-bits': { type: 'string', description: 'weights: 32 (float), 8 or 4 (SAWB), 2 or ternary (scaled ternary), twn (unscaled ternary)' },
   'membrane-bits': { type: 'string', description: 'stored membrane: 32 (float), 8, 4, 2 or 1.58 (ternary); quantized membranes fire with > and reset to 0' },
-  gate: { type: 'boolean', description: 'gate the channels before every conv-fed neuron (trained against the 0.85 activation mass)' },
+  gate: { type: 'boolean', description: 'gate the channels before every conv-fed neuron (trained against the channels that carry --gate-ratio of the activation mass)' },
+  'gate-ratio': { type: 'string', description: 'with --gate: the share of each row\'s activation mass whose channels the gates keep (0 < R ≤ 1; default 0.85; lower closes more)' },
   'all-layers': { type: 'boolean', description: 'quantize the first and last weighted layers too (kept float by default)' },
 } as const;
 
@@ -36,6 +37,9 @@ export function quantizeOptionsOf(a: Record<string, unknown>): QuantizeOptions |
   const weights = a['weight-bits'] === undefined ? undefined : weightQuantOf(a['weight-bits']);
   const membraneBits = a['membrane-bits'] === undefined ? 32 : membraneBitsOf(a['membrane-bits']);
   const gate = !!a.gate;
+  if (a['gate-ratio'] !== undefined && !gate) throw new EdgespikeError('--gate-ratio: applies with --gate only');
+  const gateRatio = a['gate-ratio'] === undefined ? undefined : Number(String(a['gate-ratio']).trim());
+  if (gateRatio !== undefined && !(gateRatio > 0 && gateRatio <= 1)) throw new EdgespikeError(`--gate-ratio: expected a number in (0, 1], got "${String(a['gate-ratio'])}"`);
   if (!weights && membraneBits === 32 && !gate) return null;
-  return { ...(weights ? { weights } : {}), membraneBits, gate, keepEnds: !a['all-layers'] };
+  return { ...(weights ? { weights } : {}), membraneBits, gate, ...(gateRatio !== undefined ? { gateRatio } : {}), keepEnds: !a['all-layers'] };
 }

@@ -9,6 +9,7 @@ import { checkOutputFile, removeStaleTemps } from '../util/fsx.js';
 import { loadNet, saveNet } from '../train/model-file.js';
 import { evaluate, train } from '../train/trainer.js';
 import { freezeQuant, quantizeNet } from '../layers/quantize.js';
+import { fitGates } from '../layers/gate-fit.js';
 import { checkFlags, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 import { QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
@@ -47,21 +48,29 @@ export const quantizeCommand = defineCommand({
     const T = float.config.T;
     const test = await loadDataset(dataset, 'test', { dataDir: a['data-dir'], T, limit: testLimit });
     const before = evaluate(float, test).accuracy;
+    const trainSet = epochs > 0 || opts.gate ? await loadDataset(dataset, 'train', { dataDir: a['data-dir'], T, limit }) : undefined;
+    // the gates' predictors fitted to their targets before fine-tuning (so that it adapts to the closed
+    // channels) and again after it (so that they match the final weights)
+    let gates = trainSet ? fitGates(q, trainSet) : [];
     const ptq = evaluate(freezeQuant(q), test).accuracy;
     let history: unknown[] = [];
-    if (epochs > 0) {
-      const trainSet = await loadDataset(dataset, 'train', { dataDir: a['data-dir'], T, limit });
+    if (epochs > 0 && trainSet) {
       removeStaleTemps(out);
       history = train(q, trainSet, test, {
         epochs, batchSize, optim: { kind: 'adam', lr }, schedule: { kind: 'cosine', epochs }, loss: { kind: 'ce', labelSmoothing: 0.1 }, seed, progress: !a.json,
       });
+      if (opts.gate) gates = fitGates(q, trainSet);
     }
     const frozen = freezeQuant(q);
     const after = evaluate(frozen, test).accuracy;
     const training = meta.training as { epochs?: unknown[] } | undefined;
     saveNet(out, frozen, { ...meta, training: { ...(training ?? {}), quantization: { ...opts, finetune_epochs: epochs, history, float_accuracy: before, ptq_accuracy: ptq, accuracy: after } } });
-    const summary = { model: out, dataset, float_accuracy: before, ptq_accuracy: ptq, finetune_epochs: epochs, test_accuracy: after, test_samples: test.length };
+    const gateOpen = gates.map((g) => ({ gate: g.gate, open: g.openAfter }));
+    const summary = { model: out, dataset, float_accuracy: before, ptq_accuracy: ptq, finetune_epochs: epochs, test_accuracy: after, test_samples: test.length, ...(opts.gate ? { gates: gateOpen } : {}) };
     if (a.json) printJson(summary);
-    else process.stdout.write(`${out}: ${(100 * after).toFixed(2)}% on ${test.length} test samples (float ${(100 * before).toFixed(2)}%, before fine-tuning ${(100 * ptq).toFixed(2)}%)\n`);
+    else {
+      process.stdout.write(`${out}: ${(100 * after).toFixed(2)}% on ${test.length} test samples (float ${(100 * before).toFixed(2)}%, before fine-tuning ${(100 * ptq).toFixed(2)}%)\n`);
+      if (opts.gate) process.stdout.write(`gates (channels left open on the training samples): ${gateOpen.map((g) => `${g.gate} ${(100 * g.open).toFixed(1)}%`).join(', ')}\n`);
+    }
   },
 });

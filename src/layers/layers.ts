@@ -40,6 +40,8 @@ export interface RunContext {
   readonly dropSpikes?: { readonly node: string; readonly ratio: number };
   /** Called by every gate with its mask [rows, C] (0/1) and whether its rows are static [N] or folded [T·N]. */
   readonly onGate?: (node: string, mask: Uint8Array, rows: number, channels: number, isStatic: boolean) => void;
+  /** Called by every gate with its predictor's inputs [rows, C_side] and its BCE targets [rows, C] (fitGates). */
+  readonly onGateFit?: (node: string, features: Tensor, targets: Tensor) => void;
   /** Inference of frozen quantized layers on the integer kernels (src/layers/integer.ts); absent: the float path. */
   readonly integer?: IntegerRun;
 }
@@ -233,12 +235,16 @@ export class Quant extends Base {
 export class Gate extends Base {
   declare readonly node: Extract<GraphNode, { op: 'gate' }>;
 
-  /** Predictor logits [rows, C] of a side input [rows, C_side, H, W] (or [rows, C_side]), detached from it. */
-  logits(side: Tensor): Tensor {
+  /** The predictor's input [rows, C_side]: softmax over the channels of a side input's spatial means, detached from it. */
+  features(side: Tensor): Tensor {
     const rows = side.shape[0]!, cs = side.shape[1]!;
     const pooled = side.rank === 4 ? op.adaptiveAvgPool2d(side.detach(), 1) : side.detach();
-    const feat = op.softmax(op.reshape(pooled, [rows, cs]));
-    return op.linear(feat, this.get('weight'), this.get('bias'));
+    return op.softmax(op.reshape(pooled, [rows, cs]));
+  }
+
+  /** Predictor logits [rows, C] of a side input [rows, C_side, H, W] (or [rows, C_side]), detached from it. */
+  logits(side: Tensor): Tensor {
+    return op.linear(this.features(side), this.get('weight'), this.get('bias'));
   }
 
   /** The channels kept for each row of a side input [rows, C_side, …]: 1 where the predictor's logit is above 0. */
@@ -267,6 +273,10 @@ export class Gate extends Base {
     }
     const rows = mask.length / C, m = Float32Array.from(mask);
     ctx.onGate?.(this.name, mask, rows, C, ctx.static);
+    if (ctx.onGateFit) {
+      const f = this.features(s.t);
+      ctx.onGateFit(this.name, s.static && !ctx.static ? expandTime(f, ctx.T) : f, massTarget(x, this.node.attrs.ratio));
+    }
     if (ctx.training && this.node.attrs.lossWeight > 0 && logits) {
       const target = massTarget(x, this.node.attrs.ratio);
       ctx.aux.push(op.mul(bceWithLogits(logits, target), this.node.attrs.lossWeight));

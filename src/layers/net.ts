@@ -92,6 +92,8 @@ export interface RunOptions {
   readonly aux?: Tensor[];
   /** Called by every gate with its mask (for the FLOPs accounting). */
   readonly onGate?: RunContext['onGate'];
+  /** Called by every gate with its predictor's inputs and BCE targets (fitGates). */
+  readonly onGateFit?: RunContext['onGateFit'];
   /** Drop each spike of one scatter node with a probability (Scatter-and-Gather's robustness study). */
   readonly dropSpikes?: RunContext['dropSpikes'];
   /** While training: add this weight × every neuron layer's firing rate to the loss (a spike-count regularizer). */
@@ -336,7 +338,7 @@ export class SpikingNet {
   private runFused(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
     const integer: IntegerRun | undefined = opts.training || opts.integer === false ? undefined : { gates: this.gatedConvs(), masks: new Map() };
-    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, integer };
+    const ctx: RunContext = { T, N, training: opts.training, rng, static: start.static, monitor: opts.monitor, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, onGateFit: opts.onGateFit, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost, integer };
     const vals = new Map<string, Val>([[from, start]]);
     for (const l of plan) {
       const a = sumInputs(l.node.inputs.map((s) => vals.get(s)!), T);
@@ -379,7 +381,7 @@ export class SpikingNet {
    */
   private runSteps(plan: Layer[], from: string, to: string, start: Val, N: number, rng: Rng, opts: RunOptions): Val {
     const T = this.config.T;
-    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
+    const ctx: RunContext = { T: 1, N, training: opts.training, rng, static: false, monitor: undefined, masks: new Map(), aux: opts.aux ?? [], onGate: opts.onGate, onGateFit: opts.onGateFit, dropSpikes: opts.dropSpikes, spikeCost: opts.spikeCost };
     const state = new Map<string, unknown>();
     const record = new Map<string, { s: Tensor[]; h: Float32Array[] }>();
     const perStep = new Map<string, Tensor[]>();

@@ -3,7 +3,7 @@
  * work starts, directories made one level at a time, inputs read only when they are regular files of a
  * bounded size, and temporary files of dead writers removed.
  */
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EdgespikeError } from './errors.js';
 
@@ -34,6 +34,22 @@ function writable(path: string): boolean {
 }
 
 /**
+ * True when a file can be created in the directory `dir`: one is created and removed. The permission bits
+ * alone say yes for root on file systems that refuse new files (/proc, /sys, a read-only mount).
+ */
+function canCreateIn(dir: string): boolean {
+  if (!writable(dir)) return false;
+  const probe = join(dir, `.edgespike-probe-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+  } catch {
+    return false;
+  }
+  try { rmSync(probe, { force: true }); } catch { /* the probe is empty; a leftover is harmless */ }
+  return true;
+}
+
+/**
  * Checks, before any work, that a file can be written at `path` (given with `flag`): its folder exists
  * and is a writable directory, and `path` is not a directory (an existing file must be writable).
  */
@@ -43,7 +59,7 @@ export function checkOutputFile(flag: string, path: string): void {
   const d = statOrNull(dir);
   if (!d) throw new EdgespikeError(`${flag} ${path}: the folder ${dir} does not exist`);
   if (!d.isDirectory()) throw new EdgespikeError(`${flag} ${path}: ${dir} is not a directory`);
-  if (!writable(dir)) throw new EdgespikeError(`${flag} ${path}: the folder ${dir} is not writable`);
+  if (!canCreateIn(dir)) throw new EdgespikeError(`${flag} ${path}: the folder ${dir} is not writable`);
   const f = statOrNull(abs);
   if (f?.isDirectory()) throw new EdgespikeError(`${flag} ${path}: is a directory, expected a file path`);
   if (f && !writable(abs)) throw new EdgespikeError(`${flag} ${path}: the file is not writable`);
@@ -60,7 +76,7 @@ export function checkOutputDir(flag: string, path: string): void {
     const s = statOrNull(at);
     if (s) {
       if (!s.isDirectory()) throw new EdgespikeError(`${flag} ${path}: ${at} is not a directory`);
-      if (!writable(at)) throw new EdgespikeError(`${flag} ${path}: ${at} is not writable`);
+      if (!canCreateIn(at)) throw new EdgespikeError(`${flag} ${path}: ${at} is not writable`);
       return;
     }
     const up = dirname(at);

@@ -100,3 +100,13 @@ test('a reader that closes the pipe early ends the command quietly: exit 0, no s
     assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|at /, `${args.join(' ')}: ${r.stderr}`);
   }
 });
+
+test('an output folder that refuses new files (/proc) is refused before any work', () => {
+  const t0 = Date.now(), r = run('quantize', 'lenet-mnist', '--weight-bits', '2', '--finetune-epochs', '1', '--out', '/proc/o.es');
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim(), 'edgespike: --out /proc/o.es: the folder /proc is not writable');
+  assert.ok(Date.now() - t0 < 15_000, 'refused only after fine-tuning');
+  const d = run('data', 'emulate', '--from', 'mnist', '--out', '/proc/emulated', '--limit', '10');
+  assert.equal(d.status, 2, d.stderr);
+  assert.match(d.stderr.trim(), /^edgespike: --out \/proc\/emulated: \/proc is not writable$/);
+});
