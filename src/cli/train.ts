@@ -8,7 +8,7 @@ import { NEURON_PRESETS, neuronParams, type NeuronPreset } from '../neurons/neur
 import { SURROGATES, type SurrogateName } from '../neurons/surrogate.js';
 import { SpikingNet, READOUTS } from '../layers/net.js';
 import { ENCODERS, type EncoderSpec } from '../layers/encode.js';
-import { train, type EpochRecord } from '../train/trainer.js';
+import { evaluate, train, type EpochRecord } from '../train/trainer.js';
 import { saveNet } from '../train/model-file.js';
 import { LOSSES, type LossSpec } from '../train/loss.js';
 import type { Schedule } from '../train/optim.js';
@@ -16,6 +16,7 @@ import type { AugmentOptions } from '../data/augment.js';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
 import { QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
 import { freezeQuant, quantizeNet } from '../layers/quantize.js';
+import { fitGates } from '../layers/gate-fit.js';
 import { checkOutputFile, removeStaleTemps } from '../util/fsx.js';
 import { resolve } from 'node:path';
 import { DATASET_NAMES, isEventDataset, loadDataset } from './_data.js';
@@ -175,10 +176,20 @@ export const trainCommand = defineCommand({
       identity: { model: String(a.model), dataset, train_samples: trainSet.length, limit: o.limit ?? null, T, seed: o.seed, act: o.act, neuron: o.neuron, encoder: o.encoder, readout: o.readout, batch_size: o.batchSize, optim: o.optim, schedule: o.schedule, loss: o.loss, clip: o.clip ?? null, augment: o.augment ?? null, quantize: qopts, levels: o.levels ?? null },
     });
     const last = history[history.length - 1]!;
-    saveNet(out, qopts ? freezeQuant(net) : net, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length } });
+    // gates trained at the model's rate from open stay open: their predictors are fitted alone to their
+    // targets, and the model is tested again with them (quantize does the same)
+    const gates = qopts?.gate ? fitGates(net, trainSet).map((g) => ({ gate: g.gate, open: g.openAfter })) : [];
+    const frozen = qopts ? freezeQuant(net) : net, gated = gates.length > 0 && testSet ? evaluate(frozen, testSet).accuracy : undefined;
+    saveNet(out, frozen, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length, ...(gates.length ? { gates, gated_test_accuracy: gated ?? null } : {}) } });
     const summary = { model: out, dataset, epochs: history.length, timesteps: T, train_samples: trainSet.length,
-      test_accuracy: last.test_accuracy, train_samples_per_s: last.train_samples_per_s, history };
+      test_accuracy: last.test_accuracy, train_samples_per_s: last.train_samples_per_s, history, ...(gates.length ? { gates, gated_test_accuracy: gated ?? null } : {}) };
     if (a.json) printJson(summary);
-    else process.stdout.write(`model written to ${out} (training log ${o.log}, checkpoint ${o.checkpoint})\n`);
+    else {
+      if (gates.length) {
+        process.stdout.write(`gates fitted (channels left open on the training samples: ${gates.map((g) => `${g.gate} ${(100 * g.open).toFixed(1)}%`).join(', ')})`
+          + `${gated === undefined ? '' : `, test accuracy with them ${(100 * gated).toFixed(2)}%`}\n`);
+      }
+      process.stdout.write(`model written to ${out} (training log ${o.log}, checkpoint ${o.checkpoint})\n`);
+    }
   },
 });

@@ -77,6 +77,12 @@ test('quantize --gate: the gates close channels; --gate-ratio is checked and low
     assert.equal(a.gates.length, 2);
     assert.ok(a.gates[0]!.open < 0.95, JSON.stringify(a.gates));
     assert.ok(b.gates.every((g, i) => g.open < a.gates[i]!.open), `${JSON.stringify(a.gates)} vs ${JSON.stringify(b.gates)}`);
+    // train with gates from the start: fitted at the end, the model tested again with them
+    const t = run('train', '--model', '8C5-P2-16C5-P2-10', '--weight-bits', '2', '--gate', '--epochs', '1', '--limit', '256', '--test-limit', '64', '--out', join(dir, 't.es'), '--json');
+    assert.equal(t.status, 0, t.stderr);
+    const ts = JSON.parse(t.stdout) as { gates: { gate: string; open: number }[]; gated_test_accuracy: number };
+    assert.equal(ts.gates.length, 2);
+    assert.ok(ts.gates.every((g) => g.open > 0 && g.open <= 1) && ts.gated_test_accuracy >= 0 && ts.gated_test_accuracy <= 1, t.stdout);
     const ev = run('eval', join(dir, 'a.es'), '--limit', '128', '--json');
     assert.equal(ev.status, 0, ev.stderr);
     assert.ok((JSON.parse(ev.stdout) as { gated_flops_reduction: number }).gated_flops_reduction > 1.01);
