@@ -2,6 +2,7 @@
  * Data-set resolution for the commands: static image sets by name (MNIST and Fashion-MNIST
  * embedded) and event-camera sets from a directory, framed into T steps.
  */
+import { existsSync, statSync } from 'node:fs';
 import { EdgespikeError } from '../util/errors.js';
 import { limit, spread, type Dataset } from '../data/dataset.js';
 import { STATIC_DATASETS, staticDataset, type StaticDatasetName } from '../data/registry.js';
@@ -30,7 +31,13 @@ export function isEventDataset(name: string): boolean {
 /** Loads one split of a data set by name. */
 export async function loadDataset(name: string, split: 'train' | 'test', o: DataOptions): Promise<Dataset> {
   let d: Dataset;
+  if (o.dataDir !== undefined && (!existsSync(o.dataDir) || !statSync(o.dataDir).isDirectory())) {
+    throw new EdgespikeError(`--data-dir ${o.dataDir}: does not exist or is not a folder`);
+  }
   if (Object.hasOwn(STATIC_DATASETS, name)) {
+    if (o.dataDir === undefined && (name === 'cifar10' || name === 'cifar100')) {
+      throw new EdgespikeError(`--dataset ${name}: needs --data-dir, the folder with the binary version (${name === 'cifar10' ? 'data_batch_1..5.bin, test_batch.bin' : 'train.bin, test.bin'})`);
+    }
     d = staticDataset(name as StaticDatasetName, split, { dataDir: o.dataDir, normalize: o.normalize });
   } else if (isEventDataset(name)) {
     if (!o.dataDir) throw new EdgespikeError(`--dataset ${name}: needs --data-dir, the folder with the data set in its original layout`);

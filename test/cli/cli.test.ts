@@ -74,7 +74,7 @@ test('bad input: one line, exit code 2, nothing written', () => {
     oneLineError(run('train', '--lr', 'NaN', '--out', out), /--lr: expected a number, got "NaN"/);
     oneLineError(run('train', '--model', '16C5-PX-10', '--limit', '8', '--out', out), /--model: "16C5-PX-10" is neither a zoo name .* nor a valid spec: .*PX/);
     oneLineError(run('train', '--dataset', 'imagenet', '--out', out), /--dataset: unknown data set "imagenet"/);
-    oneLineError(run('train', '--dataset', 'cifar10', '--out', out), /cifar10 needs dataDir/);
+    oneLineError(run('train', '--dataset', 'cifar10', '--out', out), /--dataset cifar10: needs --data-dir/);
     assert.equal(existsSync(out), false);
     oneLineError(run('frobnicate'), /unknown command "frobnicate"/);
     oneLineError(run('eval', join(dir, 'missing.es')), /missing\.es/);
