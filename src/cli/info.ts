@@ -53,6 +53,9 @@ const args = {
   json: { type: 'boolean', description: 'print one JSON object' },
 } as const;
 
+/** "1 epoch", "3 epochs". */
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export const infoCommand = defineCommand({
   meta: { name: 'info', description: 'Show what a model file (or a training checkpoint) holds' },
   args,
@@ -62,27 +65,31 @@ export const infoCommand = defineCommand({
     const { net, meta, stored, version } = loadNet(String(a.model));
     const params = net.parameters().reduce((s, t) => s + t.size, 0);
     const c = net.config;
-    const training = meta.training as { epochs?: { test_accuracy?: number }[]; quantization?: { accuracy?: number; float_accuracy?: number; finetune_epochs?: number } } | undefined;
+    const training = meta.training as { epochs?: { test_accuracy?: number }[]; test_samples?: number;
+      quantization?: { accuracy?: number; float_accuracy?: number; finetune_epochs?: number; test_samples?: number } } | undefined;
     // a quantized model's accuracy is the one measured after quantizing, not its float parent's
     const quant = training?.quantization;
     const lastAcc = quant?.accuracy ?? training?.epochs?.at(-1)?.test_accuracy;
+    // how many test samples that accuracy is of, when the file says (a --test-limit run measures fewer)
+    const accSamples = quant ? quant.test_samples : training?.test_samples;
     const dtypes: Record<string, number> = {};
     for (const t of Object.values(stored)) dtypes[t.dtype ?? 'F32'] = (dtypes[t.dtype ?? 'F32'] ?? 0) + 1;
     const info = {
       format_version: version, spec: net.spec ? meta.specText ?? null : null, input: c.input, classes: net.classes, parameters: params,
       spiking_layers: net.spikingLayers, timesteps: c.T, act: c.act ?? 'snn', encoder: c.encoder, readout: c.readout,
-      dataset: meta.dataset ?? null, epochs: training?.epochs?.length ?? 0, test_accuracy: lastAcc ?? null, tensor_dtypes: dtypes,
+      dataset: meta.dataset ?? null, epochs: training?.epochs?.length ?? 0, test_accuracy: lastAcc ?? null, test_samples: accSamples ?? null, tensor_dtypes: dtypes,
       graph: { input: net.graph.input, output: net.graph.output, nodes: describeGraph(net.graph).map((r, i) => ({ ...r, ...graphNodeExtras(net.graph.nodes[i]!) })) },
     };
     if (a.json) { printJson(info); return; }
+    const accuracy = lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%${accSamples === undefined ? '' : ` on ${accSamples.toLocaleString('en-US')} samples`}`;
     const lines = [
       ['spec', info.spec ?? '(a graph without notation)'], ['input', `[${c.input.join(', ')}]`], ['classes', String(net.classes)],
       ['parameters', params.toLocaleString('en-US')], ['spiking layers', String(net.spikingLayers)], ['time steps', String(c.T)],
       ...(c.act === 'ann' ? [['act', 'ann (ReLU, max pooling, biases)']] : []),
       ['encoder', c.encoder.kind], ['readout', c.readout], ['dataset', String(info.dataset ?? '-')],
       ['stored as', Object.entries(dtypes).map(([d, n]) => `${n} × ${d}`).join(', ')], ['file format', `version ${version}`],
-      ['trained', quant ? `${info.epochs} epochs float${quant.float_accuracy === undefined ? '' : ` (${(100 * quant.float_accuracy).toFixed(2)}%)`}, quantized with ${quant.finetune_epochs ?? 0} fine-tuning epochs${lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%`}`
-        : `${info.epochs} epochs${lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%`}`],
+      ['trained', quant ? `${count(info.epochs, 'epoch')} float${quant.float_accuracy === undefined ? '' : ` (${(100 * quant.float_accuracy).toFixed(2)}%)`}, quantized with ${count(quant.finetune_epochs ?? 0, 'fine-tuning epoch')}${accuracy}`
+        : `${count(info.epochs, 'epoch')}${accuracy}`],
     ];
     for (const [k, v] of lines) process.stdout.write(`${k.padEnd(15)} ${v}\n`);
     process.stdout.write(`\n${formatGraph(net.graph)}\n`);

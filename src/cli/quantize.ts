@@ -64,7 +64,7 @@ export const quantizeCommand = defineCommand({
     const frozen = freezeQuant(q);
     const after = evaluate(frozen, test).accuracy;
     const training = meta.training as { epochs?: unknown[] } | undefined;
-    saveNet(out, frozen, { ...meta, training: { ...(training ?? {}), quantization: { ...opts, finetune_epochs: epochs, history, float_accuracy: before, ptq_accuracy: ptq, accuracy: after } } });
+    saveNet(out, frozen, { ...meta, training: { ...(training ?? {}), quantization: { ...opts, finetune_epochs: epochs, history, float_accuracy: before, ptq_accuracy: ptq, accuracy: after, test_samples: test.length } } });
     const gateOpen = gates.map((g) => ({ gate: g.gate, open: g.openAfter }));
     const summary = { model: out, dataset, float_accuracy: before, ptq_accuracy: ptq, finetune_epochs: epochs, test_accuracy: after, test_samples: test.length, ...(opts.gate ? { gates: gateOpen } : {}) };
     if (a.json) printJson(summary);

@@ -180,7 +180,7 @@ export const trainCommand = defineCommand({
     // targets, and the model is tested again with them (quantize does the same)
     const gates = qopts?.gate ? fitGates(net, trainSet).map((g) => ({ gate: g.gate, open: g.openAfter })) : [];
     const frozen = qopts ? freezeQuant(net) : net, gated = gates.length > 0 && testSet ? evaluate(frozen, testSet).accuracy : undefined;
-    saveNet(out, frozen, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length, ...(gates.length ? { gates, gated_test_accuracy: gated ?? null } : {}) } });
+    saveNet(out, frozen, { dataset, classNames: trainSet.classNames, training: { epochs: history, samples: trainSet.length, ...(testSet ? { test_samples: testSet.length } : {}), ...(gates.length ? { gates, gated_test_accuracy: gated ?? null } : {}) } });
     const summary = { model: out, dataset, epochs: history.length, timesteps: T, train_samples: trainSet.length,
       test_accuracy: last.test_accuracy, train_samples_per_s: last.train_samples_per_s, history, ...(gates.length ? { gates, gated_test_accuracy: gated ?? null } : {}) };
     if (a.json) printJson(summary);

@@ -77,6 +77,10 @@ test('quantize --gate: the gates close channels; --gate-ratio is checked and low
     assert.equal(a.gates.length, 2);
     assert.ok(a.gates[0]!.open < 0.95, JSON.stringify(a.gates));
     assert.ok(b.gates.every((g, i) => g.open < a.gates[i]!.open), `${JSON.stringify(a.gates)} vs ${JSON.stringify(b.gates)}`);
+    // info says how many test samples the stored accuracy is of
+    const inf = run('info', join(dir, 'a.es'));
+    assert.equal(inf.status, 0, inf.stderr);
+    assert.match(inf.stdout, /^trained +3 epochs float \(\d+\.\d\d%\), quantized with 0 fine-tuning epochs, test accuracy \d+\.\d\d% on 128 samples$/m);
     // train with gates from the start: fitted at the end, the model tested again with them
     const t = run('train', '--model', '8C5-P2-16C5-P2-10', '--weight-bits', '2', '--gate', '--epochs', '1', '--limit', '256', '--test-limit', '64', '--out', join(dir, 't.es'), '--json');
     assert.equal(t.status, 0, t.stderr);
