@@ -82,17 +82,17 @@ export function quantizerGrad(r: number, mq: MembraneQuant): number {
 export interface QlifRun {
   /** Spikes [T, ...shape]. */
   readonly spikes: Tensor;
-  /** Membrane before reset at every step [T, ...shape] (for monitors). */
+  /** Membrane before reset at every step [T, ...shape] (for monitors); empty when neither kept nor needed for a gradient. */
   readonly h: Float32Array;
-  /** Level index of every neuron after the last step. */
-  readonly level: Int8Array;
+  /** Level index of every neuron after the last step (0 … levels − 1; 256 levels need 16 bits). */
+  readonly level: Int16Array;
 }
 
 /**
  * T steps of quantized-membrane neurons, with the backward through time (surrogate spikes, stacked
  * surrogate of Q). xs: [T, ...shape], or [...shape] presented at every step with `staticInput`.
  */
-export function qlifRun(xs: Tensor, p: NeuronParams & { membrane: MembraneQuant }, o: { T: number; staticInput?: boolean }): QlifRun {
+export function qlifRun(xs: Tensor, p: NeuronParams & { membrane: MembraneQuant }, o: { T: number; staticInput?: boolean; keepMembrane?: boolean }): QlifRun {
   const { T } = o, mq = p.membrane;
   if (p.charge !== 'multiplicative') throw new EdgespikeError('neuron: a quantized membrane takes the multiplicative charge (h = β·v + x)');
   if (p.learnDecay || p.learnThreshold) throw new EdgespikeError('neuron: a quantized membrane learns neither its leak nor its threshold');
@@ -102,18 +102,24 @@ export function qlifRun(xs: Tensor, p: NeuronParams & { membrane: MembraneQuant 
   if (!o.staticInput && xs.shape[0] !== T) throw new EdgespikeError(`qlifRun: input must be [T=${T}, ...], got ${fmtShape(xs.shape)}`);
   const m = shape.reduce((a, d) => a * d, 1), X = xs.data;
   const beta = f(p.beta), th = f(p.vth), vr = f(p.vReset), strict = p.fire === '>', hard = p.reset === 'hard';
-  const s = new Float32Array(T * m), h = new Float32Array(T * m), r = new Float32Array(T * m), level = new Int8Array(m);
+  // the membranes before and after reset, for the backward (and h for monitors): not kept at inference
+  const keep = needsGrad(xs) || (o.keepMembrane ?? true), n = keep ? T * m : 0;
+  const s = new Float32Array(T * m), h = new Float32Array(n), r = new Float32Array(n), level = new Int16Array(m);
   const k0 = zeroLevel(mq);
+  // β·(value of level k), rounded as the step rounds it, once per level
+  const leak = new Float32Array(mq.levels);
+  for (let k = 0; k < mq.levels; k++) leak[k] = beta * levelValue(k, mq);
   let count = 0;
   for (let i = 0; i < m; i++) {
     let k = k0;
     for (let t = 0; t < T; t++) {
       const o2 = t * m + i;
-      const hi = f(f(beta * levelValue(k, mq)) + X[o.staticInput ? i : o2]!);
+      const hi = f(leak[k]! + X[o.staticInput ? i : o2]!);
       const u = f(hi - th);
       const si = (strict ? u > 0 : u >= 0) ? 1 : 0;
       const ri = si ? (hard ? vr : f(hi - th)) : hi;
-      h[o2] = hi; s[o2] = si; r[o2] = ri; count += si;
+      s[o2] = si; count += si;
+      if (keep) { h[o2] = hi; r[o2] = ri; }
       k = quantizeLevel(ri, mq, th);
     }
     level[i] = k;

@@ -14,8 +14,10 @@ import type { NeuronTensors } from './step.js';
 import { levelValue, qlifRun, type MembraneQuant } from './qlif.js';
 
 /** The membrane values of level indices. */
-function levelsToValues(level: Int8Array, mq: MembraneQuant): Float32Array {
-  return Float32Array.from(level, (k) => levelValue(k, mq));
+function levelsToValues(level: Int16Array, mq: MembraneQuant): Float32Array {
+  const v = new Float32Array(level.length);
+  for (let i = 0; i < level.length; i++) v[i] = levelValue(level[i]!, mq);
+  return v;
 }
 
 /** Result of a multi-step run. */
@@ -88,7 +90,7 @@ export function neuronRun(xs: Tensor, p: NeuronParams, lp: NeuronTensors, o: Neu
   if (p.membrane) {
     if (lp.vth && lp.vth.size > 1) throw new EdgespikeError('neuronRun: a quantized membrane takes one threshold for the layer');
     if (o.v0) throw new EdgespikeError('neuronRun: a quantized membrane starts at 0');
-    const r = qlifRun(xs, p as NeuronParams & { membrane: MembraneQuant }, { T, staticInput: o.staticInput });
+    const r = qlifRun(xs, p as NeuronParams & { membrane: MembraneQuant }, { T, staticInput: o.staticInput, keepMembrane: o.keepMembrane });
     return { spikes: r.spikes, h: r.h, v: levelsToValues(r.level, p.membrane) };
   }
   if (lp.decay && lp.decay.size !== 1) throw new EdgespikeError(`neuronRun: learnable decay must be a scalar, got ${fmtShape(lp.decay.shape)}`);

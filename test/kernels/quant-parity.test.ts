@@ -170,7 +170,7 @@ test('qlifForward (reference body) equals the QLIF neuron of src/neurons/qlif.ts
       const level = new Int8Array(m).fill(zeroLevel(mq)), s = nanFilled(T * m);
       const count = refQuantKernels.qlifForward(x, level, s, T, m, stat, { tau: 0.85, thresh: vth, lb: mq.lb, interval: mq.interval, levels: mq.levels });
       sameBits(s, run.spikes.data, `${bits} bits, θ ${vth}${stat ? ', static' : ''}: spikes`);
-      assert.deepEqual(level, run.level, `${bits} bits, θ ${vth}: levels`);
+      assert.deepEqual(Int16Array.from(level), run.level, `${bits} bits, θ ${vth}: levels`);
       assert.equal(count, s.reduce((a, v) => a + v, 0));
       assert.ok(count > 0 && count < T * m, `${bits} bits: ${count} spikes (the comparison must see both)`);
     }
