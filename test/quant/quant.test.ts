@@ -120,3 +120,16 @@ test('QLIF backward equals the same steps written out with the surrogates by han
     }
   }
 });
+
+test('256-level membranes: the final level and the state neuronRun returns reach the top of the grid', () => {
+  const mq = membraneGrid(8, 1), p = { ...neuronParams('lif', { vth: 1, beta: 0.5, fire: '>', reset: 'hard', vReset: 0 }), membrane: mq };
+  assert.equal(mq.levels, 256);
+  // below θ, no spike: the carried potential is the input rounded to the grid, near its top
+  const x = new Tensor(Float32Array.of(0.9, 0.95, -0.2), [1, 3]);
+  const r = qlifRun(x, p, { T: 1 });
+  const want = [0.9, 0.95, -0.2].map((v) => levelValue(quantizeLevel(Math.fround(v), mq, 1), mq));
+  assert.ok(r.level[0]! > 127 && r.level[1]! > 127, `levels ${Array.from(r.level)}`);
+  assert.deepEqual(Array.from(r.level, (k) => levelValue(k, mq)), want);
+  assert.ok(Math.abs(want[0]! - 0.9) <= mq.interval / 2 + 1e-6);
+  assert.deepEqual(Array.from(neuronRun(x, p, {}, { T: 1 }).v), want);
+});
