@@ -24,7 +24,7 @@ export function checkFlags(cmd: string, raw: readonly string[], def: ArgsDef): v
     }
   }
   let positional = 0;
-  const maxPositional = Object.values(def).filter((d) => d.type === 'positional').length;
+  const maxPositional = Object.values(def).filter((d) => d.type === 'positional').length, seen = new Set<string>();
   for (let i = 0; i < raw.length; i++) {
     const a = raw[i]!;
     if (a === '--') break;
@@ -37,6 +37,10 @@ export function checkFlags(cmd: string, raw: readonly string[], def: ArgsDef): v
     const name = a.replace(/^--?/, '').split('=')[0]!;
     if (!known.has(name)) throw new EdgespikeError(`${cmd}: unknown flag ${a.split('=')[0]} (see edgespike ${cmd} --help)`);
     const flag = a.split('=')[0]!, inline = a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined;
+    // a flag given twice: which one was meant is not known (citty keeps the last)
+    const key = flagKey(def, a)!;
+    if (seen.has(key)) throw new EdgespikeError(`${cmd}: flag --${kebab(key)} given twice`);
+    seen.add(key);
     if (flagType(def, a) === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new EdgespikeError(`${cmd}: flag ${flag} is true or false, got "${inline}"`);
       continue;
@@ -49,12 +53,29 @@ export function checkFlags(cmd: string, raw: readonly string[], def: ArgsDef): v
 }
 
 function flagType(def: ArgsDef, flag: string): string | undefined {
-  const name = flag.replace(/^--?/, '').split('=')[0]!.replace(/^no-/, '');
-  for (const [n, d] of Object.entries(def)) {
-    const names = [n, kebab(n), ...aliases(d)];
-    if (names.includes(name)) return d.type;
+  const key = flagKey(def, flag);
+  return key === undefined ? undefined : def[key]!.type;
+}
+
+/** The definition's name of a flag as written (--x, -x, --x=v, --no-x, an alias). */
+function flagKey(def: ArgsDef, flag: string): string | undefined {
+  const written = flag.replace(/^--?/, '').split('=')[0]!;
+  for (const name of [written, written.replace(/^no-/, '')]) {
+    for (const [n, d] of Object.entries(def)) {
+      if (d.type === 'positional') continue;
+      if ([n, kebab(n), ...aliases(d)].includes(name)) return n;
+    }
   }
   return undefined;
+}
+
+/** True when `flag` (its definition's name, e.g. 'weight-bits') was written on the command line. */
+export function given(raw: readonly string[], def: ArgsDef, flag: string): boolean {
+  for (const a of raw) {
+    if (a === '--') return false;
+    if (a.startsWith('-') && !/^-\d/.test(a) && flagKey(def, a) === flag) return true;
+  }
+  return false;
 }
 
 /** A strictly parsed number flag: finite, optionally an integer, within [min, max]. */

@@ -15,7 +15,7 @@ import { loadNet } from '../train/model-file.js';
 import { modelPath } from '../models/pretrained.js';
 import type { SpikingNet } from '../layers/net.js';
 import { statSync } from 'node:fs';
-import { checkFlags, choice, num, optNum, printJson } from './_args.js';
+import { checkFlags, given, choice, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 
 /** The accounting convention each zoo model's paper uses. */
@@ -115,6 +115,13 @@ export const profileCommand = defineCommand({
     let bits: ReturnType<typeof storedBits> | null = null, fileBytes = 0;
     if (a.file) {
       if (a.model) throw new EdgespikeError('profile: give a model file or --model NAME|SPEC, not both');
+      // a model file has its own input and stored widths; a profile of its architecture alone runs on no data
+      for (const f of ['input', 'weight-bits', 'membrane-bits']) {
+        if (given(rawArgs, args, f)) throw new EdgespikeError(`--${f}: applies with --model NAME|SPEC only; ${String(a.file)} has its own`);
+      }
+      if (a['arch-only']) {
+        for (const f of ['dataset', 'data-dir', 'limit']) if (given(rawArgs, args, f)) throw new EdgespikeError(`--${f}: runs on data, which --arch-only does not`);
+      }
       const { net, meta } = loadNet(String(a.file));
       graph = net.graph; input = [...net.config.input]; T = net.config.T;
       bits = storedBits(net);

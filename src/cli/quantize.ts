@@ -10,7 +10,7 @@ import { loadNet, saveNet } from '../train/model-file.js';
 import { evaluate, train } from '../train/trainer.js';
 import { freezeQuant, quantizeNet } from '../layers/quantize.js';
 import { fitGates } from '../layers/gate-fit.js';
-import { checkFlags, num, optNum, printJson } from './_args.js';
+import { checkFlags, given, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
 import { QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
 
@@ -40,11 +40,20 @@ export const quantizeCommand = defineCommand({
     const lr = num('lr', a.lr, { min: 1e-12, max: 10 }), batchSize = num('batch-size', a['batch-size'], { int: true, min: 1, max: 65_536 });
     const limit = optNum('limit', a.limit, { int: true, min: 1, max: 1e9 }), testLimit = optNum('test-limit', a['test-limit'], { int: true, min: 1, max: 1e9 });
     const seed = num('seed', a.seed, { int: true, min: 0, max: 2 ** 32 - 1 });
+    // the fine-tuning flags mean nothing without fine-tuning (the training samples also feed the gates' fit)
+    if (epochs === 0) {
+      for (const f of ['lr', 'batch-size', 'seed', ...(opts.gate ? [] : ['limit'])]) {
+        if (given(rawArgs, args, f)) throw new EdgespikeError(`--${f}: applies with --finetune-epochs above 0${f === 'limit' ? ' (or --gate)' : ''}`);
+      }
+    }
     const out = String(a.out);
     checkOutputFile('--out', out);
     const { net: float, meta } = loadNet(String(a.model));
     const q = quantizeNet(float, opts);
     const dataset = String(a.dataset ?? meta.dataset ?? 'mnist');
+    if (a.dataset !== undefined && meta.dataset !== undefined && a.dataset !== meta.dataset) {
+      process.stderr.write(`quantize: note: ${String(a.model)} was trained on ${String(meta.dataset)}; testing${epochs > 0 ? ' and fine-tuning' : ''} on ${dataset}\n`);
+    }
     const T = float.config.T;
     const test = await loadDataset(dataset, 'test', { dataDir: a['data-dir'], T, limit: testLimit });
     const before = evaluate(float, test).accuracy;

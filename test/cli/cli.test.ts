@@ -110,3 +110,27 @@ test('an output folder that refuses new files (/proc) is refused before any work
   assert.equal(d.status, 2, d.stderr);
   assert.match(d.stderr.trim(), /^edgespike: --out \/proc\/emulated: \/proc is not writable$/);
 });
+
+test('flags given twice, flags a model file or a run without fine-tuning would ignore: one line, exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['quantize', 'lenet-mnist', '--weight-bits', '2', '--weight-bits', '4', '--out', '/tmp/x.es'], /^edgespike: quantize: flag --weight-bits given twice$/],
+    [['quantize', 'lenet-mnist', '--gate', '--no-gate', '--out', '/tmp/x.es'], /^edgespike: quantize: flag --gate given twice$/],
+    [['quantize', 'lenet-mnist', '--weight-bits', '2', '--lr', '0.01', '--out', '/tmp/x.es'], /^edgespike: --lr: applies with --finetune-epochs above 0$/],
+    [['quantize', 'lenet-mnist', '--weight-bits', '2', '--limit', '100', '--out', '/tmp/x.es'], /^edgespike: --limit: applies with --finetune-epochs above 0 \(or --gate\)$/],
+    [['profile', 'lenet-mnist-ternary', '--input', '3x48x48', '--arch-only'], /^edgespike: --input: applies with --model NAME\|SPEC only; lenet-mnist-ternary has its own$/],
+    [['profile', 'lenet-mnist-ternary', '--membrane-bits', '1.5'], /^edgespike: --membrane-bits: applies with --model NAME\|SPEC only/],
+    [['profile', 'lenet-mnist-ternary', '--arch-only', '--limit', '10'], /^edgespike: --limit: runs on data, which --arch-only does not$/],
+  ];
+  for (const [args, want] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.trim(), want, args.join(' '));
+  }
+  // a different data set than the model's is allowed, with a note
+  const dir = mkdtempSync(join(tmpdir(), 'es-note-'));
+  try {
+    const r = run('quantize', 'lenet-mnist', '--weight-bits', '8', '--dataset', 'fashion-mnist', '--test-limit', '32', '--out', join(dir, 'f.es'));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /quantize: note: lenet-mnist was trained on mnist; testing on fashion-mnist/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
