@@ -50,7 +50,9 @@ export function decodePng(bytes: Uint8Array, file: string): Image {
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
   } catch (e) {
-    throw new EdgespikeError(`${file}: not a readable PNG (${(e as Error).message})`);
+    // pngjs says "read requests waiting on finished stream" when the data ends early
+    const msg = (e as Error).message;
+    throw new EdgespikeError(`${file}: not a readable PNG (${/read requests wait/i.test(msg) ? `the data ends early: ${bytes.length} bytes` : msg})`);
   }
   const { width: w, height: h, data: rgba } = png;
   const c = (png.color ? 3 : 1) + (png.alpha ? 1 : 0);

@@ -67,6 +67,11 @@ describe('readImage', () => {
       writeFileSync(p('c.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]));
       assert.throws(() => readImage(p('c.png')), (e: unknown) =>
         e instanceof EdgespikeError && e.message.startsWith(`${p('c.png')}: not a readable PNG (`) && !e.message.includes('\n'));
+      // a PNG cut after its header chunk: the data ends early, said in our words
+      const png = new PNG({ width: 8, height: 8 });
+      const whole = PNG.sync.write(png);
+      writeFileSync(p('cut.png'), whole.subarray(0, 40));
+      assert.throws(() => readImage(p('cut.png')), new EdgespikeError(`${p('cut.png')}: not a readable PNG (the data ends early: 40 bytes)`));
       assert.throws(() => readImage(p('none.png')), new EdgespikeError(`${p('none.png')}: cannot read the image (no such file or directory)`));
       assert.throws(() => readImage(dir), new EdgespikeError(`${dir}: is a directory, expected an image`));
       // a PNG whose header claims 20000 × 20000 pixels is refused before anything is decoded
