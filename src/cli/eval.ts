@@ -21,7 +21,7 @@ const args = {
   model: { type: 'positional', description: 'model file (.es)', required: true },
   dataset: { type: 'string', description: 'data set (default: the one it was trained on)' },
   'data-dir': { type: 'string', description: 'folder with the data set files' },
-  limit: { type: 'string', description: 'use the first N test samples' },
+  limit: { type: 'string', alias: 'test-limit', description: 'use the first N test samples (--test-limit as in train and quantize)' },
   timesteps: { type: 'string', alias: 'T', description: 'evaluate with another number of time steps' },
   'batch-size': { type: 'string', description: 'batch size', default: '256' },
   compare: { type: 'string', description: 'another model file run on the same samples: its accuracy and the samples on which the two disagree' },

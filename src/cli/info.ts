@@ -83,7 +83,7 @@ export const infoCommand = defineCommand({
     if (a.json) { printJson(info); return; }
     const accuracy = lastAcc === undefined ? '' : `, test accuracy ${(100 * lastAcc).toFixed(2)}%${accSamples === undefined ? '' : ` on ${accSamples.toLocaleString('en-US')} samples`}`;
     const lines = [
-      ['spec', info.spec ?? '(a graph without notation)'], ['input', `[${c.input.join(', ')}]`], ['classes', String(net.classes)],
+      ['spec', info.spec ?? (typeof meta.specText === 'string' && quant ? `${meta.specText} (the float model's; quantized, with the nodes the graph below lists)` : '(a graph without notation)')], ['input', `[${c.input.join(', ')}]`], ['classes', String(net.classes)],
       ['parameters', params.toLocaleString('en-US')], ['spiking layers', String(net.spikingLayers)], ['time steps', String(c.T)],
       ...(c.act === 'ann' ? [['act', 'ann (ReLU, max pooling, biases)']] : []),
       ['encoder', c.encoder.kind], ['readout', c.readout], ['dataset', String(info.dataset ?? '-')],

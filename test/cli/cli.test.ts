@@ -134,3 +134,12 @@ test('flags given twice, flags a model file or a run without fine-tuning would i
     assert.match(r.stderr, /quantize: note: lenet-mnist was trained on mnist; testing on fashion-mnist/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('eval takes --test-limit as train and quantize do; info shows a quantized model\'s float spec', () => {
+  const r = run('eval', 'lenet-mnist', '--test-limit', '40');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /of 40 test samples/);
+  const i = run('info', 'lenet-mnist-ternary');
+  assert.equal(i.status, 0, i.stderr);
+  assert.match(i.stdout, /^spec +16C5b-P2-16C5b-P2-256b-10b \(the float model's; quantized, with the nodes the graph below lists\)$/m);
+});
