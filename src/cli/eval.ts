@@ -21,7 +21,8 @@ const args = {
   model: { type: 'positional', description: 'model file (.es)', required: true },
   dataset: { type: 'string', description: 'data set (default: the one it was trained on)' },
   'data-dir': { type: 'string', description: 'folder with the data set files' },
-  limit: { type: 'string', alias: 'test-limit', description: 'use the first N test samples (--test-limit as in train and quantize)' },
+  limit: { type: 'string', description: 'use the first N test samples' },
+  'test-limit': { type: 'string', description: 'the same as --limit (the name train and quantize give it)' },
   timesteps: { type: 'string', alias: 'T', description: 'evaluate with another number of time steps' },
   'batch-size': { type: 'string', description: 'batch size', default: '256' },
   compare: { type: 'string', description: 'another model file run on the same samples: its accuracy and the samples on which the two disagree' },
@@ -63,7 +64,8 @@ export const evalCommand = defineCommand({
     const Tflag = optNum('timesteps', a.timesteps, { int: true, min: 1, max: 1000 });
     const noise = num('noise-ratio', a['noise-ratio'], { min: 0, max: 1 }), seed = num('seed', a.seed, { int: true, min: 0, max: 2 ** 32 - 1 });
     if (a.logs !== undefined) checkOutputDir('--logs', String(a.logs));
-    const limitN = optNum('limit', a.limit, { int: true, min: 1, max: 1e9 }), batch = num('batch-size', a['batch-size'], { int: true, min: 1, max: 65_536 });
+    if (a.limit !== undefined && a['test-limit'] !== undefined) throw new EdgespikeError('eval: give --limit or --test-limit, not both');
+    const limitN = a['test-limit'] !== undefined ? optNum('test-limit', a['test-limit'], { int: true, min: 1, max: 1e9 }) : optNum('limit', a.limit, { int: true, min: 1, max: 1e9 }), batch = num('batch-size', a['batch-size'], { int: true, min: 1, max: 65_536 });
     let { net, meta } = loadNet(String(a.model));
     const T = Tflag ?? net.config.T;
     if (T !== net.config.T) net = net.withConfig({ T });
