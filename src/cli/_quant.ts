@@ -43,3 +43,8 @@ export function quantizeOptionsOf(a: Record<string, unknown>): QuantizeOptions |
   if (!weights && membraneBits === 32 && !gate) return null;
   return { ...(weights ? { weights } : {}), membraneBits, gate, ...(gateRatio !== undefined ? { gateRatio } : {}), keepEnds: !a['all-layers'] };
 }
+
+/** The gates' share of channels left open, for a command's summary line: "0.lif.gate 81.3%, 2.lif.gate 100.0%". */
+export function gatesOpen(gates: readonly { gate: string; open: number }[]): string {
+  return gates.map((g) => `${g.gate} ${(100 * g.open).toFixed(1)}%`).join(', ');
+}

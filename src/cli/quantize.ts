@@ -12,7 +12,7 @@ import { freezeQuant, quantizeNet } from '../layers/quantize.js';
 import { fitGates } from '../layers/gate-fit.js';
 import { checkFlags, given, num, optNum, printJson } from './_args.js';
 import { loadDataset } from './_data.js';
-import { QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
+import { gatesOpen, QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
 
 const args = {
   model: { type: 'positional', description: 'model file (.es)', required: true },
@@ -79,7 +79,7 @@ export const quantizeCommand = defineCommand({
     if (a.json) printJson(summary);
     else {
       process.stdout.write(`${out}: ${(100 * after).toFixed(2)}% on ${test.length} test samples (float ${(100 * before).toFixed(2)}%, before fine-tuning ${(100 * ptq).toFixed(2)}%)\n`);
-      if (opts.gate) process.stdout.write(`gates (channels left open on the training samples): ${gateOpen.map((g) => `${g.gate} ${(100 * g.open).toFixed(1)}%`).join(', ')}\n`);
+      if (opts.gate) process.stdout.write(`gates (channels left open on the training samples): ${gatesOpen(gateOpen)}\n`);
     }
   },
 });

@@ -14,7 +14,7 @@ import { LOSSES, type LossSpec } from '../train/loss.js';
 import type { Schedule } from '../train/optim.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { checkFlags, choice, num, optNum, printJson } from './_args.js';
-import { QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
+import { gatesOpen, QUANT_ARGS, quantizeOptionsOf } from './_quant.js';
 import { freezeQuant, quantizeNet } from '../layers/quantize.js';
 import { fitGates } from '../layers/gate-fit.js';
 import { checkOutputFile, removeStaleTemps } from '../util/fsx.js';
@@ -186,7 +186,7 @@ export const trainCommand = defineCommand({
     if (a.json) printJson(summary);
     else {
       if (gates.length) {
-        process.stdout.write(`gates fitted (channels left open on the training samples: ${gates.map((g) => `${g.gate} ${(100 * g.open).toFixed(1)}%`).join(', ')})`
+        process.stdout.write(`gates fitted (channels left open on the training samples: ${gatesOpen(gates)})`
           + `${gated === undefined ? '' : `, test accuracy with them ${(100 * gated).toFixed(2)}%`}\n`);
       }
       process.stdout.write(`model written to ${out} (training log ${o.log}, checkpoint ${o.checkpoint})\n`);

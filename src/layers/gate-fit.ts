@@ -5,17 +5,21 @@
  * on its BCE over the features and targets of a sample of the data, with the rest of the model fixed.
  */
 import { EdgespikeError } from '../util/errors.js';
-import { parametersChanged } from '../tensor/generation.js';
-import { noGrad } from '../tensor/tape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { backward, noGrad } from '../tensor/tape.js';
+import { workspace } from '../tensor/storage.js';
+import * as op from '../ops/index.js';
+import { Optimizer } from '../train/optim.js';
 import type { Dataset } from '../data/dataset.js';
 import { makeBatch } from '../data/batch.js';
 import type { SpikingNet } from './net.js';
+import { bceWithLogits } from './layers.js';
 
 /** How fitGates runs. */
 export interface GateFitOptions {
   /** Samples of the data whose gate inputs and targets are collected (default 1024). */
   readonly samples?: number;
-  /** Full-batch Adam steps per gate (default 300) and their learning rate (default 0.05). */
+  /** Full-batch Adam steps per gate (default 300) and their learning rate (default 0.05); the optimizer marks the parameters changed. */
   readonly steps?: number;
   readonly lr?: number;
 }
@@ -30,20 +34,19 @@ export interface GateFit {
   readonly openAfter: number;
 }
 
-/** Mean BCE of sigmoid(z) against y, and the share of z > 0, over logits z = F·Wᵀ + b (rows × C). */
-function evaluate(F: Float32Array, Y: Float32Array, W: Float64Array, b: Float64Array, rows: number, cs: number, C: number, dz?: Float64Array): { bce: number; open: number } {
-  let bce = 0, open = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < C; c++) {
-      let z = b[c]!;
-      for (let k = 0; k < cs; k++) z += F[r * cs + k]! * W[c * cs + k]!;
-      const y = Y[r * C + c]!;
-      bce += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
-      if (z > 0) open++;
-      if (dz) dz[r * C + c] = 1 / (1 + Math.exp(-z)) - y;
-    }
-  }
-  return { bce: bce / (rows * C), open: open / (rows * C) };
+/** The gate's loss: the BCE of its logits F·Wᵀ + b against the targets Y. */
+function gateLoss(F: Tensor, Y: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  return bceWithLogits(op.linear(F, weight, bias), Y);
+}
+
+/** The gate's loss and the share of its logits above 0 (the (row, channel) pairs it leaves open), without gradients. */
+function gateState(F: Tensor, Y: Tensor, weight: Tensor, bias: Tensor): { bce: number; open: number } {
+  return noGrad(() => {
+    const z = op.linear(F, weight, bias);
+    let open = 0;
+    for (const v of z.data) if (v > 0) open++;
+    return { bce: bceWithLogits(z, Y).data[0]!, open: open / z.size };
+  });
 }
 
 /**
@@ -74,37 +77,19 @@ export function fitGates(net: SpikingNet, data: Dataset, o: GateFitOptions = {})
     if (rows === 0) continue;
     const F = new Float32Array(rows * cs), Y = new Float32Array(rows * C);
     for (let k = 0, at = 0; k < chunksF.length; k++) { F.set(chunksF[k]!, at * cs); Y.set(chunksY[k]!, at * C); at += chunksY[k]!.length / C; }
-    const W = Float64Array.from(weight.data), b = Float64Array.from(bias.data), dz = new Float64Array(rows * C);
-    const before = evaluate(F, Y, W, b, rows, cs, C);
-    // Adam over (W, b), full batch
-    const mW = new Float64Array(W.length), vW = new Float64Array(W.length), mb = new Float64Array(C), vb = new Float64Array(C);
-    const gW = new Float64Array(W.length), gb = new Float64Array(C);
-    for (let t = 1; t <= steps; t++) {
-      evaluate(F, Y, W, b, rows, cs, C, dz);
-      gW.fill(0); gb.fill(0);
-      for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < C; c++) {
-          const d = dz[r * C + c]! / (rows * C);
-          gb[c] += d;
-          for (let k = 0; k < cs; k++) gW[c * cs + k] += d * F[r * cs + k]!;
-        }
-      }
-      const c1 = 1 - 0.9 ** t, c2 = 1 - 0.999 ** t;
-      const adam = (p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array): void => {
-        for (let j = 0; j < p.length; j++) {
-          m[j] = 0.9 * m[j]! + 0.1 * g[j]!;
-          v[j] = 0.999 * v[j]! + 0.001 * g[j]! * g[j]!;
-          p[j] -= (lr * m[j]! / c1) / (Math.sqrt(v[j]! / c2) + 1e-8);
-        }
-      };
-      adam(W, gW, mW, vW);
-      adam(b, gb, mb, vb);
+    const Ft = new Tensor(F, [rows, cs]), Yt = new Tensor(Y, [rows, C]);
+    const before = gateState(Ft, Yt, weight, bias);
+    // Adam on the gate's own parameters, full batch
+    const opt = new Optimizer([weight, bias], { kind: 'adam', lr });
+    for (let t = 0; t < steps; t++) {
+      opt.zeroGrad();
+      // each step's activations in lent memory, as a training step's
+      workspace(() => backward(gateLoss(Ft, Yt, weight, bias)));
+      opt.step();
     }
-    const after = evaluate(F, Y, W, b, rows, cs, C);
-    weight.data.set(W);
-    bias.data.set(b);
+    opt.zeroGrad();
+    const after = gateState(Ft, Yt, weight, bias);
     out.push({ gate: id, rows, bceBefore: before.bce, bceAfter: after.bce, openBefore: before.open, openAfter: after.open });
   }
-  parametersChanged();
   return out;
 }

@@ -313,7 +313,7 @@ export function massTarget(x: Tensor, ratio: number): Tensor {
 }
 
 /** Mean binary cross-entropy of sigmoid(z) against targets t, computed stably from the logits. */
-function bceWithLogits(z: Tensor, t: Tensor): Tensor {
+export function bceWithLogits(z: Tensor, t: Tensor): Tensor {
   // max(z, 0) − z·t + log(1 + e^−|z|)
   return op.mean(op.add(op.sub(op.relu(z), op.mul(z, t)), op.log(op.add(op.exp(op.neg(op.abs(z))), 1))));
 }
